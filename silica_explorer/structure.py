@@ -1,0 +1,220 @@
+"""Structure of an SiO2 liquid or glass: partial PDFs, coordination numbers, bond-angle distributions.
+
+Partial pair distribution functions are ``xarray.Dataset`` objects with
+
+- dims ``pair`` (``"SiSi"``, ``"SiO"``, ``"OO"``) and ``r`` (A, bin centres);
+- data variable ``g`` (dimensionless) and, when known, ``g_err`` (standard error);
+- attrs ``dr`` (A, bin width; bins are [r - dr/2, r + dr/2)), ``n_Si``, ``n_O``, ``volume`` (A^3), ``source``.
+
+Normalisation (the same as LAMMPS ``compute rdf``):
+``g_ab(r) = V / (N_a N_b') * <n_ab(r)> / (4/3 pi (r_hi^3 - r_lo^3))`` with ``N_b' = N_b - delta_ab``,
+where ``n_ab`` counts ordered pairs (i in a, j in b, i != j) in the shell. Neighbour queries use
+``scipy.spatial.cKDTree`` with periodic boxes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+import xarray as xr
+from scipy.spatial import cKDTree
+
+from .forcefield import PAIR_SPECIES, PAIRS
+from .system import Configuration, Trajectory
+
+
+def pdf_dataset(r, g: Mapping[str, np.ndarray], dr: float, n_species: Mapping[str, int] | None = None,
+                volume: float | None = None, g_err: Mapping[str, np.ndarray] | None = None,
+                **attrs) -> xr.Dataset:
+    """Assemble partial PDFs into the standard Dataset (see module docstring)."""
+    r = np.asarray(r, dtype=float)
+    missing = [p for p in PAIRS if p not in g]
+    if missing:
+        raise ValueError(f"missing pair(s) {missing}; need {list(PAIRS)}")
+    data = np.stack([np.asarray(g[p], dtype=float) for p in PAIRS])
+    ds = xr.Dataset(
+        {"g": (("pair", "r"), data, {"long_name": "partial pair distribution function", "units": "1"})},
+        coords={"pair": ("pair", list(PAIRS)), "r": ("r", r, {"units": "A", "long_name": "distance (bin centre)"})},
+    )
+    if g_err is not None:
+        ds["g_err"] = (("pair", "r"), np.stack([np.asarray(g_err[p], dtype=float) for p in PAIRS]),
+                       {"long_name": "standard error of g", "units": "1"})
+    ds.attrs["dr"] = float(dr)
+    if n_species is not None:
+        ds.attrs["n_Si"] = int(n_species["Si"])
+        ds.attrs["n_O"] = int(n_species["O"])
+    if volume is not None:
+        ds.attrs["volume"] = float(volume)
+    for k, v in attrs.items():
+        if v is not None:
+            ds.attrs[k] = v
+    return ds
+
+
+def _pair_histogram(conf: Configuration, pair: str, edges: np.ndarray) -> np.ndarray:
+    """Ordered-pair counts of ``pair`` in the shells given by ``edges`` for one frame."""
+    a, b = PAIR_SPECIES[pair]
+    pos = conf.wrapped()
+    # cKDTree's periodic box needs coordinates in [0, L)
+    pos = np.where(pos >= conf.box, pos - conf.box, pos)
+    ia = np.flatnonzero(conf.species == a)
+    ib = np.flatnonzero(conf.species == b)
+    tree_a = cKDTree(pos[ia], boxsize=conf.box)
+    if a == b:
+        pairs = tree_a.query_pairs(edges[-1], output_type="ndarray")
+        d = _min_image_distance(pos[ia[pairs[:, 0]]], pos[ia[pairs[:, 1]]], conf.box)
+        return 2.0 * np.histogram(d, bins=edges)[0]
+    tree_b = cKDTree(pos[ib], boxsize=conf.box)
+    sparse = tree_a.sparse_distance_matrix(tree_b, edges[-1], output_type="ndarray")
+    return np.histogram(sparse["v"], bins=edges)[0].astype(float)
+
+
+def _min_image_distance(x, y, box) -> np.ndarray:
+    d = x - y
+    d -= box * np.round(d / box)
+    return np.sqrt(np.einsum("ij,ij->i", d, d))
+
+
+def partial_pdfs(frames: Trajectory | Iterable[Configuration], r_max: float = 7.0, dr: float = 0.02,
+                 n_blocks: int | None = None, source: str = "silica_explorer.structure") -> xr.Dataset:
+    """Partial PDFs averaged over ``frames`` on bins ``[k dr, (k+1) dr)`` up to ``r_max`` (A).
+
+    ``r_max`` must not exceed half the shortest box edge. With ``n_blocks`` >= 2 the frames are split
+    into that many contiguous blocks and ``g_err`` holds the standard error of the block means.
+    """
+    frames = list(frames)
+    if not frames:
+        raise ValueError("partial_pdfs needs at least one frame")
+    n_bins = int(round(r_max / dr))
+    if abs(n_bins * dr - r_max) > 1e-9:
+        raise ValueError(f"r_max = {r_max} A must be a whole number of bins of dr = {dr} A")
+    edges = np.arange(n_bins + 1) * dr
+    first = frames[0]
+    if r_max > 0.5 * first.box.min() + 1e-9:
+        raise ValueError(f"r_max = {r_max} A exceeds half the box ({0.5 * first.box.min():.3f} A)")
+    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    per_frame = {p: [] for p in PAIRS}
+    for conf in frames:
+        for p in PAIRS:
+            a, b = PAIR_SPECIES[p]
+            na, nb = conf.count(a), conf.count(b) - (1 if a == b else 0)
+            hist = _pair_histogram(conf, p, edges)
+            per_frame[p].append(hist * conf.volume / (na * nb) / shell)
+    r = 0.5 * (edges[1:] + edges[:-1])
+    g = {p: np.mean(per_frame[p], axis=0) for p in PAIRS}
+    g_err = None
+    if n_blocks is not None and n_blocks >= 2:
+        if len(frames) < n_blocks:
+            raise ValueError(f"n_blocks = {n_blocks} exceeds the number of frames ({len(frames)})")
+        g_err = {}
+        for p in PAIRS:
+            blocks = np.array([b.mean(axis=0) for b in np.array_split(np.array(per_frame[p]), n_blocks)])
+            g_err[p] = blocks.std(axis=0, ddof=1) / np.sqrt(n_blocks)
+    counts = {"Si": first.count("Si"), "O": first.count("O")}
+    return pdf_dataset(r, g, dr, counts, first.volume, g_err=g_err, n_frames=len(frames),
+                       n_blocks=n_blocks, source=source)
+
+
+def coordination_numbers(pdf: xr.Dataset, cutoffs: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Mean coordination numbers from PDFs: ``n_ab = 4 pi rho_b int_0^rc g_ab(r) r^2 dr``.
+
+    Keys: ``"Si-O"`` (O around Si), ``"O-Si"`` (Si around O), ``"Si-Si"``, ``"O-O"``.
+    Default cutoffs (A): Si-O 2.3, Si-Si 3.5, O-O 3.0 (near the first minima of the 3600 K liquid).
+    """
+    cutoffs = {"SiO": 2.3, "SiSi": 3.5, "OO": 3.0, **(cutoffs or {})}
+    for key in ("n_Si", "n_O", "volume"):
+        if key not in pdf.attrs:
+            raise ValueError(f"PDF dataset lacks attrs[{key!r}], needed for coordination numbers")
+    rho = {"Si": pdf.attrs["n_Si"] / pdf.attrs["volume"], "O": pdf.attrs["n_O"] / pdf.attrs["volume"]}
+    dr = pdf.attrs["dr"]
+
+    def integral(pair):
+        sel = pdf.g.sel(pair=pair).where(pdf.r < cutoffs[pair], 0.0)
+        return float(4 * np.pi * (sel * pdf.r**2).sum() * dr)
+
+    I_sio, I_sisi, I_oo = integral("SiO"), integral("SiSi"), integral("OO")
+    return {"Si-O": rho["O"] * I_sio, "O-Si": rho["Si"] * I_sio,
+            "Si-Si": rho["Si"] * I_sisi, "O-O": rho["O"] * I_oo}
+
+
+def first_peak(pdf: xr.Dataset, pair: str, r_range: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Position (A) and height of the first peak of g_pair, by a parabola through the highest bin and
+    its neighbours. ``r_range`` defaults to the first-shell windows Si-O 1.3-2.0, O-O 2.2-3.0,
+    Si-Si 2.7-3.6 A."""
+    windows = {"SiO": (1.3, 2.0), "OO": (2.2, 3.0), "SiSi": (2.7, 3.6)}
+    lo, hi = r_range or windows[pair]
+    g = pdf.g.sel(pair=pair)
+    sub = g.where((pdf.r >= lo) & (pdf.r <= hi), drop=True)
+    if sub.size < 3 or not np.any(sub.values > 0):
+        return float("nan"), float("nan")
+    k = int(np.argmax(sub.values))
+    r = sub.r.values
+    if 0 < k < len(r) - 1:
+        y0, y1, y2 = sub.values[k - 1:k + 2]
+        denom = y0 - 2 * y1 + y2
+        shift = 0.5 * (y0 - y2) / denom if denom != 0 else 0.0
+        shift = float(np.clip(shift, -1, 1))
+        step = r[k + 1] - r[k]
+        return float(r[k] + shift * step), float(y1 - 0.25 * (y0 - y2) * shift)
+    return float(r[k]), float(sub.values[k])
+
+
+def coordination_distribution(frames: Trajectory | Iterable[Configuration], center: str = "Si",
+                              neighbor: str = "O", cutoff: float = 2.3) -> xr.DataArray:
+    """Fraction of ``center`` atoms with n ``neighbor`` atoms within ``cutoff`` A, over all frames."""
+    counts = []
+    for conf in frames:
+        pos = np.mod(conf.positions, conf.box)
+        pos = np.where(pos >= conf.box, pos - conf.box, pos)
+        ic = np.flatnonzero(conf.species == center)
+        inb = np.flatnonzero(conf.species == neighbor)
+        tc = cKDTree(pos[ic], boxsize=conf.box)
+        tn = cKDTree(pos[inb], boxsize=conf.box)
+        lists = tc.query_ball_tree(tn, cutoff)
+        n = np.array([len(x) for x in lists])
+        if center == neighbor:
+            n -= 1
+        counts.append(n)
+    counts = np.concatenate(counts)
+    nmax = max(8, int(counts.max()) + 1)
+    frac = np.bincount(counts, minlength=nmax) / len(counts)
+    return xr.DataArray(frac, dims="n", coords={"n": np.arange(nmax)}, name=f"{center}-{neighbor} coordination",
+                        attrs={"cutoff": cutoff, "units": "1", "long_name": f"fraction of {center} with n {neighbor}"})
+
+
+def bond_angle_distributions(frames: Trajectory | Iterable[Configuration], cutoff: float = 2.3,
+                             d_theta: float = 2.0) -> xr.Dataset:
+    """O-Si-O and Si-O-Si bond-angle distributions (degrees) over ``frames``.
+
+    Bonds are Si-O pairs closer than ``cutoff`` A. Returns a Dataset with dim ``angle`` (bin centres,
+    degrees) and variables ``OSiO`` and ``SiOSi``, each normalised to unit area (1/degree), with
+    attrs ``cutoff`` and the number of angles counted.
+    """
+    edges = np.arange(0.0, 180.0 + d_theta / 2, d_theta)
+    hists = {"OSiO": np.zeros(len(edges) - 1), "SiOSi": np.zeros(len(edges) - 1)}
+    for conf in frames:
+        pos = np.mod(conf.positions, conf.box)
+        pos = np.where(pos >= conf.box, pos - conf.box, pos)
+        i_si = np.flatnonzero(conf.species == "Si")
+        i_o = np.flatnonzero(conf.species == "O")
+        t_si = cKDTree(pos[i_si], boxsize=conf.box)
+        t_o = cKDTree(pos[i_o], boxsize=conf.box)
+        for name, centers, others, tc, to in (("OSiO", i_si, i_o, t_si, t_o), ("SiOSi", i_o, i_si, t_o, t_si)):
+            for c, nbrs in zip(centers, tc.query_ball_tree(to, cutoff)):
+                if len(nbrs) < 2:
+                    continue
+                v = pos[others[nbrs]] - pos[c]
+                v -= conf.box * np.round(v / conf.box)
+                v /= np.linalg.norm(v, axis=1)[:, None]
+                cosines = (v @ v.T)[np.triu_indices(len(nbrs), 1)]
+                angles = np.degrees(np.arccos(np.clip(cosines, -1, 1)))
+                hists[name] += np.histogram(angles, bins=edges)[0]
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    out = xr.Dataset(coords={"angle": ("angle", centers, {"units": "degree"})})
+    for name, h in hists.items():
+        total = h.sum()
+        out[name] = ("angle", h / (total * d_theta) if total else h,
+                     {"units": "1/degree", "n_angles": int(total)})
+    out.attrs.update(cutoff=cutoff, d_theta=d_theta)
+    return out

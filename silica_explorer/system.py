@@ -1,0 +1,230 @@
+"""Atomic configurations of SiO2: the random start, frames of a trajectory, LAMMPS file I/O.
+
+Units: positions and box lengths in A, velocities in A/ps (LAMMPS ``units metal``).
+Species are given as strings ``"Si"``/``"O"`` in ``species`` (one per atom).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .forcefield import TYPE_OF
+
+SPECIES_OF_TYPE = {v: k for k, v in TYPE_OF.items()}
+
+
+@dataclasses.dataclass
+class Configuration:
+    """One frame: ``positions`` (N, 3) A, ``species`` (N,) str, cubic or orthorhombic ``box`` (3,) A
+    with the origin at 0, optional ``velocities`` (N, 3) A/ps."""
+
+    positions: np.ndarray
+    species: np.ndarray
+    box: np.ndarray
+    velocities: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.positions = np.asarray(self.positions, dtype=float)
+        self.species = np.asarray(self.species, dtype=str)
+        self.box = np.broadcast_to(np.asarray(self.box, dtype=float), (3,)).copy()
+        if self.positions.ndim != 2 or self.positions.shape[1] != 3:
+            raise ValueError(f"positions must have shape (N, 3), got {self.positions.shape}")
+        if self.species.shape != (len(self.positions),):
+            raise ValueError(f"species must have shape ({len(self.positions)},), got {self.species.shape}")
+        bad = set(self.species) - set(TYPE_OF)
+        if bad:
+            raise ValueError(f"unknown species {sorted(bad)}; allowed: {sorted(TYPE_OF)}")
+        if np.any(self.box <= 0):
+            raise ValueError(f"box lengths must be > 0 A, got {self.box}")
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.positions)
+
+    @property
+    def volume(self) -> float:
+        return float(np.prod(self.box))
+
+    def wrapped(self) -> np.ndarray:
+        return np.mod(self.positions, self.box)
+
+    def count(self, species: str) -> int:
+        return int(np.sum(self.species == species))
+
+
+#: Default minimum separations (A) of the random start per pair, in PAIRS order (SiSi, SiO, OO). O-O
+#: pairs closer than ~1.4 A fall into the spurious short-range well of BKS-like sets; 2.2 A keeps the
+#: start out of it while remaining far below the liquid's first O-O peak (2.6 A).
+DEFAULT_MIN_SEPARATION = (2.5, 1.5, 2.2)
+
+
+def random_configuration(n_SiO2: int, box_length: float, seed: int,
+                         min_separation=DEFAULT_MIN_SEPARATION, max_tries: int = 1000) -> Configuration:
+    """``n_SiO2`` Si and ``2 n_SiO2`` O placed uniformly at random in a cubic box of edge
+    ``box_length`` A with every pair at least ``min_separation`` A apart (minimum image).
+
+    ``min_separation`` is one distance for all pairs or three, for (SiSi, SiO, OO). Sequential random
+    insertion with a cell list; raises RuntimeError when an atom cannot be placed in ``max_tries``
+    attempts (the density is too high for those separations).
+    """
+    seps = np.broadcast_to(np.asarray(min_separation, dtype=float), (3,))
+    # squared minimum distance by (species_i, species_j) with Si = 0, O = 1
+    min2 = np.array([[seps[0], seps[1]], [seps[1], seps[2]]]) ** 2
+    min_separation = float(seps.max())
+    rng = np.random.default_rng(seed)
+    n = 3 * n_SiO2
+    species = np.array(["Si"] * n_SiO2 + ["O"] * (2 * n_SiO2))
+    species = species[rng.permutation(n)]
+    box = np.full(3, float(box_length))
+    # cell list: cells of edge >= min_separation
+    n_cell = max(1, int(box_length // min_separation))
+    cell_edge = box_length / n_cell
+    cells: dict[tuple[int, int, int], list[int]] = {}
+    pos = np.empty((n, 3))
+    is_o = (species == "O").astype(int)
+    for i in range(n):
+        for _ in range(max_tries):
+            trial = rng.uniform(0.0, box_length, 3)
+            c = tuple((trial // cell_edge).astype(int) % n_cell)
+            ok = True
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for dz in (-1, 0, 1):
+                        for j in cells.get(((c[0] + dx) % n_cell, (c[1] + dy) % n_cell, (c[2] + dz) % n_cell), ()):
+                            d = trial - pos[j]
+                            d -= box_length * np.round(d / box_length)
+                            if d @ d < min2[is_o[i], is_o[j]]:
+                                ok = False
+                                break
+                        if not ok:
+                            break
+                    if not ok:
+                        break
+                if not ok:
+                    break
+            if ok:
+                pos[i] = trial
+                cells.setdefault(c, []).append(i)
+                break
+        else:
+            raise RuntimeError(
+                f"could not place atom {i} of {n} with min_separation={min_separation} A in a "
+                f"{box_length:.3f} A box after {max_tries} tries; lower min_separation")
+    return Configuration(pos, species, box)
+
+
+def min_distance(config: Configuration) -> float:
+    """Smallest interatomic distance in A (minimum image, orthorhombic box)."""
+    tree = cKDTree(config.wrapped(), boxsize=config.box)
+    d, _ = tree.query(config.wrapped(), k=2)
+    return float(d[:, 1].min())
+
+
+def write_lammps_data(config: Configuration, path: str | Path, charges: dict[str, float]) -> Path:
+    """Write ``config`` as a LAMMPS data file for ``atom_style charge`` (types Si=1, O=2)."""
+    path = Path(path)
+    lines = ["silica-explorer configuration", "",
+             f"{config.n_atoms} atoms", "2 atom types", "",
+             f"0.0 {config.box[0]:.12g} xlo xhi",
+             f"0.0 {config.box[1]:.12g} ylo yhi",
+             f"0.0 {config.box[2]:.12g} zlo zhi", "", "Atoms # charge", ""]
+    wrapped = config.wrapped()
+    for i, (s, x) in enumerate(zip(config.species, wrapped)):
+        lines.append(f"{i + 1} {TYPE_OF[s]} {charges[s]:.12g} {x[0]:.12g} {x[1]:.12g} {x[2]:.12g}")
+    if config.velocities is not None:
+        lines += ["", "Velocities", ""]
+        lines += [f"{i + 1} {v[0]:.12g} {v[1]:.12g} {v[2]:.12g}" for i, v in enumerate(config.velocities)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def read_lammps_data(path: str | Path) -> Configuration:
+    """Read a LAMMPS data file (``atom_style charge``, orthorhombic box at origin), velocities if present."""
+    text = Path(path).read_text().splitlines()
+    box = np.zeros(3)
+    n_atoms = None
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text[1:]:
+        s = line.split("#")[0].strip()
+        if not s:
+            continue
+        words = s.split()
+        if current is None and len(words) == 2 and words[1] == "atoms":
+            n_atoms = int(words[0])
+        elif len(words) == 4 and words[2:] in (["xlo", "xhi"], ["ylo", "yhi"], ["zlo", "zhi"]):
+            k = "xyz".index(words[2][0])
+            if abs(float(words[0])) > 1e-9 and k >= 0:
+                # shift to origin
+                box[k] = float(words[1]) - float(words[0])
+            else:
+                box[k] = float(words[1])
+        elif words[0] in ("Atoms", "Velocities", "Masses"):
+            current = words[0]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(s)
+    if n_atoms is None or "Atoms" not in sections:
+        raise ValueError(f"{path}: not a LAMMPS data file with an Atoms section")
+    atoms = np.array([[float(w) for w in row.split()[:6]] for row in sections["Atoms"]])
+    order = np.argsort(atoms[:, 0])
+    atoms = atoms[order]
+    species = np.array([SPECIES_OF_TYPE[int(t)] for t in atoms[:, 1]])
+    velocities = None
+    if "Velocities" in sections:
+        v = np.array([[float(w) for w in row.split()[:4]] for row in sections["Velocities"]])
+        velocities = v[np.argsort(v[:, 0])][:, 1:4]
+    return Configuration(atoms[:, 3:6], species, box, velocities)
+
+
+@dataclasses.dataclass
+class Trajectory:
+    """Stored frames of one run: ``positions`` (n_frames, N, 3) A, ``species`` (N,), ``box`` (3,) A
+    (constant volume), ``steps`` (n_frames,) MD step of each frame."""
+
+    positions: np.ndarray
+    species: np.ndarray
+    box: np.ndarray
+    steps: np.ndarray
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.positions)
+
+    def frame(self, k: int) -> Configuration:
+        return Configuration(self.positions[k], self.species, self.box)
+
+    def __iter__(self):
+        return (self.frame(k) for k in range(self.n_frames))
+
+
+def read_lammps_dump(path: str | Path) -> Trajectory:
+    """Read a LAMMPS ``dump custom`` file with columns ``id type x y z`` (any order, sorted by id)."""
+    lines = Path(path).read_text().splitlines()
+    frames, steps = [], []
+    species = None
+    box = None
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("ITEM: TIMESTEP"):
+            steps.append(int(lines[i + 1]))
+            n = int(lines[i + 3])
+            bounds = np.array([[float(w) for w in lines[i + 5 + k].split()[:2]] for k in range(3)])
+            cols = lines[i + 8].split()[2:]
+            data = np.array([[float(w) for w in row.split()] for row in lines[i + 9:i + 9 + n]])
+            data = data[np.argsort(data[:, cols.index("id")])]
+            xyz = data[:, [cols.index("x"), cols.index("y"), cols.index("z")]] - bounds[:, 0]
+            if species is None:
+                species = np.array([SPECIES_OF_TYPE[int(t)] for t in data[:, cols.index("type")]])
+                box = bounds[:, 1] - bounds[:, 0]
+            frames.append(xyz)
+            i += 9 + n
+        else:
+            i += 1
+    if not frames:
+        raise ValueError(f"{path}: no frames found")
+    return Trajectory(np.array(frames), species, box, np.array(steps))
