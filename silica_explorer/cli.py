@@ -15,6 +15,7 @@ from pathlib import Path
 #: Modules that contribute subcommands (each has ``register_cli(subparsers)``).
 SUBCOMMAND_MODULES = [
     "silica_explorer.cli_evaluate",
+    "silica_explorer.cli_landscape",
 ]
 
 

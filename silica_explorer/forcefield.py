@@ -294,7 +294,7 @@ class ForceField:
             e = self.short_range_energy(pair, r)
             f = self.short_range_force(pair, r)
             lines += [pair, f"N {n_points} R {r_inner:.10g} {self.r_cut:.10g}", ""]
-            lines += [f"{i + 1} {ri:.12g} {ei:.16e} {fi:.16e}"
+            lines += [f"{i + 1} {ri:.17g} {ei:.16e} {fi:.16e}"
                       for i, (ri, ei, fi) in enumerate(zip(r, e, f))]
             lines.append("")
         path.write_text("\n".join(lines))

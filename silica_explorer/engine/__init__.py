@@ -31,7 +31,7 @@ class MeltResult:
 
     ``status`` is ``"ok"`` or ``"failed"`` (then ``reason`` says why). ``pdf``: partial g(r) as an
     xarray Dataset (see :mod:`silica_explorer.structure`); ``trajectory``: stored production frames;
-    ``final``: last configuration with velocities (for warm starts); ``thermo``: Dataset over ``step``
+    ``final``: last configuration with velocities (for warm starts); ``thermo``: Dataset over ``sample`` (coords ``step``, ``phase``)
     with temperature (K), potential energy (eV), pressure (bar); ``wall_time_s``: seconds of the whole
     run; ``md_steps_per_s``: steps per second of the NVT part as the engine timed it.
     """
@@ -70,9 +70,9 @@ class MeltResult:
             "forcefield": self.forcefield.as_dict(),
             "fidelity": self.fidelity.as_dict(),
         }
-        if self.thermo is not None and self.thermo.sizes.get("step", 0):
-            prod = self.thermo.where(self.thermo.phase == "production", drop=True)
-            if prod.sizes.get("step", 0):
+        if self.thermo is not None and self.thermo.sizes.get("sample", 0):
+            prod = self.thermo.isel(sample=self.thermo.phase.values == "production")
+            if prod.sizes["sample"]:
                 rec["mean_temperature_K"] = float(prod.temperature.mean())
                 rec["mean_pressure_bar"] = float(prod.pressure.mean())
                 rec["mean_potential_energy_eV"] = float(prod.potential_energy.mean())

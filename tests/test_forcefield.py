@@ -1,0 +1,132 @@
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from silica_explorer.forcefield import (FREE_PARAMETERS, K_E, PAIRS, PRESETS, ForceField, ParameterError,
+                                        dsf_energy, dsf_force, dsf_self_energy)
+
+
+def test_presets_match_published_values():
+    bks = ForceField.preset("bks")
+    assert (bks.q_Si, bks.A_SiO, bks.rho_SiO, bks.C_SiO) == (2.4, 18003.7572, 0.205205, 133.5381)
+    assert (bks.A_OO, bks.rho_OO, bks.C_OO) == (1388.7730, 0.362319, 175.0)
+    chik = ForceField.preset("CHIK")
+    assert chik.rho_SiO == pytest.approx(1 / 5.158606) and chik.C_SiSi == 626.751953
+    ml = ForceField.preset("ML")
+    assert (ml.q_Si, ml.A_SiO, ml.A_SiSi, ml.rho_SiSi) == (1.955, 20453.601, 0.0, 1.0)
+    assert (ml.D_SiO, ml.D_OO, ml.D_SiSi) == (29.0, 113.0, 3423200.0)
+    assert set(PRESETS) == {"ML", "BKS", "CHIK", "SHIK", "Teter", "Guillot-Sator"}
+
+
+def test_energy_and_force_hand_computed():
+    ml = ForceField.preset("ML")
+    r = 1.6
+    # Si-O, ML set, bare Coulomb: k q_Si q_O / r + A exp(-r/rho) - C/r^6 + D/r^24, written out by hand
+    coul = 14.399645 * 1.955 * (-0.9775) / 1.6
+    short = 20453.601 * math.exp(-1.6 / 0.191735) - 93.496 / 1.6**6 + 29.0 / 1.6**24
+    assert coul == pytest.approx(-17.19869, abs=1e-5)      # 1.955*0.9775 = 1.9110125; *14.399645/1.6
+    assert short == pytest.approx(4.86012 - 5.57280 + 0.000366, abs=2e-5)
+    assert ml.pair_energy("SiO", r, coulomb="bare") == pytest.approx(coul + short, rel=1e-12)
+    # force = -dU/dr by hand
+    f_hand = (14.399645 * 1.955 * (-0.9775) / 1.6**2 + 20453.601 / 0.191735 * math.exp(-1.6 / 0.191735)
+              - 6 * 93.496 / 1.6**7 + 24 * 29.0 / 1.6**25)
+    assert ml.pair_force("SiO", r, coulomb="bare") == pytest.approx(f_hand, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+@pytest.mark.parametrize("pair", PAIRS)
+def test_force_is_minus_energy_derivative(name, pair):
+    ff = ForceField.preset(name)
+    r = np.linspace(1.2, 7.9, 400)
+    h = 1e-6
+    for coulomb in ("dsf", "bare"):
+        fd = -(ff.pair_energy(pair, r + h, coulomb) - ff.pair_energy(pair, r - h, coulomb)) / (2 * h)
+        np.testing.assert_allclose(ff.pair_force(pair, r, coulomb), fd, rtol=1e-5, atol=1e-6)
+
+
+def test_dsf_vanishes_smoothly_at_cutoff():
+    qq = -1.955 * 0.9775
+    assert dsf_energy(qq, 8.0 - 1e-9, 0.25, 8.0) == pytest.approx(0.0, abs=1e-8)
+    assert dsf_force(qq, 8.0 - 1e-9, 0.25, 8.0) == pytest.approx(0.0, abs=1e-8)
+    assert dsf_energy(qq, 9.0, 0.25, 8.0) == 0.0
+
+
+def test_dsf_self_energy_conventions_differ_by_published_constant():
+    charges = [1.955] * 1000 + [-0.9775] * 2000
+    diff = dsf_self_energy(charges, 0.25, 8.0, "lammps") - dsf_self_energy(charges, 0.25, 8.0, "fennell-gezelter")
+    assert diff == pytest.approx(-237.40, abs=0.01)
+
+
+@pytest.mark.parametrize("field,value,fragment", [
+    ("rho_SiO", 0.0, "rho_SiO = 0.0 is outside its allowed range (0, inf)"),
+    ("rho_OO", -1.0, "rho_OO"),
+    ("A_SiO", -5.0, "A_SiO = -5.0 is outside its allowed range [0, inf)"),
+    ("C_OO", -1.0, "C_OO"),
+    ("q_Si", 0.0, "q_Si = 0.0 is outside its allowed range (0, 4]"),
+    ("q_Si", 4.5, "q_Si = 4.5"),
+    ("q_Si", float("nan"), "q_Si = nan"),
+    ("A_SiSi", float("inf"), "A_SiSi"),
+])
+def test_bad_values_name_parameter_and_range(field, value, fragment):
+    with pytest.raises(ParameterError, match=re.escape(fragment)):
+        ForceField.preset("BKS").replace(**{field: value})
+
+
+def test_unknown_names_rejected():
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        ForceField.preset("BKS").replace(B_SiO=1.0)
+    with pytest.raises(ParameterError, match="unknown preset 'XYZ'"):
+        ForceField.preset("XYZ")
+    with pytest.raises(ParameterError, match="unknown parameter name"):
+        ForceField.preset("BKS").to_vector(["q_Si", "nope"])
+
+
+def test_vector_round_trip():
+    bks = ForceField.preset("BKS")
+    v = bks.to_vector()
+    assert v.shape == (10,) and list(FREE_PARAMETERS)[:2] == ["q_Si", "A_SiO"]
+    back = bks.from_vector(v)
+    assert back.to_vector().tolist() == v.tolist()
+    two = bks.from_vector([2.0, 15000.0], ["q_Si", "A_SiO"])
+    assert (two.q_Si, two.A_SiO, two.rho_SiO) == (2.0, 15000.0, bks.rho_SiO)
+    with pytest.raises(ParameterError, match="expected 2 values"):
+        bks.from_vector([1.0], ["q_Si", "A_SiO"])
+
+
+def test_json_round_trip(tmp_path):
+    chik = ForceField.preset("CHIK")
+    path = chik.save(tmp_path / "chik.json")
+    assert ForceField.load(path) == chik
+    data = json.loads(path.read_text())
+    data["rho_OO"] = -1
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(ParameterError, match="bad.json: rho_OO"):
+        ForceField.load(tmp_path / "bad.json")
+
+
+def test_lammps_table_matches_analytic_and_is_force_consistent(tmp_path):
+    ff = ForceField.preset("CHIK")
+    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000, r_inner=1.0)
+    text = path.read_text().split("\n\n")
+    sections = {}
+    lines = path.read_text().splitlines()
+    for pair in PAIRS:
+        k = lines.index(pair)
+        assert lines[k + 1] == "N 8000 R 1 8"
+        rows = np.array([[float(w) for w in ln.split()] for ln in lines[k + 3:k + 3 + 8000]])
+        sections[pair] = rows
+    assert text  # file is non-empty
+    for pair, rows in sections.items():
+        r, e, f = rows[:, 1], rows[:, 2], rows[:, 3]
+        np.testing.assert_allclose(e, ff.short_range_energy(pair, r), rtol=1e-12, atol=1e-12)
+        # tabulated forces agree with -dE/dr of the tabulated energies (central differences)
+        fd = -np.gradient(e, r)
+        inner = slice(2, -2)
+        np.testing.assert_allclose(f[inner], fd[inner], rtol=2e-3, atol=1e-5)
+    lines_in = ff.lammps_pair_lines("t.table", 8000)
+    assert lines_in[0] == "pair_style hybrid/overlay table linear 8000 coul/dsf 0.25 8"
+    assert "pair_coeff 1 2 table t.table SiO 8" in lines_in
+    assert "set type 2 charge -0.955209" in lines_in
