@@ -1,0 +1,183 @@
+"""Benchmark: BO vs CG vs BO+CG vs random search vs Optuna (TPE) on the same cost and budget.
+
+    .venv/bin/python benchmarks/optimizers.py [--budget 40] [--seeds 5] [--targets 0.12,0.10] [--dim 2]
+                                              [--landscape FILE.nc] [--noise 0.002]
+
+**Cost.** With ``--landscape FILE`` (a landscape netCDF from ``silica-explorer landscape``, group
+``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
+over (q_Si, A_SiO), interpolated linearly, plus Gaussian noise with the measured seed-to-seed spread
+(mean R_x_std of the grid, or ``--noise``). Without one it is the *analytic stand-in*
+:func:`silica_explorer.optimize.testfunctions.rough_basin` on the unit box of (q_Si, A_SiO) - a quadratic
+basin (minimum 0.09 = 9 %) with cosine ripples at two frequencies - plus noise (sd ``--noise``,
+default 0.002 = 0.2 % R_x). Either way it is NOT molecular dynamics; the point is comparing
+optimizers on the same cost, budget and seeds.
+
+For each method and seed it records the best R_x after every evaluation and the number of
+evaluations until the best R_x first reaches each target (``--targets``; default floor + 3 % "basin"
+and floor + 1 % "fine"); it prints per-method medians and the
+ratio of evaluations-to-target to BO's (failures to reach the target count as ``budget + 1`` in the
+medians and are reported separately). CG starts from BKS (as in the paper), every seed with another
+noise realization. Optuna is the optional external baseline (extra ``[bench]``: ``optuna>=4.0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from silica_explorer.optimize import AnalyticCost, SearchSpace, fit  # noqa: E402
+from silica_explorer.optimize.testfunctions import rough_basin  # noqa: E402
+
+
+def landscape_cost(path: str, noise: float | None):
+    """(space, AnalyticCost) interpolating a measured landscape grid plus measured noise."""
+    import xarray as xr
+    from scipy.interpolate import RegularGridInterpolator
+    ds = xr.open_dataset(path, group="full")
+    names = [d for d in ds.R_x.dims if d != "seed"]  # (y, x)
+    ynm, xnm = names
+    grid = ds.R_x_mean if "R_x_mean" in ds else ds.R_x.mean("seed")
+    xs, ys = ds[xnm].values, ds[ynm].values
+    space = SearchSpace([xnm, ynm], bounds={xnm: (xs.min(), xs.max()), ynm: (ys.min(), ys.max())})
+    vals = grid.transpose(xnm, ynm).values
+    worst = np.nanmax(vals)
+    interp = RegularGridInterpolator((np.linspace(0, 1, xs.size), np.linspace(0, 1, ys.size)),
+                                     np.where(np.isfinite(vals), vals, np.nan), bounds_error=False)
+    if noise is None:
+        noise = float(np.nanmean(ds.R_x_std)) if "R_x_std" in ds and np.isfinite(ds.R_x_std).any() else 0.002
+
+    def f(u):
+        v = float(interp(np.asarray(u).reshape(1, -1))[0])
+        return v if math.isfinite(v) else float("nan")  # failed grid points stay failures
+
+    floor = float(np.nanmin(vals))
+    desc = (f"measured landscape {path} ({xnm} x {ynm}, {xs.size}x{ys.size} grid, linear interpolation) + "
+            f"noise sd {noise:.4f}; grid min {floor:.4f}, max {worst:.4f}")
+    return space, AnalyticCost(f, space, noise=noise, name=f"landscape:{Path(path).name}"), floor, desc
+
+
+def analytic_cost(noise: float, dim: int = 2):
+    from silica_explorer.forcefield import FREE_PARAMETERS
+    names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
+    space = SearchSpace(names, base="BKS")
+    desc = (f"ANALYTIC STAND-IN rough_basin on the unit box of ({', '.join(names)}): quadratic basin (min 0.09 "
+            f"at u=0.35 in every coordinate) + ripples (0.02 at 6/unit, 0.006 at 19/unit) + noise sd {noise} - not MD")
+    return space, AnalyticCost(rough_basin, space, noise=noise, name="rough_basin"), 0.09, desc
+
+
+def run_optuna(cost: AnalyticCost, space: SearchSpace, budget: int, seed: int) -> np.ndarray:
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    values = []
+
+    def objective(trial):
+        u = np.array([trial.suggest_float(f"u{i}", 0.0, 1.0) for i in range(space.dim)])
+        v = cost.value(u, seed) if not (cost.fail_if and cost.fail_if(u)) else float("nan")
+        values.append(v)
+        return v if math.isfinite(v) else 1.0  # same failure fallback as ours
+
+    study.optimize(objective, n_trials=budget)
+    return np.array(values)
+
+
+def best_curve(values) -> np.ndarray:
+    v = np.where(np.isfinite(values), values, np.inf)
+    c = np.minimum.accumulate(v)
+    return np.where(np.isfinite(c), c, np.nan)
+
+
+def evals_to(curve: np.ndarray, target: float) -> int | None:
+    hit = np.nonzero(np.nan_to_num(curve, nan=np.inf) <= target)[0]
+    return int(hit[0]) + 1 if hit.size else None
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--budget", type=int, default=40)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--targets", default=None,
+                    help="comma-separated R_x targets (default: floor + 0.03 'basin' and floor + 0.01 'fine')")
+    ap.add_argument("--dim", type=int, default=2, help="analytic stand-in only: number of free parameters "
+                                                       "(the first DIM of FREE_PARAMETERS; default 2 = q_Si, A_SiO)")
+    ap.add_argument("--noise", type=float, default=None, help="noise sd (default 0.002, or measured)")
+    ap.add_argument("--landscape", default=None, help="landscape netCDF (default: first of data/landscapes/*.nc)")
+    ap.add_argument("--methods", default="bo,bo+cg,cg,random,optuna-tpe")
+    args = ap.parse_args(argv)
+
+    path = args.landscape
+    if path is None:
+        found = sorted(glob.glob(str(Path(__file__).resolve().parent.parent / "data" / "landscapes" / "*.nc")))
+        path = found[0] if found else None
+    if path:
+        space, cost, floor, desc = landscape_cost(path, args.noise)
+    else:
+        space, cost, floor, desc = analytic_cost(0.002 if args.noise is None else args.noise, args.dim)
+    targets = ([floor + 0.03, floor + 0.01] if args.targets is None
+               else [float(t) for t in args.targets.split(",")])
+    bks_u = space.clip_unit(space.base_unit())
+    print(f"cost: {desc}")
+    print(f"budget {args.budget} evaluations, seeds 0..{args.seeds - 1}, targets R_x <= "
+          f"{', '.join(f'{t:.4f}' for t in targets)}; CG starts at BKS u={np.round(bks_u, 3).tolist()}")
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    rows = {}
+    for m in methods:
+        curves, times = [], []
+        for s in range(args.seeds):
+            t0 = time.perf_counter()
+            if m == "optuna-tpe":
+                try:
+                    vals = run_optuna(cost, space, args.budget, s)
+                except ImportError:
+                    print("  optuna not installed (pip install 'silica-explorer[bench]'): skipped")
+                    break
+                curve = best_curve(vals)
+            else:
+                opts = {"cg": {"x0": bks_u}, "bo+cg": {"bo_fraction": 0.7}}.get(m, {})
+                res = fit(cost, space, m, budget=args.budget, seed=s, options=opts)
+                curve = res.best_so_far()
+                if len(curve) < args.budget:  # CG stopped early: its best stays
+                    curve = np.concatenate([curve, np.full(args.budget - len(curve), curve[-1])])
+            times.append(time.perf_counter() - t0)
+            curves.append(curve)
+        if curves:
+            rows[m] = (np.array(curves), times)
+
+    for target in targets:
+        print(f"\n== target R_x <= {target:.4f} ({100 * target:.1f} %)")
+        hdr = (f"{'method':12s} {'evals-to-target per seed':32s} {'reached':>7s} {'median':>6s} {'ratio':>6s} "
+               f"{'best R_x median':>15s} {'s/run':>6s}")
+        print(hdr)
+        print("-" * len(hdr))
+        med = {}
+        for m, (curves, _) in rows.items():
+            ett = [evals_to(c, target) for c in curves]
+            med[m] = float(np.median([e if e is not None else args.budget + 1 for e in ett]))
+        for m, (curves, times) in rows.items():
+            ett = [evals_to(c, target) for c in curves]
+            reached = sum(e is not None for e in ett)
+            per_seed = " ".join(str(e) if e is not None else ">" + str(args.budget) for e in ett)
+            ratio = med[m] / med["bo"] if "bo" in med and med["bo"] > 0 else float("nan")
+            print(f"{m:12s} {per_seed:32s} {reached:>3d}/{len(ett):<3d} {med[m]:6.1f} {ratio:6.2f} "
+                  f"{100 * np.nanmedian(curves[:, -1]):13.2f} % {np.mean(times):6.1f}")
+    print("\nratio = median evaluations-to-target / BO's (not reaching the target counts as budget+1)")
+    print("\nmedian best R_x (%) after n evaluations:")
+    marks = [n for n in (5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200) if n <= args.budget]
+    print(f"{'method':12s} " + " ".join(f"{n:>6d}" for n in marks))
+    for m, (curves, _) in rows.items():
+        print(f"{m:12s} " + " ".join(f"{100 * np.nanmedian(curves[:, n - 1]):6.2f}" for n in marks))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

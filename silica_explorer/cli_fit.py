@@ -1,0 +1,204 @@
+"""``silica-explorer fit``: optimize free forcefield parameters against the reference, durably.
+
+Every evaluation is appended to ``<store>/store.sqlite`` as it finishes (see :mod:`silica_explorer.store`);
+running the same command again resumes the run (its finished evaluations are re-played, none re-run).
+Options may also come from ``--config file.yaml|json`` (keys = long option names, ``-`` or ``_``);
+options given on the command line win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from .cli import existing_path
+
+_CONFIG_KEYS_SKIP = {"command", "func", "config"}
+
+
+def register_cli(sub) -> None:
+    from .fidelity import FIDELITIES
+    from .forcefield import FREE_PARAMETERS, PRESETS
+    from .optimize import OPTIMIZERS
+    from .optimize.testfunctions import FUNCTIONS
+    p = sub.add_parser(
+        "fit", help="fit free forcefield parameters (BO, CG, BO+CG, random search) with a durable store",
+        description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
+                    "improvement), conjugate gradient, BO followed by CG, or random search. Every evaluation "
+                    "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
+    p.add_argument("--free", default="q_Si,A_SiO",
+                   help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
+    p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "
+                                                 "the fixed parameters and CG's start (default BKS)")
+    p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
+                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS)")
+    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS), help="optimizer (default bo)")
+    p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
+    p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the optimizer and (unless --md-seed) of every MD run")
+    p.add_argument("--md-seed", type=int, default=None, help="MD seed of every evaluation (default: --seed)")
+    p.add_argument("--store", type=Path, default=Path("runs") / "fit",
+                   help="store directory (database STORE/store.sqlite; default runs/fit)")
+    p.add_argument("--run-name", default=None, help="run id inside the store (default from optimizer, free, base, "
+                                                    "fidelity, seed)")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue the run if it exists in the store (default); --no-resume starts a new run "
+                        "under a new name")
+    p.add_argument("--reference", type=existing_path, default=None,
+                   help="reference PDFs (netCDF or table); default: the shipped CHGNet liquid")
+    p.add_argument("--r-range", type=float, nargs=2, metavar=("RMIN", "RMAX"), default=None,
+                   help="restrict the cost to this r window (A)")
+    p.add_argument("--batch", type=int, default=1, help="BO/random points proposed at once (constant liar)")
+    p.add_argument("--workers", type=int, default=1, help="evaluations run concurrently (threads; each one MD "
+                                                          "process; set --threads accordingly)")
+    p.add_argument("--n-initial", type=int, default=None, help="BO initial design size (default max(5, 2d+1))")
+    p.add_argument("--xi", type=float, default=0.01, help="EI exploration margin (units of the cost spread)")
+    p.add_argument("--y-transform", default="none", choices=["none", "log"],
+                   help="BO: model R_x (none, the paper's choice) or log R_x")
+    p.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
+    p.add_argument("--bo-fraction", type=float, default=0.7, help="share of the budget BO gets in bo+cg")
+    p.add_argument("--failure-value", default="worst",
+                   help="cost the optimizer sees for failed evaluations: 'worst' (largest finite R_x so far) "
+                        "or a number")
+    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
+                   help="for demos and tests: optimize an analytic stand-in function instead of running MD")
+    p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .cli_evaluate import add_engine_args
+    add_engine_args(p)
+    p.set_defaults(func=run_fit, _parser=p)
+
+
+def load_config(path: Path, parser: argparse.ArgumentParser) -> dict:
+    """Option defaults from a YAML/JSON mapping; unknown keys are an error naming the allowed ones."""
+    text = Path(path).read_text()
+    if Path(path).suffix.lower() == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+        data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of option names to values")
+    known = {a.dest for a in parser._actions if a.dest not in _CONFIG_KEYS_SKIP | {"help"}}
+    out = {}
+    for k, v in data.items():
+        dest = str(k).replace("-", "_")
+        if dest not in known:
+            raise ValueError(f"{path}: unknown option {k!r}; allowed: {sorted(known)}")
+        if dest == "free" and isinstance(v, (list, tuple)):
+            v = ",".join(v)
+        if dest == "bounds" and isinstance(v, dict):
+            v = ",".join(f"{n}={lo}:{hi}" for n, (lo, hi) in v.items())
+        if dest in ("store", "reference") and v is not None:
+            v = Path(v)
+        out[dest] = v
+    return out
+
+
+def _apply_config(args) -> argparse.Namespace:
+    """Fill options from ``--config``: a config value applies where the command line left the option
+    at its default (so explicit command-line values win)."""
+    if args.config is None:
+        return args
+    parser = args._parser
+    for dest, value in load_config(args.config, parser).items():
+        if getattr(args, dest, None) == parser.get_default(dest):
+            setattr(args, dest, value)
+    return args
+
+
+def build_evaluator(args, space):
+    """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
+    if args.stand_in:
+        from .optimize import AnalyticCost
+        return AnalyticCost(args.stand_in, space, noise=0.002)
+    from .cli_evaluate import default_reference, engine_from_args
+    from .evaluate import Evaluator
+    reference = args.reference if args.reference is not None else default_reference()
+    return Evaluator(reference, args.fidelity, engine=engine_from_args(args),
+                     r_range=tuple(args.r_range) if args.r_range else None)
+
+
+def _unique_run_id(store, base: str) -> str:
+    existing = {r["run_id"] for r in store.runs()}
+    if base not in existing:
+        return base
+    k = 2
+    while f"{base}-{k}" in existing:
+        k += 1
+    return f"{base}-{k}"
+
+
+def run_fit(args) -> int:
+    args = _apply_config(args)
+    from tqdm import tqdm
+    from .forcefield import ForceField
+    from .optimize import SearchSpace, default_run_id, fit
+    from .store import CachedCost, Store, StoreError
+
+    base = ForceField.load(args.base) if Path(str(args.base)).suffix == ".json" else ForceField.preset(args.base)
+    space = SearchSpace(args.free, args.bounds, base)
+    if args.budget < 1:
+        raise ValueError(f"--budget = {args.budget} must be >= 1")
+    failure_value = args.failure_value if args.failure_value == "worst" else float(args.failure_value)
+    options = {}
+    if args.optimizer == "bo":
+        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                   "failure_value": failure_value, "y_transform": args.y_transform}
+    elif args.optimizer == "random":
+        options = {"batch_size": args.batch}
+    elif args.optimizer == "cg":
+        options = {"fd_step": args.fd_step}
+    elif args.optimizer == "bo+cg":
+        options = {"bo_fraction": args.bo_fraction, "cg_options": {"fd_step": args.fd_step},
+                   "bo_options": {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                                  "failure_value": failure_value, "y_transform": args.y_transform}}
+    store = Store(args.store)
+    evaluator = build_evaluator(args, space)
+    cost = CachedCost(evaluator, store)
+    fid_label = f"standin-{args.stand_in}" if args.stand_in else args.fidelity
+    run_id = args.run_name or default_run_id(args.optimizer, space, args.seed, fid_label)
+    if not args.resume:
+        run_id = _unique_run_id(store, run_id)
+    n_done = len(store.records(run_id))
+    print(f"run {run_id!r} in {store.path}: {args.optimizer}, free {list(space.names)}, base {base.name}, "
+          f"budget {args.budget}, fidelity {fid_label}, seed {args.seed}"
+          + (f" - resuming after {n_done} stored evaluations" if n_done else ""), file=sys.stderr)
+    bar = None if args.quiet else tqdm(total=args.budget, desc=f"fit {args.optimizer}", unit="eval",
+                                       file=sys.stderr, dynamic_ncols=True)
+
+    def progress(entry):
+        if bar is None:
+            return
+        best = entry["best_R_x"]
+        tag = "stored" if entry["replayed"] else ("cached" if entry["cached"] else entry["status"])
+        bar.set_postfix_str(f"best R_x {100 * best:.2f}% | last {tag}" if math.isfinite(best)
+                            else f"best R_x - | last {tag}", refresh=False)
+        bar.update(1)
+
+    try:
+        result = fit(cost, space, args.optimizer, args.budget, seed=args.seed, md_seed=args.md_seed,
+                     run_id=run_id, resume=True, options=options, failure_value=failure_value,
+                     callback=progress, n_workers=args.workers,
+                     extra_config={"n_workers": args.workers, "stand_in": args.stand_in})
+    except StoreError as exc:  # e.g. resuming a run with a different configuration: one clear line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if bar is not None:
+            bar.close()
+    s = result.summary()
+    print(f"run {run_id}: {s['n_evals']} evaluations ({s['n_failed']} failed), stopped: {s['stop_reason']}")
+    if s["best_R_x"] is None:
+        print("  no successful evaluation")
+        return 1
+    print(f"  best R_x = {100 * s['best_R_x']:.2f} %  (store id {s['best_record_id']})")
+    for name, value in s["best_params"].items():
+        print(f"  {name:8s} = {value:.6g}")
+    out = store.path.parent / f"{run_id}.best.json"
+    result.best_forcefield.save(out)
+    print(f"  wrote {out}")
+    return 0
