@@ -51,11 +51,18 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default: all cores)")
     p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1)")
     p.add_argument("--timeout", type=float, default=None, help="wall-clock limit of one melt in s")
+    p.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
+                   help="reuse identical cold-start melts from DIR (and add new ones), e.g. to re-score "
+                        "a grid against another reference without re-running MD")
 
 
 def engine_from_args(args):
     from .engine.lammps import LammpsEngine
-    return LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
+    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
+    if getattr(args, "melt_cache", None) is not None:
+        from .engine.cache import CachingEngine
+        return CachingEngine(engine, args.melt_cache)
+    return engine
 
 
 def register_cli(sub) -> None:

@@ -51,6 +51,7 @@ class MeltResult:
     md_steps_per_s: float | None = None
     workdir: str | None = None
     warm_start: bool = False
+    engine_options: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,6 +68,7 @@ class MeltResult:
             "wall_time_s": round(float(self.wall_time_s), 3),
             "md_steps_per_s": None if self.md_steps_per_s is None else round(float(self.md_steps_per_s), 2),
             "warm_start": self.warm_start,
+            "engine_options": self.engine_options,
             "forcefield": self.forcefield.as_dict(),
             "fidelity": self.fidelity.as_dict(),
         }

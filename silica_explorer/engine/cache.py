@@ -111,7 +111,8 @@ class CachingEngine:
         return MeltResult(status=record["status"], reason=record["reason"], forcefield=forcefield,
                           fidelity=fidelity, seed=int(seed), engine=record["engine"],
                           engine_version=record["engine_version"], wall_time_s=float(record["wall_time_s"]),
-                          pdf=pdf, md_steps_per_s=record.get("md_steps_per_s"), warm_start=False)
+                          pdf=pdf, md_steps_per_s=record.get("md_steps_per_s"), warm_start=False,
+                          engine_options={**(record.get("engine_options") or {}), "cache_hit": str(self.directory)})
 
     @staticmethod
     def _atomic(path: Path, write) -> None:

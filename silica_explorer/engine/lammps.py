@@ -261,7 +261,9 @@ class LammpsEngine:
         rundir = Path(tempfile.mkdtemp(prefix="melt-", dir=parent))
         base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
                     engine_version=self.version(), warm_start=warm_start is not None,
-                    workdir=str(rundir) if self.keep_files else None)
+                    workdir=str(rundir) if self.keep_files else None,
+                    engine_options={"threads": self.threads, "mpi_ranks": self.mpi_ranks,
+                                    "neighbor_skin_A": self.neighbor_skin, "timeout_s": self.timeout_s})
         try:
             try:
                 write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin)
