@@ -147,3 +147,39 @@ def test_fidelity_validation():
         Fidelity(name="x", n_SiO2=20, relax_ps=0.1, production_ps=0.1)
     with pytest.raises(FidelityError, match="timestep = 0.01 must be in"):
         FIDELITIES["tiny"].replace(timestep=0.01)
+
+
+def test_killed_parent_takes_lmp_with_it(tmp_path):
+    """kill -9 of the Python process that runs a melt must not leave lmp running (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    code = ("from silica_explorer.engine.lammps import LammpsEngine\n"
+            "from silica_explorer.fidelity import FIDELITIES\n"
+            "from silica_explorer.forcefield import ForceField\n"
+            f"LammpsEngine(threads=1, workdir={str(tmp_path)!r}, keep_files=True).melt("
+            "ForceField.preset('ML'), FIDELITIES['tiny'].replace(production_ps=50.0), 0)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    lmp_pid = None
+    while time.time() < deadline and lmp_pid is None:
+        time.sleep(0.2)
+        for d in tmp_path.glob("melt-*"):
+            if (d / "log.lammps").exists():
+                out = subprocess.run(["pgrep", "-f", "lmp -in in.melt", "-P", str(parent.pid)],
+                                     capture_output=True, text=True).stdout.split()
+                lmp_pid = int(out[0]) if out else None
+    assert lmp_pid is not None, "lmp never started"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    for _ in range(50):
+        try:
+            os.kill(lmp_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(lmp_pid, signal.SIGKILL)
+        raise AssertionError("lmp survived its parent")

@@ -275,7 +275,9 @@ class LammpsEngine:
             rows, error = parse_log(log)
             thermo = _thermo_dataset(rows)
             wall = time.perf_counter() - t0
-            reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s)
+            err_file = rundir / "stderr.txt"
+            stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""
+            reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s, stderr_tail)
             if reason is not None:
                 return MeltResult(status="failed", reason=reason, thermo=thermo, wall_time_s=wall, **base)
             counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
@@ -329,8 +331,10 @@ class LammpsEngine:
         return energy, forces
 
     def _run(self, rundir: Path, fidelity: Fidelity, progress: ProgressCallback | None) -> tuple[int, bool]:
-        proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        with open(rundir / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
+                                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         t_start = time.monotonic()
         log_path = rundir / "log.lammps"
         total = fidelity.total_steps
@@ -355,6 +359,16 @@ class LammpsEngine:
         if progress is not None:
             progress(total if rc == 0 else _progress_from_log(log_path, fidelity)[0], total, "done")
         return rc, timed_out
+
+
+def _die_with_parent() -> None:  # pragma: no cover (runs in the child)
+    """Linux: have the kernel SIGKILL this child when the process that started it dies (even by kill -9),
+    so an interrupted optimizer or a killed Dask worker never leaves lmp running."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -396,7 +410,7 @@ def _thermo_dataset(rows) -> xr.Dataset:
     return ds
 
 
-def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s) -> str | None:
+def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="") -> str | None:
     if timed_out:
         return f"timeout: melt exceeded {timeout_s} s"
     if error is not None:
@@ -411,7 +425,7 @@ def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s) -> str | 
             return f"nan: {error}"
         return f"lammps error: {error}"
     if rc != 0:
-        return f"lammps exited with code {rc}"
+        return f"lammps exited with code {rc}{': ' + stderr_tail if stderr_tail else ''}"
     values = np.column_stack([thermo[v].values for v in ("temperature", "potential_energy", "pressure")])
     if not np.all(np.isfinite(values)):
         return "nan: non-finite temperature, energy or pressure in thermo output"
