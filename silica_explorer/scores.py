@@ -93,7 +93,7 @@ def format_summary(table: pd.DataFrame) -> str:
     lines = [f"{'set':16s} {'Si-O':>14s} {'O-O':>14s} {'Si-Si':>14s} {'global R_x':>14s}  ok"]
     for name, row in table.iterrows():
         cells = [f"{row[c]:6.2f} +- {row[c + '_std']:4.2f}" for c in ("chi_SiO", "chi_OO", "chi_SiSi", "R_x")]
-        lines.append(f"{name:16s} " + " ".join(f"{c:>14s}" for c in cells) + f"  {row['n_ok']}/{row['n_seeds']}")
+        lines.append(f"{name:16s} " + " ".join(f"{c:>14s}" for c in cells) + f"  {int(row['n_ok'])}/{int(row['n_seeds'])}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,296 @@
+"""Fit tab: run an optimizer of :mod:`silica_explorer.optimize` (BO, CG, random, BO then CG) against
+R_x in the background, store every evaluation (:mod:`silica_explorer.store`), stream the progress.
+
+Stop cancels the running melt (nothing half-finished is stored) and marks the run interrupted in the
+store; Resume continues the same run id, re-playing its stored evaluations without re-running them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import panel as pn
+
+from ...fidelity import FIDELITIES
+from ...forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
+from .. import plots
+from ..jobs import Job, available_cores
+from ..poller import Poller
+from ..state import ROOT, RUNS_DIR, SessionState
+from ..widgets import heading, progress_widgets, set_grid, set_plot, show_job, unit_label
+
+try:  # the optimize package is written concurrently; the tab says so if it is missing
+    from ... import optimize as _optimize
+    OPTIMIZE_ERROR = None if hasattr(_optimize, "fit") else "silica_explorer.optimize.fit is not available yet"
+except Exception as exc:  # pragma: no cover
+    _optimize = None
+    OPTIMIZE_ERROR = f"silica_explorer.optimize could not be imported: {type(exc).__name__}: {exc}"
+
+OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
+                    "random": "random search", "bo+cg": "BO, then CG refinement"}
+
+
+def _display(p: Path) -> str:
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+
+
+class JobEvaluator:
+    """Wraps an Evaluator so that every melt of an optimizer run reports to (and can be stopped by)
+    the job; everything else (fidelity, reference, engine: the store's cache identity) is the
+    wrapped evaluator's."""
+
+    def __init__(self, evaluator, job: Job):
+        self._evaluator = evaluator
+        self._job = job
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # private/dunder lookups (copy, pickle) must not recurse into the wrapped one
+            raise AttributeError(name)
+        return getattr(self._evaluator, name)
+
+    def __call__(self, forcefield, seed: int = 0, **kw):
+        job = self._job
+
+        def progress(done, total, phase):
+            job.check()
+            job.melt_text = f"current melt: {phase} {100 * done / max(total, 1):.0f} %"
+
+        return self._evaluator(forcefield, seed=seed, progress=progress, **kw)
+
+
+def entry_for_ui(entry: dict) -> dict:
+    """The JSON-able part of an objective entry the plots need."""
+    return {"iteration": int(entry["n"]), "phase": entry.get("phase"), "params": dict(entry["params"]),
+            "status": entry["status"], "reason": entry.get("reason"), "R_x": float(entry["R_x"]),
+            "best_R_x": float(entry.get("best_R_x", math.nan)), "record_id": entry.get("record_id"),
+            "replayed": bool(entry.get("replayed")), "cached": bool(entry.get("cached")),
+            "proposal": dict(entry["proposal"]) if entry.get("proposal") else None}
+
+
+class FitView:
+    title = "Fit"
+
+    def __init__(self, state: SessionState, poller: Poller):
+        self.state = state
+        self.poller = poller
+        self.job: Job | None = None
+        self.trace: list[dict] = []
+        self.run_id: str | None = None
+        self.last_config: dict | None = None
+        self._store = None
+
+        names = list(state.all_sets())
+        self.free = pn.widgets.MultiChoice(label="Free parameters", options=list(FREE_PARAMETERS),
+                                           value=["q_Si", "A_SiO"], sizing_mode="stretch_width")
+        self.bounds = {n: pn.widgets.EditableRangeSlider(
+            label=f"{n} bounds ({unit_label(n)})", start=SEARCH_BOUNDS[n][0], end=SEARCH_BOUNDS[n][1],
+            value=SEARCH_BOUNDS[n], step=(SEARCH_BOUNDS[n][1] - SEARCH_BOUNDS[n][0]) / 1000,
+            sizing_mode="stretch_width") for n in FREE_PARAMETERS}
+        self.bounds_box = pn.Column(sizing_mode="stretch_width")
+        self.base = pn.widgets.Select(label="Base set (fixed parameters)", options=names, value="BKS",
+                                      sizing_mode="stretch_width")
+        opts = list(getattr(_optimize, "OPTIMIZERS", ("bo", "cg", "random", "bo+cg")))
+        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in opts},
+                                           value="bo", sizing_mode="stretch_width")
+        self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=20, start=1, end=5000, width=140)
+        self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
+        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
+        self.workers = pn.widgets.IntInput(label="Parallel evaluations", value=1, start=1,
+                                           end=max(1, available_cores()), width=140)
+        self.store_dir = pn.widgets.TextInput(
+            label="Store directory (SQLite)", value=_display(RUNS_DIR / f"session-{state.session_id}"),
+            sizing_mode="stretch_width")
+        self.start_button = pn.widgets.Button(label="Start", color="primary", width=90)
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=90, disabled=True)
+        self.resume_button = pn.widgets.Button(label="Resume", color="default", width=90, disabled=True)
+        self.bar, self.status = progress_widgets()
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["fit-summary"])
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.history, self.gp = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
+        self.traces = pn.GridBox(ncols=4)  # one pane per parameter
+        self.best_pdf = pn.Row(sizing_mode="stretch_width")    # one pane per pair
+        set_plot(self.history, plots.fit_history_plot([]))
+        set_plot(self.gp, plots.gp_plot([]))
+        set_grid(self.traces, plots.parameter_traces_plot([], []))
+        set_grid(self.best_pdf, plots.pdf_plot(state.reference, {}))
+
+        self.free.param.watch(lambda e: self._show_bounds(), "value")
+        self.start_button.on_click(lambda e: self.start(resume=False))
+        self.resume_button.on_click(lambda e: self.start(resume=True))
+        self.stop_button.on_click(lambda e: self.stop())
+        state.param.watch(self._sets_changed, "sets")
+        self._show_bounds()
+
+        if OPTIMIZE_ERROR is not None:
+            self.panel = pn.Column(pn.pane.Alert(f"Fitting is not available yet: {OPTIMIZE_ERROR}.",
+                                                 alert_type="warning"), name=self.title)
+            return
+        left = pn.Column(self.free, self.bounds_box, self.base, self.optimizer,
+                         pn.Row(self.budget, self.fidelity, self.seed), self.workers, self.store_dir,
+                         pn.Row(self.start_button, self.stop_button, self.resume_button), self.error,
+                         width=380, margin=(0, 10, 0, 0))
+        right = pn.Column(self.bar, self.status, self.summary,
+                          pn.Row(self.history, self.gp, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        # grids of plots go full width below the controls (nested in the Row they can collapse)
+        self.panel = pn.Column(
+            pn.Row(left, right, sizing_mode="stretch_width"),
+            heading("Parameter traces (star: best so far)"), self.traces,
+            heading("Best set so far: partial PDFs against the reference"), self.best_pdf,
+            sizing_mode="stretch_width", name=self.title)
+
+    # ----------------------------------------------------------------------------- configuration
+    def _show_bounds(self) -> None:
+        self.bounds_box.objects = [self.bounds[n] for n in self.free.value]
+
+    def _sets_changed(self, event) -> None:
+        self.base.options = list(self.state.all_sets())
+
+    def config(self) -> dict:
+        return {"free": list(self.free.value),
+                "bounds": {n: tuple(float(v) for v in self.bounds[n].value) for n in self.free.value},
+                "base": self.base.value, "optimizer": self.optimizer.value, "budget": int(self.budget.value),
+                "fidelity": self.fidelity.value, "seed": int(self.seed.value),
+                "workers": int(self.workers.value), "store": self.store_dir.value.strip()}
+
+    def _space(self, cfg: dict):
+        return _optimize.SearchSpace(cfg["free"], cfg["bounds"], base=self.state.get_set(cfg["base"]))
+
+    # ----------------------------------------------------------------------------- run control
+    def start(self, resume: bool = False) -> Job | None:
+        if self.job is not None and not self.job.is_final:
+            return None
+        if self.state.reference is None:
+            self._fail("Fitting needs a reference: load one in the sidebar first.")
+            return None
+        cfg = dict(self.last_config) if resume and self.last_config else self.config()
+        if not cfg["free"]:
+            self._fail("Choose at least one free parameter.")
+            return None
+        try:
+            space = self._space(cfg)
+        except (ParameterError, ValueError) as exc:
+            self._fail(f"Invalid search space: {exc}")
+            return None
+        store_path = Path(cfg["store"]) if cfg["store"] else RUNS_DIR / f"session-{self.state.session_id}"
+        if not store_path.is_absolute():
+            store_path = ROOT / store_path
+        if not resume:
+            stem = _optimize.default_run_id(cfg["optimizer"], space, cfg["seed"], cfg["fidelity"])
+            self.run_id = f"{stem}_{self.state.session_id}_{len(self.state.jobs)}"
+            self.trace = []
+        else:
+            self.trace = []  # re-played entries stream in again
+        self.last_config = cfg
+        self.error.visible = False
+        threads = max(1, self.state.md_threads // max(1, cfg["workers"]))
+        reference, ref_name = self.state.reference, self.state.reference_name
+        run_id = self.run_id
+
+        def work(job: Job):
+            from ...engine.lammps import LammpsEngine
+            from ...evaluate import Evaluator
+            from ...store import Store
+            evaluator = Evaluator(reference, cfg["fidelity"], engine=LammpsEngine(threads=threads))
+            evaluator.reference_name = ref_name
+            store = Store(store_path)
+            budget = cfg["budget"]
+            job.progress(0, budget, "starting")
+
+            def callback(entry):
+                e = entry_for_ui(entry)
+                job.emit(e)
+                best = e["best_R_x"]
+                job.progress(e["iteration"] + 1, budget,
+                             f"best R_x {100 * best:.2f} %" if math.isfinite(best) else "no successful melt yet")
+
+            try:
+                return _optimize.fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
+                                     store=store, run_id=run_id, resume=resume, callback=callback,
+                                     n_workers=cfg["workers"],
+                                     extra_config={"n_workers": cfg["workers"], "app_session": self.state.session_id})
+            finally:
+                store.close()
+
+        label = f"{cfg['optimizer'].upper()} fit, {cfg['budget']} evaluations @ {cfg['fidelity']}"
+        self.job = self.state.submit(label, work)
+        self._store_path = store_path
+        self.start_button.disabled = True
+        self.resume_button.disabled = True
+        self.stop_button.disabled = False
+        self.poller.watch(self.job, on_update=self._update, on_done=self._finished)
+        return self.job
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _fail(self, text: str) -> None:
+        self.error.object = text
+        self.error.visible = True
+
+    # ----------------------------------------------------------------------------- live display
+    def _update(self, job: Job) -> None:
+        show_job(job, self.bar, self.status)
+        melt = getattr(job, "melt_text", "")
+        if melt and job.state == "running":
+            self.status.object += f" - {melt}"
+        new = job.drain()
+        if not new:
+            return
+        self.trace.extend(new)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        cfg = self.last_config or self.config()
+        set_plot(self.history, plots.fit_history_plot(self.trace))
+        set_plot(self.gp, plots.gp_plot(self.trace))
+        set_grid(self.traces, plots.parameter_traces_plot(self.trace, cfg["free"]))
+        ok = [t for t in self.trace if t["status"] == "ok" and math.isfinite(t["R_x"])]
+        n_failed = sum(t["status"] != "ok" for t in self.trace)
+        text = f"**{len(self.trace)} of {cfg['budget']} evaluations**"
+        if n_failed:
+            text += f" ({n_failed} failed)"
+        if ok:
+            best = min(ok, key=lambda t: t["R_x"])
+            params = ", ".join(f"{k} = {v:.6g} {unit_label(k)}" for k, v in best["params"].items())
+            text += f"; best R_x = **{100 * best['R_x']:.2f} %** at evaluation {best['iteration'] + 1} ({params})"
+            self._show_best_pdf(best)
+        self.summary.object = text
+
+    def _show_best_pdf(self, best: dict) -> None:
+        if best.get("record_id") is None:
+            return
+        try:
+            from ...store import Store
+            if self._store is None or Path(self._store.path).parent != Path(self._store_path):
+                self._store = Store(self._store_path)
+            pdf = self._store.get_pdf(int(best["record_id"]))
+        except Exception:
+            return
+        if pdf is not None:
+            set_grid(self.best_pdf, plots.pdf_plot(self.state.reference,
+                                                  {f"best (evaluation {best['iteration'] + 1})": pdf},
+                                                  reference_label="reference"))
+
+    def _finished(self, job: Job) -> None:
+        self._update(job)
+        self.start_button.disabled = False
+        self.stop_button.disabled = True
+        self.resume_button.disabled = job.state == "done"
+        if job.state == "cancelled":
+            self.status.object = (f"{job.label}: stopped after {len(self.trace)} evaluations (run `{self.run_id}`"
+                                  " marked interrupted in the store); Resume continues it.")
+        elif job.state == "failed":
+            self.resume_button.disabled = False
+        elif job.state == "done":
+            result = job.result
+            ff = result.best_forcefield
+            if ff is not None:
+                n_fits = sum(1 for n in self.state.sets if n.startswith("fit "))
+                free = ", ".join(result.space.names)
+                name = self.state.add_set(ff, f"fit {n_fits + 1}: {result.optimizer_name.upper()} ({free})")
+                self.summary.object += (f"<br>Stopped: {result.stop_reason}. Best set saved to this session as "
+                                        f"**{name}** (Results and Forcefield tabs; export from Results).")
+            else:
+                self.summary.object += f"<br>Stopped: {result.stop_reason}; no successful evaluation."

@@ -1,0 +1,298 @@
+"""Landscape tab: an R_x grid over two parameters (:mod:`silica_explorer.landscape` files) as a heat
+map with contours (optional log colour), its zoom window, optimizer paths (BO red, CG black) and their
+convergence; "Run comparison" starts BO and CG from a clicked point on this session's copy of the file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import holoviews as hv
+import panel as pn
+
+from .. import plots
+from ..jobs import Job
+from ..poller import Poller
+from ..state import LANDSCAPE_DIR, ROOT, SessionState
+from ..widgets import heading, progress_widgets, set_plot, show_job
+
+try:
+    from ... import landscape as _landscape
+    LANDSCAPE_ERROR = None
+except Exception as exc:  # pragma: no cover
+    _landscape = None
+    LANDSCAPE_ERROR = f"silica_explorer.landscape could not be imported: {type(exc).__name__}: {exc}"
+
+
+def paths_available() -> str | None:
+    """None if optimizer paths can be run (Landscape.optimizer_paths + optimize), else why not."""
+    if _landscape is None:
+        return LANDSCAPE_ERROR
+    if not hasattr(_landscape.Landscape, "optimizer_paths"):
+        return "Landscape.optimizer_paths is not available yet"
+    if importlib.util.find_spec("silica_explorer.optimize") is None:
+        return "silica_explorer.optimize is not available yet"
+    return None
+
+
+def _display(p: Path) -> str:
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+
+
+def shipped_landscapes() -> list[Path]:
+    return sorted(LANDSCAPE_DIR.glob("*.nc")) if LANDSCAPE_DIR.is_dir() else []
+
+
+def tree_windows(tree) -> list[str]:
+    names = [w for w in str(tree.attrs.get("windows", "full")).split(",") if w]
+    return [w for w in names if w in tree.children] or [c for c in tree.children if c != "paths"]
+
+
+def tree_paths(tree) -> dict:
+    if "paths" not in tree.children:
+        return {}
+    return {name: node.ds for name, node in tree["paths"].children.items()}
+
+
+def landscape_from_tree(tree):
+    """Rebuild the :class:`~silica_explorer.landscape.Landscape` (axes, base, fidelity, seeds, zoom
+    windows) from a file's provenance, to run optimizer paths on the same problem."""
+    from ...fidelity import Fidelity
+    from ...forcefield import ForceField
+    attrs = tree.attrs
+    full = tree["full"].ds.attrs
+    ls = _landscape.Landscape(full["x_axis"], full["y_axis"], base=ForceField.from_json(attrs["base_parameters"]),
+                              fidelity=Fidelity.from_dict(json.loads(attrs["fidelity"])),
+                              seeds=json.loads(attrs.get("seeds", "[0]")))
+    for w in tree_windows(tree):
+        if w != "full":
+            wa = tree[w].ds.attrs
+            ls.zoom(wa["x_axis"], wa["y_axis"], name=w)
+    return ls
+
+
+class LandscapeView:
+    title = "Landscape"
+
+    def __init__(self, state: SessionState, poller: Poller):
+        self.state = state
+        self.poller = poller
+        self.tree = None
+        self.path: Path | None = None
+        self.job: Job | None = None
+        self.tap = None
+        files = {_display(p): str(p) for p in shipped_landscapes()}
+        self.file = pn.widgets.Select(label="Shipped landscape", options=files, sizing_mode="stretch_width",
+                                      disabled=not files)
+        self.upload = pn.widgets.FileInput(accept=".nc", multiple=False, sizing_mode="stretch_width")
+        self.window = pn.widgets.Select(label="Window", options=["full"], width=120)
+        self.variable = pn.widgets.Select(label="Colour", options={"R_x mean over seeds": "R_x_mean"}, width=200)
+        self.log = pn.widgets.Checkbox(label="log colour scale", value=False, align="end")
+        self.contours = pn.widgets.Checkbox(label="contours", value=True, align="end")
+        self.info = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.notice = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.map = pn.pane.HoloViews(plots.message("no landscape loaded", width=520, height=430))
+        self.zoom_map = pn.pane.HoloViews(None, visible=False)
+        self.convergence = pn.pane.HoloViews(plots.convergence_plot({}))
+
+        self.start_x = pn.widgets.FloatInput(label="start x", value=None, width=130)
+        self.start_y = pn.widgets.FloatInput(label="start y", value=None, width=130)
+        self.methods = pn.widgets.MultiChoice(label="Methods", options=["bo", "cg", "random", "bo+cg"],
+                                              value=["bo", "cg"], width=220)
+        self.n_iter = pn.widgets.IntInput(label="Evaluations per method", value=10, start=2, end=500, width=150)
+        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
+        self.run_button = pn.widgets.Button(label="Run comparison", color="primary", width=150, align="end")
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=80, align="end",
+                                             disabled=True)
+        self.bar, self.status = progress_widgets()
+        why = paths_available()
+        self.paths_notice = pn.pane.Alert(f"Run comparison is not available yet: {why}.", alert_type="warning",
+                                          visible=why is not None, sizing_mode="stretch_width")
+        self.run_button.disabled = why is not None
+
+        self.file.param.watch(lambda e: self.load(Path(e.new)), "value")
+        self.upload.param.watch(self._uploaded, "value")
+        for w in (self.window, self.variable, self.log, self.contours):
+            w.param.watch(lambda e: self.redraw(), "value")
+        for w in (self.start_x, self.start_y):
+            w.param.watch(lambda e: self.redraw(), "value")
+        self.run_button.on_click(lambda e: self.run_comparison())
+        self.stop_button.on_click(lambda e: self.job and self.job.cancel())
+
+        if LANDSCAPE_ERROR is not None:
+            self.panel = pn.Column(pn.pane.Alert(f"Landscapes are not available yet: {LANDSCAPE_ERROR}",
+                                                 alert_type="warning"), name=self.title)
+            return
+        self.panel = pn.Column(
+            pn.Row(self.file, pn.Column(pn.pane.Markdown("or load a landscape file (.nc):", margin=(0, 10)),
+                                        self.upload), sizing_mode="stretch_width"),
+            self.notice, self.info,
+            pn.Row(self.window, self.variable, self.log, self.contours),
+            pn.Row(self.map, self.zoom_map, sizing_mode="stretch_width"),
+            pn.Row(self.convergence, pn.Column(
+                heading("Run BO and CG from a start point", "Click the heat map to pick a start "
+                                 "(or type it). Paths are computed on this session's copy of the file at the "
+                                 "landscape's fidelity, against this session's reference.", margin=(0, 10)),
+                pn.Row(self.start_x, self.start_y, self.seed), pn.Row(self.methods, self.n_iter),
+                pn.Row(self.run_button, self.stop_button), self.paths_notice, self.bar, self.status,
+                sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width", name=self.title)
+        if files:
+            self.load(Path(next(iter(files.values()))))
+        else:
+            self.notice.object = (f"No shipped landscape in `{_display(LANDSCAPE_DIR)}/` yet. Load a "
+                                  "landscape file written by `silica-explorer landscape` above.")
+            self.notice.visible = True
+
+    # ----------------------------------------------------------------------------- loading
+    def _uploaded(self, event) -> None:
+        if not event.new:
+            return
+        target = self.state.workdir / f"landscape-{uuid.uuid4().hex[:6]}-{Path(self.upload.filename or 'x.nc').name}"
+        target.write_bytes(event.new)
+        self.load(target)
+
+    def load(self, path: Path) -> None:
+        try:
+            tree = _landscape.open_landscape(path)
+            windows = tree_windows(tree)
+            if "full" not in windows:
+                raise ValueError("no 'full' window group")
+        except Exception as exc:
+            self.notice.object = f"Could not read {Path(path).name} as a landscape: {exc}"
+            self.notice.alert_type = "danger"
+            self.notice.visible = True
+            return
+        self.notice.visible = False
+        self.tree, self.path = tree, Path(path)
+        full = tree["full"].ds
+        seeds = [int(s) for s in full.seed.values]
+        self.variable.options = {"R_x mean over seeds": "R_x_mean", **{f"R_x seed {s}": f"R_x:{s}" for s in seeds}}
+        self.window.options = windows
+        if self.window.value not in windows:
+            self.window.value = "full"
+        self._info()
+        self.redraw()
+
+    def _info(self) -> None:
+        a = self.tree.attrs
+        full = self.tree["full"].ds.attrs
+        ref = a.get("reference", "unknown")
+        mismatch = ""
+        if self.state.reference_name and Path(str(ref)).name not in self.state.reference_name \
+                and str(ref) not in self.state.reference_name:
+            mismatch = (f"<br>Note: computed against **{ref}**; this session's reference is "
+                        f"**{self.state.reference_name}** - new paths would use the session's.")
+        wall = a.get("wall_time_s")
+        self.info.object = (
+            f"**{a.get('title', 'landscape')}**<br><small>file `{self.path.name}`; base {a.get('base_preset')}; "
+            f"fidelity {a.get('fidelity_name')}; seeds {a.get('seeds')}; {full.get('n_ok')} of "
+            f"{full.get('n_points')} points ok, {full.get('n_failed')} failed, {full.get('n_pending')} pending; "
+            f"reference {ref}" + (f"; note: {a['note']}" if a.get("note") else "")
+            + (f"; {float(wall) / 60:.0f} min wall time" if wall is not None else "") + f"</small>{mismatch}")
+
+    # ----------------------------------------------------------------------------- drawing
+    def _start(self):
+        if self.start_x.value is None or self.start_y.value is None:
+            return None
+        return float(self.start_x.value), float(self.start_y.value)
+
+    def _var(self):
+        v = self.variable.value or "R_x_mean"
+        if v.startswith("R_x:"):
+            return "R_x", int(v.split(":")[1])
+        return v, None
+
+    def redraw(self) -> None:
+        if self.tree is None:
+            return
+        var, seed = self._var()
+        paths = tree_paths(self.tree)
+        windows = tree_windows(self.tree)
+        zoom_name = next((w for w in windows if w != "full"), None)
+        full = self.tree["full"].ds
+        main = plots.landscape_plot(full, var, seed, log=self.log.value, contours=self.contours.value, paths=paths,
+                                    zoom=self.tree[zoom_name].ds if zoom_name else None, start=self._start(),
+                                    title=f"R_x (%) over ({full.attrs.get('x_param')}, {full.attrs.get('y_param')})"
+                                          " - full window")
+        self._attach_tap(main)
+        self.map.object = main
+        shown = self.window.value if self.window.value != "full" else zoom_name
+        if shown is not None:
+            set_plot(self.zoom_map, plots.landscape_plot(self.tree[shown].ds, var, seed, log=self.log.value,
+                                                        contours=self.contours.value, paths=paths,
+                                                        start=self._start(), title=f"window '{shown}' (finer grid)",
+                                                        width=470))
+            self.zoom_map.visible = True
+        else:
+            self.zoom_map.visible = False
+        set_plot(self.convergence, plots.convergence_plot(paths))
+
+    def _attach_tap(self, overlay) -> None:
+        mesh = next((el for el in overlay if isinstance(el, hv.QuadMesh)), None)
+        if mesh is None:
+            return
+        self.tap = hv.streams.Tap(source=mesh, x=None, y=None)
+        self.tap.param.watch(self._tapped, ["x", "y"])
+
+    def _tapped(self, *events) -> None:
+        if self.tap is None or self.tap.x is None or self.tap.y is None:
+            return
+        x, y = (float(f"{float(v):.4g}") for v in (self.tap.x, self.tap.y))  # a click is not more precise
+        if self._start() == (x, y):
+            return
+        self.start_x.value, self.start_y.value = x, y
+
+    # ----------------------------------------------------------------------------- comparison
+    def run_comparison(self) -> Job | None:
+        why = paths_available()
+        if why is not None or self.tree is None:
+            self.status.object = why or "Load a landscape first."
+            return None
+        if self.state.reference is None:
+            self.status.object = "Running optimizers needs a reference: load one in the sidebar."
+            return None
+        if self.job is not None and not self.job.is_final:
+            return None
+        start, methods, n_iter, seed = self._start(), list(self.methods.value), int(self.n_iter.value), int(self.seed.value)
+        if not methods:
+            self.status.object = "Choose at least one method."
+            return None
+        # paths are written into this session's copy, never into the shipped file
+        if self.path is None or not self.path.is_relative_to(self.state.workdir):
+            copy = self.state.workdir / f"landscape-{uuid.uuid4().hex[:6]}-{self.path.name}"
+            shutil.copy2(self.path, copy)
+            self.path = copy
+        out, tree, reference, threads = self.path, self.tree, self.state.reference, self.state.md_threads
+        reference_name = self.state.reference_name
+
+        def work(job: Job):
+            from ...engine.lammps import LammpsEngine
+            from ...evaluate import Evaluator
+            from .fit import JobEvaluator
+            ls = landscape_from_tree(tree)
+            cost = JobEvaluator(Evaluator(reference, ls.fidelity, engine=LammpsEngine(threads=threads)), job)
+            from ...parallel import SerialExecutor
+            ls.optimizer_paths(cost, methods=methods, start=start, n_iter=n_iter, seed=seed, out=out,
+                               executor=SerialExecutor(md_threads=threads), progress=job.progress,
+                               reference_name=reference_name)
+            return _landscape.open_landscape(out)
+
+        self.job = self.state.submit(f"{'/'.join(m.upper() for m in methods)} from "
+                                     f"{'base' if start is None else f'({start[0]:.4g}, {start[1]:.4g})'}", work)
+        self.run_button.disabled = True
+        self.stop_button.disabled = False
+        self.poller.watch(self.job, on_update=lambda j: show_job(j, self.bar, self.status), on_done=self._finished)
+        return self.job
+
+    def _finished(self, job: Job) -> None:
+        show_job(job, self.bar, self.status)
+        self.run_button.disabled = paths_available() is not None
+        self.stop_button.disabled = True
+        if job.state == "done":
+            self.tree = job.result
+            self._info()
+            self.redraw()

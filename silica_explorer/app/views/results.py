@@ -1,0 +1,275 @@
+"""Results tab: Table II (per-pair chi and R_x) for presets and session sets, PDFs and bond-angle
+distributions of selected sets (computed on demand, cached per session), forcefield export."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import xarray as xr
+
+from ...fidelity import FIDELITIES
+from ...forcefield import PAIRS, PRESET_SOURCES, ForceField
+from .. import plots
+from ..jobs import Job
+from ..poller import Poller
+from ..state import PAPER_TABLE_II, EvalSummary, SessionState
+from ..widgets import heading, progress_widgets, set_plot, show_job
+
+TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
+                 "paper R_x (%)", "source"]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0"``, ``"0,1,2"`` or ``"0-4"`` -> seeds; raises ValueError with the allowed forms."""
+    seeds: list[int] = []
+    for part in str(text).replace(" ", "").split(","):
+        if not part:
+            continue
+        if "-" in part[1:]:
+            a, b = part.split("-", 1)
+            seeds.extend(range(int(a), int(b) + 1))
+        else:
+            seeds.append(int(part))
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {text!r}: give distinct non-negative integers like 0 or 0,1,2 or 0-4")
+    return seeds
+
+
+def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> xr.Dataset:
+    """This session's cached evaluations of every set as the Dataset of
+    :func:`silica_explorer.scores.score_sets` (dims set, seed, pair; not yet run = status "")."""
+    sets = state.all_sets()
+    names = list(sets)
+    chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
+    rx = np.full((len(names), len(seeds)), np.nan)
+    status = np.full((len(names), len(seeds)), "", dtype=object)
+    reason = np.full((len(names), len(seeds)), "", dtype=object)
+    for i, name in enumerate(names):
+        for j, seed in enumerate(seeds):
+            s = state.cached(sets[name], fidelity, seed)
+            if s is None:
+                continue
+            status[i, j], reason[i, j] = s.status, s.reason or ""
+            if s.ok and np.isfinite(s.R_x):
+                rx[i, j] = s.R_x
+                chi[i, j] = [s.chi[p] for p in PAIRS]
+            elif s.ok:
+                status[i, j] = "ok (no reference)"
+    return xr.Dataset({"chi": (("set", "seed", "pair"), chi), "R_x": (("set", "seed"), rx),
+                       "status": (("set", "seed"), status.astype(str)), "reason": (("set", "seed"), reason.astype(str))},
+                      coords={"set": names, "seed": seeds, "pair": list(PAIRS)})
+
+
+def results_table(state: SessionState, fidelity: str, seeds: list[int] | int) -> pd.DataFrame:
+    """One row per set (presets, then session sets): mean (and std over >= 2 seeds) of this session's
+    per-pair chi and R_x at ``fidelity`` over ``seeds`` (library :func:`silica_explorer.scores.summary`),
+    and, for ML/BKS/CHIK, the paper's global R_x (against CPMD, for orientation only)."""
+    from ...scores import summary
+    seeds = [int(seeds)] if isinstance(seeds, (int, np.integer)) else list(seeds)
+    ds = scores_from_cache(state, fidelity, seeds)
+    table = summary(ds)
+    rows = []
+    for name in ds.set.values:
+        name = str(name)
+        st = [str(v) for v in ds.status.sel(set=name).values]
+        t = table.loc[name]
+        row = {"set": name}
+        if t["n_ok"] > 0 and np.isfinite(t["R_x"]):
+            row.update({"chi Si-O (%)": t["chi_SiO"], "chi O-O (%)": t["chi_OO"], "chi Si-Si (%)": t["chi_SiSi"],
+                        "R_x (%)": t["R_x"], "R_x std (%)": t["R_x_std"]})
+        done = [v for v in st if v]
+        if not done:
+            row["status"] = ""
+        elif all(v == "ok" for v in st):
+            row["status"] = "ok" if len(st) == 1 else f"ok ({len(st)} seeds)"
+        elif all(v.startswith("ok") for v in done) and "ok (no reference)" in done:
+            row["status"] = "ok (no reference)"
+        else:
+            failed = [r for v, r in zip(st, ds.reason.sel(set=name).values) if v == "failed"]
+            row["status"] = (f"{sum(v.startswith('ok') for v in st)}/{len(st)} ok"
+                             + (f"; failed: {failed[0]}" if failed else ""))
+        row["paper R_x (%)"] = PAPER_TABLE_II.get(name, {}).get("R_x")
+        row["source"] = PRESET_SOURCES.get(name, "session set")
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(object)
+    return df.where(pd.notna(df), None)  # empty cells, not "NaN"
+
+
+def export_files(ff: ForceField, stem: str) -> dict[str, bytes]:
+    """The exported files of one set: JSON, LAMMPS table, LAMMPS input lines (library writers)."""
+    table_name = f"{stem}.table"
+    with tempfile.TemporaryDirectory() as tmp:
+        ff.write_lammps_table(Path(tmp) / table_name)
+        table = (Path(tmp) / table_name).read_bytes()
+    lines = [f"# silica-explorer forcefield '{ff.name}' (Eq. (1) of Liu et al. 2019; atom types Si=1, O=2)",
+             f"# needs {table_name} (short-range part) in the working directory; Coulomb is coul/dsf",
+             *ff.lammps_pair_lines(table_name)]
+    return {"json": (ff.to_json() + "\n").encode(), "table": table, "in": ("\n".join(lines) + "\n").encode()}
+
+
+def safe_stem(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.strip())
+    return keep.strip("_") or "forcefield"
+
+
+class ResultsView:
+    title = "Results"
+
+    def __init__(self, state: SessionState, poller: Poller):
+        self.state = state
+        self.poller = poller
+        self.job: Job | None = None
+        names = list(state.all_sets())
+        self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
+        self.seed = pn.widgets.TextInput(label="Seeds", value="0", width=110, placeholder="0 or 0,1,2")
+        self.selected = pn.widgets.MultiChoice(label="Sets to compute and plot", options=names,
+                                               value=["ML", "BKS", "CHIK"], sizing_mode="stretch_width")
+        self.compute_button = pn.widgets.Button(label="Compute selected", color="primary", width=160,
+                                                align="end")
+        self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=90, align="end",
+                                               disabled=True)
+        self.bar, self.status = progress_widgets()
+        self.table = pn.widgets.Tabulator(results_table(state, "tiny", [0]), disabled=True, show_index=False,
+                                          sizing_mode="stretch_width", layout="fit_data_stretch",
+                                          formatters={c: {"type": "money", "precision": 2} for c in TABLE_COLUMNS
+                                                      if "(%)" in c})
+        self.note = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.pdf, self.angles = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
+        set_plot(self.pdf, plots.pdf_plot(state.reference, {}))
+        set_plot(self.angles, plots.angle_plot({}))
+
+        self.export_set = pn.widgets.Select(label="Export set", options=names, value="ML", width=220)
+        self.download_json = pn.widgets.FileDownload(callback=lambda: self._export("json"), filename="ML.json",
+                                                     label="JSON", color="default", width=150)
+        self.download_table = pn.widgets.FileDownload(callback=lambda: self._export("table"),
+                                                      filename="ML.table", label="LAMMPS table",
+                                                      color="default", width=150)
+        self.download_in = pn.widgets.FileDownload(callback=lambda: self._export("in"), filename="ML.in",
+                                                   label="LAMMPS input lines", color="default", width=170)
+        self.export_preview = pn.pane.Markdown("", sizing_mode="stretch_width")
+
+        self.compute_button.on_click(self._compute)
+        self.cancel_button.on_click(lambda e: self.job and self.job.cancel())
+        for w in (self.fidelity, self.seed, self.selected):
+            w.param.watch(lambda e: self.refresh(), "value")
+        self.export_set.param.watch(lambda e: self._export_changed(), "value")
+        state.param.watch(self._sets_changed, "sets")
+        state.param.watch(lambda e: self.refresh(), ["results_version", "reference"])
+        self._export_changed()
+        self._note()
+
+        self.panel = pn.Column(
+            heading("Table II: per-pair chi and global R_x against the reference", margin=(0, 10)),
+            pn.Row(self.fidelity, self.seed, self.selected, self.compute_button, self.cancel_button,
+                   sizing_mode="stretch_width"),
+            self.bar, self.status, self.note, self.table,
+            heading("Partial PDFs of the selected sets", margin=(0, 10)), self.pdf,
+            heading("Bond-angle distributions (from the stored production frames)", margin=(0, 10)),
+            self.angles,
+            heading("Export a forcefield", margin=(0, 10)),
+            pn.Row(self.export_set, self.download_json, self.download_table, self.download_in),
+            self.export_preview,
+            sizing_mode="stretch_width", name=self.title)
+
+    # ----------------------------------------------------------------------------- display
+    def _note(self) -> None:
+        ref = self.state.reference_name or "no reference loaded"
+        self.note.object = (f"<small>This session's numbers: reference **{ref}**, fidelity "
+                            f"**{self.fidelity.value}**, seeds {self.seed.value} (mean, and std over several "
+                            "seeds). The 'paper R_x' column is Liu et "
+                            "al. (2019), Table II, against their CPMD liquid - for orientation only; the ranking "
+                            "ML &lt; CHIK &lt; BKS is what should carry over to any sound ab initio "
+                            "reference.</small>")
+
+    def seeds(self) -> list[int]:
+        try:
+            return parse_seeds(self.seed.value)
+        except ValueError:
+            return [0]
+
+    def summaries(self) -> dict[str, EvalSummary]:
+        """Cached evaluations of the selected sets at the chosen fidelity and the first seed (plots)."""
+        out = {}
+        for name in self.selected.value:
+            if name not in self.state.all_sets():
+                continue
+            s = self.state.cached(self.state.get_set(name), self.fidelity.value, self.seeds()[0])
+            if s is not None and s.ok:
+                out[name] = s
+        return out
+
+    def refresh(self) -> None:
+        self._note()
+        self.table.value = results_table(self.state, self.fidelity.value, self.seeds())
+        done = self.summaries()
+        set_plot(self.pdf, plots.pdf_plot(self.state.reference, {k: s.pdf for k, s in done.items()},
+                                         reference_label="reference"))
+        set_plot(self.angles, plots.angle_plot({k: s.angles for k, s in done.items() if s.angles is not None}))
+
+    def _sets_changed(self, event) -> None:
+        names = list(self.state.all_sets())
+        self.selected.options = names
+        self.export_set.options = names
+        self.refresh()
+
+    # ----------------------------------------------------------------------------- compute
+    def _compute(self, event=None) -> Job | None:
+        names = [n for n in self.selected.value if n in self.state.all_sets()]
+        if not names:
+            self.status.object = "Select at least one set."
+            return None
+        try:
+            seeds = parse_seeds(self.seed.value)
+        except ValueError as exc:
+            self.status.object = str(exc)
+            return None
+        fidelity, state = self.fidelity.value, self.state
+        sets = [(n, state.get_set(n)) for n in names]
+        runs = [(ff, seed) for _, ff in sets for seed in seeds]
+
+        def work(job: Job) -> int:
+            for i, (ff, seed) in enumerate(runs):
+                job.emit(state.evaluate(ff, fidelity, seed, job, angles=seed == seeds[0], part=(i, len(runs))))
+            return len(runs)
+
+        self.job = state.submit(f"{len(sets)} set(s) x {len(seeds)} seed(s) @ {fidelity}", work)
+        self.compute_button.disabled = True
+        self.cancel_button.disabled = False
+        self.poller.watch(self.job, on_update=self._update, on_done=self._finished)
+        return self.job
+
+    def _update(self, job: Job) -> None:
+        show_job(job, self.bar, self.status)
+        for summary in job.drain():
+            self.state.store(summary)  # triggers refresh through results_version
+
+    def _finished(self, job: Job) -> None:
+        self._update(job)
+        self.compute_button.disabled = False
+        self.cancel_button.disabled = True
+        failed = [s for n in self.selected.value if n in self.state.all_sets()
+                  for seed in self.seeds()
+                  for s in [self.state.cached(self.state.get_set(n), self.fidelity.value, seed)]
+                  if s is not None and not s.ok]
+        if failed:
+            self.status.object += " - " + "; ".join(f"{s.forcefield.name}: {s.reason}" for s in failed)
+
+    # ----------------------------------------------------------------------------- export
+    def _export_changed(self) -> None:
+        name = self.export_set.value
+        stem = safe_stem(name)
+        self.download_json.filename = f"{stem}.json"
+        self.download_table.filename = f"{stem}.table"
+        self.download_in.filename = f"{stem}.in"
+        ff = self.state.get_set(name)
+        lines = ff.lammps_pair_lines(f"{stem}.table")
+        self.export_preview.object = "LAMMPS input lines:\n```\n" + "\n".join(lines) + "\n```"
+
+    def _export(self, kind: str) -> io.BytesIO:
+        name = self.export_set.value
+        return io.BytesIO(export_files(self.state.get_set(name), safe_stem(name))[kind])

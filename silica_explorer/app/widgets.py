@@ -1,0 +1,142 @@
+"""Small shared UI pieces: parameter editors, status lines, formatting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import panel as pn
+
+from ..forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField
+from .jobs import Job
+
+PRETTY_UNITS = {"e": "e", "eV": "eV", "A": "Å", "eV A^6": "eV Å⁶", "eV A^24": "eV Å²⁴", "1/A": "1/Å"}
+GROUPS = (("Charge", ("q_Si",)), ("Si-O", ("A_SiO", "rho_SiO", "C_SiO")), ("O-O", ("A_OO", "rho_OO", "C_OO")),
+          ("Si-Si", ("A_SiSi", "rho_SiSi", "C_SiSi")))
+
+
+def unit_label(name: str) -> str:
+    return PRETTY_UNITS.get(UNITS[name], UNITS[name])
+
+
+def slider_range(name: str) -> tuple[float, float]:
+    """Slider span: the search box widened to include every preset's value (e.g. rho_SiSi = 1 A
+    for 'Si-Si off')."""
+    lo, hi = SEARCH_BOUNDS[name]
+    vals = [getattr(ff, name) for ff in PRESETS.values()]
+    return min(lo, min(vals)), max(hi, max(vals))
+
+
+def _step_format(name: str) -> tuple[float, str]:
+    if name == "q_Si":
+        return 0.001, "0.0000"
+    if name.startswith("A_"):
+        return 1.0, "0.0"
+    if name.startswith("rho_"):
+        return 0.0001, "0.000000"
+    return 0.01, "0.000"
+
+
+def parameter_slider(name: str, value: float, **kw) -> pn.widgets.EditableFloatSlider:
+    """Slider + numeric input for one free parameter, labelled with its unit; the input accepts
+    values beyond the slider span up to the hard limits (:data:`VALID_RANGE`)."""
+    lo, hi = slider_range(name)
+    vlo, vhi, lo_incl = VALID_RANGE[name]
+    step, fmt = _step_format(name)
+    return pn.widgets.EditableFloatSlider(
+        label=f"{name} ({unit_label(name)})", start=lo, end=hi, value=float(value), step=step, format=fmt,
+        fixed_start=vlo if lo_incl else None, fixed_end=vhi if math.isfinite(vhi) else None,
+        sizing_mode="stretch_width", **kw)
+
+
+class ParameterEditor:
+    """The 10 free parameters as sliders with numeric inputs; ``forcefield()`` builds the validated set."""
+
+    def __init__(self, initial: ForceField, on_change=None):
+        self.base = initial
+        self.sliders = {n: parameter_slider(n, getattr(initial, n)) for n in FREE_PARAMETERS}
+        self._on_change = on_change
+        self._updating = False
+        for s in self.sliders.values():
+            s.param.watch(self._changed, "value")
+        self.cards = [pn.Card(*[self.sliders[n] for n in names], title=title, collapsed=False,
+                              sizing_mode="stretch_width", margin=(4, 0)) for title, names in GROUPS]
+
+    def _changed(self, event) -> None:
+        if not self._updating and self._on_change is not None:
+            self._on_change()
+
+    def values(self) -> dict[str, float]:
+        return {n: float(s.value) for n, s in self.sliders.items()}
+
+    def set_forcefield(self, ff: ForceField) -> None:
+        """Show ``ff``'s values (one change notification at the end)."""
+        self.base = ff
+        self._updating = True
+        try:
+            for n, s in self.sliders.items():
+                v = float(getattr(ff, n))
+                lo, hi = s.start, s.end
+                if v < lo or v > hi:
+                    s.param.update(start=min(lo, v), end=max(hi, v))
+                s.value = v
+        finally:
+            self._updating = False
+        if self._on_change is not None:
+            self._on_change()
+
+    def forcefield(self) -> ForceField:
+        """``base`` with the edited values; the preset's own name when nothing changed.
+        Raises ParameterError for invalid values."""
+        vals = self.values()
+        if all(np.isclose(vals[n], getattr(self.base, n), rtol=1e-12, atol=0) for n in vals):
+            return self.base
+        name = self.base.name if self.base.name.endswith("(modified)") else f"{self.base.name} (modified)"
+        return self.base.replace(**vals, name=name)
+
+
+def heading(title: str, text: str = "", **kw) -> pn.pane.Markdown:
+    """A section title (bold, modest size) with an optional small explanatory line."""
+    body = f'<div style="font-size:1.08em;font-weight:600;margin-top:6px">{title}</div>'
+    if text:
+        body += f'<div style="font-size:0.85em;color:#555">{text}</div>'
+    kw.setdefault("margin", (0, 10))
+    return pn.pane.Markdown(body, **kw)
+
+
+def set_plot(pane: pn.pane.HoloViews, obj) -> None:
+    """Show ``obj`` in ``pane`` and reserve its size (a grid of plots otherwise can collapse to zero
+    width inside stretching rows and columns)."""
+    from .plots import plot_size
+    w, h = plot_size(obj)
+    pane.param.update(object=obj, min_width=w, min_height=h)
+
+
+def set_grid(row: pn.Row, obj) -> None:
+    """Show a HoloViews Layout as one pane per panel in ``row`` (robust where a Layout's grid box
+    collapses, as in the Fit tab); any other object as a single pane."""
+    items = list(obj) if isinstance(obj, hv_layout_type()) else [obj]
+    row.objects = [pn.pane.HoloViews(item) for item in items]
+
+
+def hv_layout_type():
+    import holoviews as hv
+    return hv.Layout
+
+
+def progress_widgets():
+    """A progress bar and a status line for a job."""
+    bar = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width", bar_color="primary",
+                                 height=20)
+    status = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+    return bar, status
+
+
+def show_job(job: Job, bar: pn.indicators.Progress, status: pn.pane.Markdown) -> None:
+    """Reflect ``job`` in a progress bar + status line (indeterminate while queued or unknown)."""
+    bar.visible = not job.is_final
+    if job.state == "running" and job.total:
+        bar.value = int(round(100 * job.fraction))
+    elif not job.is_final:
+        bar.value = -1  # indeterminate
+    status.object = job.describe()

@@ -1,0 +1,413 @@
+"""Fast tests of the Panel app without a browser: the app builds, sessions are isolated, the view
+functions turn datasets into HoloViews objects, background evaluations land in the right session.
+
+Melts are ``tiny`` (192 atoms, 1000 steps, about a second) with 1 OpenMP thread. The reference is the
+conftest's classical CHIK stand-in (not ab initio; only the plumbing is tested here).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+pn = pytest.importorskip("panel", reason="panel is not installed (pip install panel holoviews bokeh)")
+hv = pytest.importorskip("holoviews")
+
+from silica_explorer.app import create_app  # noqa: E402
+from silica_explorer.app import plots  # noqa: E402
+from silica_explorer.app.jobs import Cancelled, Job  # noqa: E402
+from silica_explorer.app.state import SessionState  # noqa: E402
+from silica_explorer.app.views.results import export_files, results_table  # noqa: E402
+from silica_explorer.forcefield import PRESETS, ForceField  # noqa: E402
+from silica_explorer.structure import pdf_dataset  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_md_thread(monkeypatch):
+    monkeypatch.setenv("SILICA_APP_MD_THREADS", "1")
+
+
+@pytest.fixture
+def synthetic_pdf():
+    """Smooth made-up g(r) on the MD grid, only to exercise plotting (not physics)."""
+    r = np.arange(350) * 0.02 + 0.01
+    g = {p: 1 + np.exp(-((r - c) / 0.1) ** 2) * h - np.exp(-r * 3) for p, c, h in
+         (("SiSi", 3.1, 2.0), ("SiO", 1.62, 8.0), ("OO", 2.65, 2.5))}
+    return pdf_dataset(r, g, dr=0.02, n_species={"Si": 64, "O": 128}, volume=2902.47, source="synthetic test data")
+
+
+def render(obj):
+    """Render a HoloViews object to Bokeh models (fails on any plotting error)."""
+    return hv.render(obj, backend="bokeh")
+
+
+# ===================================================================================== building
+def test_app_builds_without_reference(monkeypatch, tmp_path):
+    monkeypatch.setenv("SILICA_EXPLORER_REFERENCE", str(tmp_path / "missing.nc"))
+    t0 = time.perf_counter()
+    app = create_app()
+    build = time.perf_counter() - t0
+    assert app.state.reference is None
+    assert "not available" in app.state.reference_message and "Load a reference" in app.state.reference_message
+    assert app.reference_alert.alert_type == "warning"
+    assert isinstance(app.template, pn.template.BootstrapTemplate)
+    assert [t for t in app.tabs._names] == ["Forcefield", "Landscape", "Fit", "Results"]
+    for title in ("Landscape", "Fit", "Results"):  # lazily built tabs build too
+        assert app.view(title).panel is not None
+    assert build < 30
+
+
+def test_command_line_arguments():
+    from pathlib import Path
+    from silica_explorer.app import parse_args
+    assert parse_args(["--reference", "x.nc"]).reference == Path("x.nc")
+    assert parse_args([]).reference is None
+
+
+def test_app_with_reference_dataset(classical_reference):
+    app = create_app(reference=classical_reference)
+    assert app.state.reference is classical_reference
+    assert app.reference_alert.alert_type == "success"
+    assert "test stand-in" in app.state.reference_name
+
+
+def test_reference_file_and_upload(classical_reference, tmp_path):
+    path = tmp_path / "ref.nc"
+    classical_reference.to_netcdf(path)
+    state = SessionState(reference=path)
+    assert state.reference is not None and state.reference_id != "none"
+    other = SessionState(reference=None)
+    other.load_reference_bytes(path.read_bytes(), "uploaded.nc")
+    assert other.reference_id == state.reference_id
+    with pytest.raises(Exception):
+        other.load_reference_bytes(b"not a netcdf file", "bad.nc")
+
+
+def test_reference_from_table_and_trajectory(classical_reference, ml_melt, tmp_path):
+    from silica_explorer.reference import save_reference
+    save_reference(classical_reference, tmp_path / "ref.csv")
+    state = SessionState(reference=None)
+    state.load_reference_bytes((tmp_path / "ref.csv").read_bytes(), "ref.csv")
+    assert "ref.csv" in state.reference_name and state.reference.sizes["r"] == classical_reference.sizes["r"]
+    ase_io = pytest.importorskip("ase.io")
+    from ase import Atoms
+    traj = ml_melt.trajectory
+    frames = [Atoms(symbols=list(traj.species), positions=traj.positions[i], cell=traj.box, pbc=True)
+              for i in range(len(traj.positions))]
+    ase_io.write(tmp_path / "aimd.extxyz", frames, format="extxyz")
+    state.load_reference_bytes((tmp_path / "aimd.extxyz").read_bytes(), "aimd.extxyz")
+    assert "aimd.extxyz" in state.reference_name and {"SiSi", "SiO", "OO"} == set(state.reference.pair.values)
+
+
+# ===================================================================================== isolation
+def test_sessions_are_isolated(classical_reference):
+    a, b = create_app(reference=classical_reference), create_app(reference=classical_reference)
+    assert a.state is not b.state and a.state.session_id != b.state.session_id
+    name = a.state.add_set(PRESETS["ML"].replace(q_Si=1.9), "mine")
+    assert name in a.state.all_sets() and name not in b.state.all_sets()
+    assert name in a.forcefield.preset.options and name not in b.forcefield.preset.options
+    a.forcefield.seed.value = 5
+    assert b.forcefield.seed.value == 0
+    job = a.forcefield._evaluate()
+    a.poller.wait(job, 300)
+    assert job.state == "done", job.error
+    assert len(a.state.cache) == 1 and len(b.state.cache) == 0
+    assert a.state.jobs and not b.state.jobs
+    assert b.forcefield.metrics.object == ""
+
+
+def test_add_set_never_shadows_presets():
+    s = SessionState(reference=None)
+    assert s.add_set(PRESETS["BKS"].replace(q_Si=2.0), "BKS") == "BKS (2)"
+    assert s.get_set("BKS").q_Si == 2.4
+    assert s.add_set(PRESETS["BKS"], "BKS") == "BKS"  # identical parameters: the preset itself
+
+
+# ===================================================================================== forcefield tab
+def test_parameter_editor_and_potential_plot(classical_reference):
+    app = create_app(reference=classical_reference)
+    view = app.forcefield
+    view.preset.value = "CHIK"
+    assert view.current() is PRESETS["CHIK"]
+    view.editor.sliders["q_Si"].value = 1.8
+    ff = view.current()
+    assert ff.q_Si == 1.8 and ff.name == "CHIK (modified)" and ff.A_SiSi == PRESETS["CHIK"].A_SiSi
+    assert isinstance(view.potential.object, hv.Layout) and len(view.potential.object) == 3
+    view.editor.sliders["rho_OO"].value = 0.0  # invalid: rho must be > 0
+    assert view.error.visible and "rho_OO" in view.error.object and view.evaluate_button.disabled
+    view.preset.value = "ML"
+    assert not view.error.visible and not view.evaluate_button.disabled
+
+
+def test_load_and_save_sets_in_forcefield_tab(classical_reference):
+    app = create_app(reference=classical_reference)
+    view = app.forcefield
+    ff = PRESETS["BKS"].replace(q_Si=2.2, name="my BKS")
+    view.load_json.param.update(value=ff.to_json().encode(), filename="my_bks.json")
+    assert view.preset.value == "my BKS" and view.current().q_Si == 2.2
+    assert "my BKS" in app.results.export_set.options
+    view.load_json.param.update(value=b"{not json", filename="bad.json")
+    assert view.error.visible and "bad.json" in view.error.object
+    view.editor.sliders["C_OO"].value = 100.0
+    view.save_name.value = "saved"
+    view._save(None)
+    assert view.preset.value == "saved" and app.state.get_set("saved").C_OO == 100.0
+
+
+def test_evaluate_in_background_updates_metrics_and_pdf(classical_reference):
+    app = create_app(reference=classical_reference)
+    view = app.forcefield
+    before = view.pdf.object
+    job = view._evaluate()
+    assert job is not None and view.evaluate_button.disabled
+    app.poller.wait(job, 300)
+    assert job.state == "done", job.error
+    s = job.result
+    assert s.ok and 0 < s.R_x < 1 and set(s.chi) == {"SiSi", "SiO", "OO"}
+    assert f"R_x = {100 * s.R_x:.2f} %" in view.metrics.object
+    assert "first peaks" in view.details.object
+    assert view.pdf.object is not before
+    curves = [el for ov in view.pdf.object for el in ov if isinstance(el, hv.Curve)]
+    assert len(curves) == 6  # reference + MD for three pairs
+    assert not view.evaluate_button.disabled
+    # the same request again is served from the session cache
+    job2 = view._evaluate()
+    app.poller.wait(job2, 60)
+    assert job2.result is s or job2.result.key == s.key
+    assert job2.elapsed_s() < 1.0
+
+
+def test_cancel_stops_the_melt():
+    state = SessionState(reference=None)
+    job = state.submit("quick melt", lambda j: state.evaluate(PRESETS["ML"], "quick", 0, j))
+    t0 = time.monotonic()
+    while job.state != "running" or job.done == 0:
+        time.sleep(0.05)
+        assert time.monotonic() - t0 < 60 and not job.is_final, job.describe()
+    job.cancel()
+    job.join(30)
+    assert job.state == "cancelled", job.describe()
+    assert not state.cache
+
+
+def test_job_reports_failure_and_eta():
+    def boom(job):
+        job.progress(1, 4, "x")
+        raise RuntimeError("bad thing")
+    job = Job("t", boom, uses_md=False).start()
+    job.join(5)
+    assert job.state == "failed" and "bad thing" in job.error and "failed" in job.describe()
+
+    def slow(job):
+        for i in range(5):
+            job.progress(i, 5, "step")
+            time.sleep(0.2)
+        return 42
+    job = Job("s", slow, uses_md=False).start()
+    time.sleep(0.85)
+    assert job.eta_s() is not None and 0 < job.eta_s() < 5
+    job.join(5)
+    assert job.result == 42 and job.state == "done"
+    assert issubclass(Cancelled, BaseException) and not issubclass(Cancelled, Exception)
+
+
+# ===================================================================================== results tab
+def test_results_compute_table_angles(classical_reference):
+    app = create_app(reference=classical_reference)
+    view = app.results
+    view.selected.value = ["ML"]
+    job = view._compute()
+    app.poller.wait(job, 300)
+    assert job.state == "done", job.error
+    df = view.table.value
+    row = df[df.set == "ML"].iloc[0]
+    assert row["status"] == "ok" and 0 < row["R_x (%)"] < 100 and row["paper R_x (%)"] == 8.77
+    assert df[df.set == "SHIK"].iloc[0]["R_x (%)"] is None  # not computed: empty, not NaN text
+    s = view.summaries()["ML"]
+    assert s.angles is not None and {"OSiO", "SiOSi"} <= set(s.angles.data_vars)
+    angle = float(s.angles.angle[int(s.angles.OSiO.argmax())])
+    assert 95 < angle < 125  # O-Si-O near the tetrahedral angle
+    assert isinstance(view.angles.object, hv.Layout)
+    # the Forcefield tab's cache is the same session cache: no second melt
+    assert app.state.cached(PRESETS["ML"], "tiny", 0) is not None
+
+
+def test_parse_seeds():
+    from silica_explorer.app.views.results import parse_seeds
+    assert parse_seeds("0") == [0] and parse_seeds("0, 1,2") == [0, 1, 2] and parse_seeds("3-5") == [3, 4, 5]
+    for bad in ("", "a", "1,1", "-1"):
+        with pytest.raises(ValueError):
+            parse_seeds(bad)
+
+
+def test_results_table_without_evaluations():
+    df = results_table(SessionState(reference=None), "tiny", 0)
+    assert list(df.set[:6]) == list(PRESETS)
+    assert df[df.set == "BKS"].iloc[0]["paper R_x (%)"] == 17.01
+
+
+def test_export_files(tmp_path):
+    files = export_files(PRESETS["CHIK"], "CHIK")
+    ff = ForceField.from_json(files["json"].decode())
+    assert ff == PRESETS["CHIK"]
+    table = files["table"].decode()
+    assert all(f"\n{p}\nN 8000" in table for p in ("SiSi", "SiO", "OO"))
+    lines = files["in"].decode()
+    assert "pair_style hybrid/overlay table linear 8000 coul/dsf 0.25 8" in lines and "CHIK.table" in lines
+
+
+# ===================================================================================== plots
+def test_plot_functions_render(synthetic_pdf):
+    lay = plots.potential_plot(PRESETS["ML"], PRESETS["BKS"])
+    assert isinstance(lay, hv.Layout) and len(lay) == 3
+    render(lay)
+    pdf = plots.pdf_plot(synthetic_pdf, {"a": synthetic_pdf, "b": synthetic_pdf})
+    assert len(pdf) == 3 and all(len([e for e in ov if isinstance(e, hv.Curve)]) == 3 for ov in pdf)
+    render(pdf)
+    render(plots.pdf_plot(None, {}))
+    angles = xr.Dataset({"OSiO": ("angle", np.ones(90) / 180), "SiOSi": ("angle", np.ones(90) / 180)},
+                        coords={"angle": np.arange(90) * 2 + 1.0})
+    render(plots.angle_plot({"x": angles}))
+    trace = [{"iteration": i, "R_x": r, "status": "ok" if math.isfinite(r) else "failed",
+              "params": {"q_Si": 1.9 + 0.01 * i, "A_SiO": 2e4}, "proposal": {"mean": r, "std": 0.01} if i > 1 else None}
+             for i, r in enumerate([0.3, math.nan, 0.2, 0.25])]
+    hist = plots.fit_history_plot(trace)
+    scat = [e for e in hist if isinstance(e, hv.Scatter)]
+    assert len(scat[0]) == 3 and len(scat[1]) == 1  # three ok points, one failure
+    render(hist)
+    render(plots.fit_history_plot([]))
+    render(plots.parameter_traces_plot(trace, ["q_Si", "A_SiO"]))
+    render(plots.gp_plot(trace))
+    assert isinstance(plots.gp_plot([]), hv.Text)
+
+
+@pytest.fixture
+def synthetic_landscape(tmp_path):
+    landscape = pytest.importorskip("silica_explorer.landscape")
+    ls = landscape.Landscape(("q_Si", 1.6, 2.6, 6), ("A_SiO", 12000, 30000, 5), base="BKS", fidelity="tiny",
+                             seeds=(0, 1), zoom=[(("q_Si", 1.8, 2.2, 5), ("A_SiO", 16000, 24000, 5))])
+    cost = landscape.SyntheticCost(ripple=0.02, noise=0.002)
+    out = tmp_path / "synthetic.nc"
+    tree = ls.compute(cost=cost, out=out, note="synthetic stand-in cost (test)")
+    pts = [{"q_Si": 2.4 - 0.1 * i, "A_SiO": 14000 + 1000 * i, "R_x": 0.2 - 0.01 * i, "status": "ok"} for i in range(4)]
+    tree["paths/bo"] = xr.DataTree(ls.paths_dataset("bo", pts))
+    tree["paths/cg"] = xr.DataTree(ls.paths_dataset("cg", pts[:2]))
+    tree.to_netcdf(out)
+    return out
+
+
+def test_landscape_plots_and_view(synthetic_landscape, classical_reference):
+    from silica_explorer.landscape import open_landscape
+    tree = open_landscape(synthetic_landscape)
+    full = tree["full"].ds
+    paths = {k: v.ds for k, v in tree["paths"].children.items()}
+    for log in (False, True):
+        ov = plots.landscape_plot(full, "R_x_mean", log=log, paths=paths, zoom=tree["zoom"].ds, start=(2.0, 20000.0))
+        assert any(isinstance(e, hv.QuadMesh) for e in ov)
+        render(ov)
+    render(plots.landscape_plot(full, "R_x", seed=1, contours=False))
+    conv = plots.convergence_plot(paths)
+    assert len([e for e in conv if isinstance(e, hv.Curve)]) == 2
+    render(conv)
+
+    app = create_app(reference=classical_reference)
+    view = app.landscape
+    view.load(synthetic_landscape)
+    assert view.tree is not None and view.window.options == ["full", "zoom"]
+    assert "R_x seed 1" in view.variable.options
+    assert view.zoom_map.visible and isinstance(view.map.object, hv.Overlay)
+    view.log.value = True
+    view.tap.event(x=2.10004, y=21000.3)  # a click on the heat map picks the start point (4 digits)
+    assert (view.start_x.value, view.start_y.value) == (2.1, 21000.0)
+    from silica_explorer.app.views.landscape import landscape_from_tree
+    ls = landscape_from_tree(tree)
+    assert (ls.x.name, ls.y.name, ls.base.name, ls.fidelity.name, ls.seeds) == ("q_Si", "A_SiO", "BKS", "tiny", (0, 1))
+    assert [w.name for w in ls.windows] == ["full", "zoom"]
+
+
+def test_landscape_run_comparison_from_clicked_start(synthetic_landscape, classical_reference):
+    pytest.importorskip("silica_explorer.optimize")
+    from silica_explorer.app.views.landscape import paths_available
+    if paths_available() is not None:
+        pytest.skip(paths_available())
+    original = synthetic_landscape.read_bytes()
+    app = create_app(reference=classical_reference)
+    view = app.landscape
+    view.load(synthetic_landscape)
+    view.tap.event(x=2.2, y=16000.0)
+    view.n_iter.value = 2
+    job = view.run_comparison()
+    assert job is not None
+    app.poller.wait(job, 600)
+    assert job.state == "done", job.error
+    paths = {k: v.ds for k, v in view.tree["paths"].children.items()}
+    for m in ("bo", "cg"):
+        p = paths[m]
+        assert p.sizes["iter"] == 2 and float(p.q_Si[0]) == pytest.approx(2.2) and float(p.A_SiO[0]) == pytest.approx(16000)
+    assert synthetic_landscape.read_bytes() == original  # paths went into the session's copy
+    assert view.path != synthetic_landscape
+    assert len([e for e in view.convergence.object if isinstance(e, hv.Curve)]) == 2
+
+
+def test_landscape_view_rejects_bad_file(tmp_path, classical_reference):
+    bad = tmp_path / "bad.nc"
+    xr.Dataset({"x": ("a", [1.0])}).to_netcdf(bad)
+    view = create_app(reference=classical_reference).landscape
+    view.load(bad)
+    assert view.tree is None and view.notice.visible and "Could not read" in view.notice.object
+
+
+# ===================================================================================== fit tab
+def test_fit_bo_budget_3_tiny(classical_reference, tmp_path):
+    pytest.importorskip("silica_explorer.optimize")
+    app = create_app(reference=classical_reference)
+    view = app.fit
+    view.budget.value = 3
+    view.store_dir.value = str(tmp_path / "store")
+    job = view.start()
+    assert job is not None
+    app.poller.wait(job, 600)
+    assert job.state == "done", job.error
+    assert len(view.trace) == 3 and [t["iteration"] for t in view.trace] == [0, 1, 2]
+    assert "3 of 3 evaluations" in view.summary.object
+    scat = [e for e in view.history.object if isinstance(e, hv.Scatter)]
+    assert sum(len(s) for s in scat) == 3
+    fitted = [n for n in app.state.sets if n.startswith("fit 1: BO")]
+    assert len(fitted) == 1 and fitted[0] in app.results.export_set.options
+    from silica_explorer.store import Store
+    with Store(tmp_path / "store") as store:
+        assert len(store.records(view.run_id)) == 3
+        assert store.runs()[0]["status"] == "finished"
+
+
+def test_fit_stop_and_resume(classical_reference, tmp_path):
+    pytest.importorskip("silica_explorer.optimize")
+    app = create_app(reference=classical_reference)
+    view = app.fit
+    view.budget.value = 3
+    view.store_dir.value = str(tmp_path / "store")
+    job = view.start()
+    while len(view.trace) < 1 and not job.is_final:
+        job.join(0.1)
+        app.poller.tick()
+    view.stop()
+    app.poller.wait(job, 120)
+    assert job.state in ("cancelled", "done")
+    if job.state == "done":
+        pytest.skip("the run finished before Stop arrived")
+    assert not view.resume_button.disabled
+    from silica_explorer.store import Store
+    with Store(tmp_path / "store") as store:
+        stored = store.records(view.run_id)
+        assert all(r.status == "ok" or "Cancelled" not in (r.reason or "") for r in stored)
+        n_before = len(stored)
+    job2 = view.start(resume=True)
+    app.poller.wait(job2, 600)
+    assert job2.state == "done", job2.error
+    assert len(view.trace) == 3 and sum(t["replayed"] for t in view.trace) == n_before
+    with Store(tmp_path / "store") as store:
+        assert len(store.records(view.run_id)) == 3

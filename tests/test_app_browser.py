@@ -1,0 +1,390 @@
+"""End-to-end test of the Panel app in a real browser: `panel serve app.py` + Playwright + Chromium.
+
+Needs ``pip install playwright`` (the Python package only; its own browser download is not used) and a
+system Chromium at /usr/bin/chromium (Debian/Ubuntu: ``apt-get install -y chromium``); otherwise every
+test here is skipped with the reason. Screenshots go to output/screenshots/ (git-ignored);
+``python scripts/screenshots.py`` copies them to docs/screenshots/ for the README.
+
+If the shipped reference (data/reference/sio2_3600K_chgnet.nc) is not there yet, the server is given a
+*test stand-in* reference made here from a tiny classical CHIK melt (never shipped, labelled as such).
+Melts use 1 OpenMP thread (SILICA_APP_MD_THREADS=1) to keep the shared machine responsive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("SILICA_APP_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "output" / "screenshots"
+SHIPPED_REFERENCE = ROOT / "data" / "reference" / "sio2_3600K_chgnet.nc"
+LANDSCAPES = Path(os.environ.get("SILICA_APP_LANDSCAPE_DIR") or ROOT / "data" / "landscapes")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+pytest.importorskip("panel", reason="panel is not installed (pip install panel holoviews bokeh)")
+if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set SILICA_APP_CHROMIUM)",
+                allow_module_level=True)
+
+#: JS: summary of every Bokeh ColumnDataSource on the page: its column names and length.
+CDS_JS = """() => {
+  const out = [];
+  for (const doc of (window.Bokeh ? window.Bokeh.documents : [])) {
+    for (const m of doc.all_models) {
+      if (m.data === undefined || m.selected === undefined) continue;
+      const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+      const keys = Object.keys(d);
+      if (!keys.length) continue;
+      const n = d[keys[0]] === undefined ? 0 : d[keys[0]].length;
+      out.push({keys: keys.sort(), n: n, sum: keys.includes('g') ? Array.from(d['g']).reduce((a, b) => a + b, 0) : null});
+    }
+  }
+  return out;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_standin_reference(path: Path) -> Path:
+    """A tiny classical CHIK liquid as a stand-in reference (NOT ab initio; for this test only)."""
+    from silica_explorer.engine.lammps import LammpsEngine
+    from silica_explorer.fidelity import FIDELITIES
+    from silica_explorer.forcefield import ForceField
+    res = LammpsEngine(threads=1).melt(ForceField.preset("CHIK"), FIDELITIES["tiny"], seed=3)
+    assert res.ok, res.reason
+    ds = res.pdf.copy()
+    ds.attrs["name"] = "classical CHIK liquid (tiny), test stand-in, NOT ab initio"
+    ds.to_netcdf(path)
+    return path
+
+
+@contextlib.contextmanager
+def serve(tmp: Path, **env_overrides):
+    """`panel serve app.py` on a free port; yields its url, start time and seconds to the first HTTP 200;
+    the server is always stopped (SIGTERM to its process group, then SIGKILL)."""
+    env = dict(os.environ, SILICA_APP_MD_THREADS="1", SILICA_APP_MD_SLOTS="1", PYTHONUNBUFFERED="1",
+               SILICA_APP_RUNS_DIR=str(tmp / "runs"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.update(env_overrides)
+    port = _free_port()
+    log_path = tmp / "server.log"
+    cmd = [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--address", "127.0.0.1",
+           "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    url = f"http://127.0.0.1:{port}/app"
+    # readiness probe on a static file: HTTP 200 without opening an app session (a GET of /app would
+    # build one whole session just for the probe)
+    probe = f"http://127.0.0.1:{port}/static/js/bokeh.min.js"
+    t0 = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        t_http = None
+        deadline = t0 + 180
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"panel serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(probe, timeout=10) as r:
+                    if r.status == 200:
+                        t_http = time.monotonic() - t0
+                        break
+            except OSError:
+                time.sleep(0.2)
+        if t_http is None:
+            pytest.fail(f"no HTTP 200 from {probe} within 180 s:\n{log_path.read_text()[-3000:]}")
+        yield {"url": url, "t0": t0, "t_http": t_http, "log": log_path}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with the shipped reference (or, until it exists, the test stand-in)."""
+    tmp = tmp_path_factory.mktemp("app")
+    env = {}
+    if not SHIPPED_REFERENCE.exists():
+        env["SILICA_EXPLORER_REFERENCE"] = str(_write_standin_reference(tmp / "standin_reference.nc"))
+    with serve(tmp, **env) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Page:
+    """A fresh browser page (own session) with console errors, page errors and failed requests recorded."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1600, "height": 2000}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(60_000)
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} {r.failure}"))
+        self.url = url
+
+    def open(self) -> None:
+        self.page.goto(self.url)
+        self.button("Evaluate").wait_for(state="visible", timeout=120_000)
+
+    def button(self, name: str):
+        return self.page.locator("button", has_text=name).first
+
+    def tab(self, name: str) -> None:
+        self.page.locator(".bk-tab", has_text=name).first.click()
+
+    def input(self, label: str):
+        return self.page.locator(".bk-input-group", has_text=label).locator("input").first
+
+    def sources(self) -> list[dict]:
+        return self.page.evaluate(CDS_JS)
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    p = Page(browser, server["url"])
+    yield p
+    p.close()
+
+
+def _pdf_curves(sources: list[dict]) -> list[dict]:
+    return [s for s in sources if s["keys"] == ["g", "r"]]
+
+
+def test_page_loads_without_errors_and_fast(page, server):
+    t_start = time.monotonic()
+    page.open()
+    t_interactive = time.monotonic()
+    timing = {"server_start_to_http_200_s": round(server["t_http"], 2),
+              "page_open_to_interactive_s": round(t_interactive - t_start, 2)}
+    if "first_page" not in server:  # only the first page of a fresh server measures start -> interactive
+        server["first_page"] = True
+        timing["server_start_to_interactive_s"] = round(t_interactive - server["t0"], 2)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
+    print("timing:", timing)
+    page.page.wait_for_timeout(1000)
+    page.shot("forcefield")
+    # every tab renders (built on first open) without errors
+    for name, marker in (("Landscape", "landscape"), ("Fit", "Free parameters"), ("Results", "Table II")):
+        page.tab(name)
+        page.page.get_by_text(marker).first.wait_for(state="visible")
+    page.tab("Forcefield")
+    page.page.wait_for_timeout(500)
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_forcefield_evaluate_tiny_updates_pdf_plot(page):
+    page.open()
+    # the plots arrive right after the page is up (pn.state.onload): first the reference's three g(r)
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
+                                timeout=60_000)
+    before = _pdf_curves(page.sources())
+    page.button("Evaluate").click()
+    result = page.page.get_by_text("R_x =").first
+    result.wait_for(state="visible", timeout=300_000)
+    text = result.inner_text()
+    assert "ML" in text and "%" in text
+    # the PDF plot gained the three MD curves next to the reference's
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length > {len(before)}",
+                                timeout=60_000)
+    after = _pdf_curves(page.sources())
+    # three new g(r) curves (one per pair), with data that were not on the page before
+    new = {round(s["sum"], 6) for s in after} - {round(s["sum"], 6) for s in before}
+    assert len(new) == 3, (before, after)
+    page.shot("forcefield_evaluated")
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_results_table_angles_and_export(page, tmp_path):
+    page.open()
+    page.tab("Results")
+    page.page.get_by_text("Table II").first.wait_for(state="visible")
+    page.button("Compute selected").click()  # default selection: ML, BKS, CHIK at tiny
+    page.page.get_by_text("3 set(s) x 1 seed(s) @ tiny: finished").first.wait_for(state="visible", timeout=600_000)
+    assert page.page.locator(".tabulator-cell", has_text="ok").count() >= 3
+    # the job's last UI update has arrived once its Cancel button is disabled again
+    sync_api.expect(page.page.locator("button:visible", has_text="Cancel").first).to_be_disabled(timeout=60_000)
+    # O-Si-O and Si-O-Si distributions of the three sets
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'angle,p').length >= 6",
+                                timeout=120_000)
+    page.page.wait_for_timeout(1500)  # let the browser draw the last plots before the screenshot
+    page.shot("results")
+    with page.page.expect_download() as dl:
+        page.button("JSON").click()
+    target = tmp_path / "ml.json"
+    dl.value.save_as(target)
+    from silica_explorer.forcefield import ForceField
+    assert ForceField.from_json(target.read_text()).q_Si == pytest.approx(1.955)
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_fit_bo_budget_3_streams_three_points(page):
+    pytest.importorskip("silica_explorer.optimize", reason="silica_explorer.optimize is not available yet")
+    page.open()
+    page.tab("Fit")
+    page.page.get_by_text("Free parameters").first.wait_for(state="visible")
+    budget = page.input("Budget (evaluations)")
+    budget.fill("3")
+    budget.press("Enter")
+    page.page.wait_for_timeout(300)
+
+    def n_points() -> set[int]:
+        """Lengths of the R_x-per-evaluation plot's sources (scatter: one row per evaluation; the
+        step-interpolated best-so-far curve has 2n - 1)."""
+        return {s["n"] for s in page.sources() if s["keys"] == ["R_x", "iteration"]}
+
+    assert n_points() <= {0}
+    page.button("Start").click()
+    page.page.get_by_text("3 of 3 evaluations").first.wait_for(state="visible", timeout=600_000)
+    page.page.get_by_text("saved to this session").first.wait_for(state="visible", timeout=120_000)
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('iteration') && "
+                                "s.keys.includes('R_x') && s.n === 3)", timeout=60_000)
+    assert 3 in n_points()
+    page.shot("fit")
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_landscape_shows_shipped_grid(page):
+    files = sorted(LANDSCAPES.glob("*.nc")) if LANDSCAPES.is_dir() else []
+    if not files:
+        pytest.skip(f"no shipped landscape (*.nc) in {LANDSCAPES} yet")
+    page.open()
+    page.tab("Landscape")
+    page.page.locator("code", has_text=files[0].name).first.wait_for(state="visible", timeout=120_000)
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n > 1)",
+                                timeout=60_000)
+    page.page.wait_for_timeout(1000)
+    shipped = LANDSCAPES.resolve() == (ROOT / "data" / "landscapes").resolve()
+    page.shot("landscape" if shipped else "landscape_devdata")  # scripts/screenshots.py skips *devdata*
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_reference_upload_in_sidebar(page, server, tmp_path):
+    """Loading a reference file through the browser replaces this session's reference."""
+    src = Path(os.environ.get("SILICA_EXPLORER_REFERENCE", SHIPPED_REFERENCE))
+    if not src.exists():
+        log = server["log"].parent
+        cands = sorted(log.glob("standin_reference.nc"))
+        if not cands:
+            pytest.skip("no reference file to upload")
+        src = cands[0]
+    upload = tmp_path / "my_reference.nc"
+    shutil.copy(src, upload)
+    page.open()
+    page.page.locator("input[type=file]").first.set_input_files(str(upload))
+    page.page.get_by_text("my_reference.nc").first.wait_for(state="visible", timeout=60_000)
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_sessions_are_isolated(browser, server):
+    """A set saved in one browser session does not appear in another."""
+    a, b = Page(browser, server["url"]), Page(browser, server["url"])
+    try:
+        a.open()
+        b.open()
+        a.input("Save edited set as").fill("only-in-session-a")
+        a.button("Save set").click()
+        a.page.locator("select", has_text="only-in-session-a").first.wait_for(state="attached")
+        b.page.wait_for_timeout(500)
+        assert b.page.locator("select", has_text="only-in-session-a").count() == 0
+        assert a.errors == [] and b.errors == [], a.errors + b.errors
+    finally:
+        a.close()
+        b.close()
+
+
+def test_without_reference_says_so_and_still_melts(browser, tmp_path):
+    """No reference file: a clear notice with the file input, and a melt still shows its PDFs (no R_x)."""
+    with serve(tmp_path, SILICA_EXPLORER_REFERENCE=str(tmp_path / "no_such_reference.nc")) as srv:
+        page = Page(browser, srv["url"])
+        try:
+            page.open()
+            page.page.get_by_text("is not available").first.wait_for(state="visible")
+            page.page.get_by_text("Load your own reference").first.wait_for(state="visible")
+            page.button("Evaluate").click()
+            page.page.get_by_text("no reference loaded, so no R_x").first.wait_for(state="visible", timeout=300_000)
+            page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
+                                        timeout=60_000)
+            page.shot("no_reference")
+            assert page.errors == [], "\n".join(page.errors)
+        finally:
+            page.close()
+
+
+def test_landscape_upload_click_start_and_run_comparison(page, tmp_path):
+    """A landscape file loaded in the browser; a click on the heat map picks the start; BO and CG run
+    from it (2 tiny melts each) and their convergence curves appear. The grid itself is a synthetic
+    stand-in cost (no MD), made here for the test only."""
+    landscape = pytest.importorskip("silica_explorer.landscape")
+    ls = landscape.Landscape(("q_Si", 1.7, 2.5, 5), ("A_SiO", 14000, 26000, 5), base="BKS", fidelity="tiny")
+    path = tmp_path / "synthetic_test_landscape.nc"
+    ls.compute(cost=landscape.SyntheticCost(), out=path, note="synthetic stand-in cost (browser test)")
+    page.open()
+    page.tab("Landscape")
+    page.page.locator("input[type=file][accept='.nc']").first.set_input_files(str(path))
+    page.page.locator("code", has_text="synthetic_test_landscape.nc").first.wait_for(state="visible", timeout=60_000)
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n > 1)", timeout=60_000)
+    page.page.wait_for_timeout(1500)  # the new heat map's tap callback is wired once it has rendered
+    canvas = page.page.locator(".bk-Canvas:visible").first  # the full-window heat map
+    canvas.wait_for(state="visible")
+    box = canvas.bounding_box()
+    page.page.mouse.click(box["x"] + 0.45 * box["width"], box["y"] + 0.5 * box["height"])
+    start_x = page.input("start x")
+    page.page.wait_for_function("(el) => el.value !== ''", arg=start_x.element_handle(), timeout=30_000)
+    x = float(start_x.input_value())
+    assert 1.7 <= x <= 2.5
+    n_iter = page.input("Evaluations per method")
+    n_iter.fill("2")
+    n_iter.press("Enter")
+    page.page.wait_for_timeout(300)
+    page.button("Run comparison").click()
+    page.page.get_by_text(": finished").first.wait_for(state="visible", timeout=600_000)
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.includes('best') && s.n >= 2).length >= 2",
+                                timeout=60_000)
+    page.shot("landscape_comparison_devdata")
+    assert page.errors == [], "\n".join(page.errors)
