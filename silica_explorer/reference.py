@@ -21,7 +21,6 @@ Units: r in A, temperature K, density g/cm3, times ps, volume A^3.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import math
