@@ -58,6 +58,7 @@ import xarray as xr
 from . import __version__
 from .fidelity import Fidelity, get_fidelity
 from .forcefield import FREE_PARAMETERS, PAIRS, PRESETS, UNITS, ForceField, ParameterError
+from .store import _json_default  # numpy scalars/arrays -> JSON, as in the evaluation store
 
 __all__ = ["Axis", "Window", "Landscape", "open_landscape", "point_record", "SyntheticCost",
            "local_minima_fraction", "high_frequency_power", "roughness", "sidecar_path"]
@@ -826,14 +827,6 @@ def _attr(v):
     if isinstance(v, (np.floating,)):
         return float(v)
     return v
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
 
 
 def _reference_label(reference) -> str:
