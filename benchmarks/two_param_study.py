@@ -10,6 +10,8 @@ common random numbers), so the methods see the same cost function.
     .venv/bin/python benchmarks/two_param_study.py --budget 20 --seeds 5 --fidelity quick \\
         --store runs/two_param [--reference FILE] [--threads 2]
 
+On a 2-core machine, ``--parallel-runs 2 --threads 1`` runs two of the independent runs at a time.
+
 Prints BO's best R_x vs evaluation count per seed, CG's path (iterates) and where/why it stops, and
 random search's best. ``--classical-reference CHIK`` replaces the reference by a classical CHIK liquid
 at the same fidelity (a pipeline check only - NOT an ab initio reference).
@@ -50,6 +52,11 @@ def main(argv=None) -> int:
     ap.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
     ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default all cores)")
     ap.add_argument("--methods", default="bo,cg,random")
+    ap.add_argument("--parallel-runs", type=int, default=1,
+                    help="independent runs (BO seeds, CG, random) at once, each one MD process at a time; use "
+                         "with --threads so that parallel runs x threads <= cores (default 1)")
+    ap.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
+                    help="reuse identical cold-start melts (e.g. from the landscape's BO/CG paths)")
     args = ap.parse_args(argv)
 
     from silica_explorer.engine.lammps import LammpsEngine
@@ -57,6 +64,9 @@ def main(argv=None) -> int:
     from silica_explorer.fidelity import get_fidelity
 
     engine = LammpsEngine(threads=args.threads)
+    if args.melt_cache is not None:
+        from silica_explorer.engine.cache import CachingEngine
+        engine = CachingEngine(engine, args.melt_cache)
     fidelity = get_fidelity(args.fidelity)
     store = Store(args.store)
     if args.classical_reference:
@@ -94,19 +104,32 @@ def main(argv=None) -> int:
         return cb
 
     t0 = time.time()
-    results = {}
+    jobs = {}
     if "bo" in methods:
         for s in range(args.seeds):
-            results[("bo", s)] = fit(cost, space, "bo", args.budget, seed=s, md_seed=args.md_seed,
-                                     run_id=f"study_bo_s{s}", options={"initial_points": [bks_u]},
-                                     callback=progress(f"bo s{s}"))
+            jobs[("bo", s)] = dict(optimizer="bo", seed=s, run_id=f"study_bo_s{s}",
+                                   options={"initial_points": [bks_u]}, callback=progress(f"bo s{s}"))
     if "cg" in methods:
-        results[("cg", 0)] = fit(cost, space, "cg", args.budget, seed=0, md_seed=args.md_seed, run_id="study_cg_bks",
-                                 options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
+        jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
+                               options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
     if "random" in methods:
         for s in range(args.random_seeds):
-            results[("random", s)] = fit(cost, space, "random", args.budget, seed=s, md_seed=args.md_seed,
-                                         run_id=f"study_random_s{s}", callback=progress(f"random s{s}"))
+            jobs[("random", s)] = dict(optimizer="random", seed=s, run_id=f"study_random_s{s}",
+                                       callback=progress(f"random s{s}"))
+
+    def run(job):
+        job = dict(job)
+        return fit(cost, space, job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
+
+    if ("bo" in methods or "cg" in methods) and args.parallel_runs > 1:
+        cost(space.forcefield(bks_u), args.md_seed)  # the shared BKS start: run its MD once, before the runs
+    if args.parallel_runs > 1:
+        from concurrent.futures import ThreadPoolExecutor  # each evaluation is an lmp child process
+        with ThreadPoolExecutor(max_workers=args.parallel_runs) as pool:
+            futures = {k: pool.submit(run, j) for k, j in jobs.items()}
+            results = {k: f.result() for k, f in futures.items()}
+    else:
+        results = {k: run(j) for k, j in jobs.items()}
     wall = time.time() - t0
 
     print("\n== BO: best R_x (%) vs evaluation count (BKS is evaluation 1)")

@@ -52,8 +52,13 @@ def register_cli(sub) -> None:
     p.add_argument("--r-range", type=float, nargs=2, metavar=("RMIN", "RMAX"), default=None,
                    help="restrict the cost to this r window (A)")
     p.add_argument("--batch", type=int, default=1, help="BO/random points proposed at once (constant liar)")
-    p.add_argument("--workers", type=int, default=1, help="evaluations run concurrently (threads; each one MD "
-                                                          "process; set --threads accordingly)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="evaluations run concurrently: > 1 starts a Dask LocalCluster of this many worker processes "
+                        "(MD threads each: cores / workers unless --threads); use with --batch (BO, random) or CG, "
+                        "whose finite-difference points run as one batch (default 1: in this process)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="run the evaluations on a running Dask scheduler, e.g. tcp://host:8786 (a dask-jobqueue "
+                        "SLURM/PBS cluster); results are still stored here")
     p.add_argument("--n-initial", type=int, default=None, help="BO initial design size (default max(5, 2d+1))")
     p.add_argument("--xi", type=float, default=0.01, help="EI exploration margin (units of the cost spread)")
     p.add_argument("--y-transform", default="none", choices=["none", "log"],
@@ -179,17 +184,26 @@ def run_fit(args) -> int:
                             else f"best R_x - | last {tag}", refresh=False)
         bar.update(1)
 
+    executor = None
+    if args.workers > 1 or args.scheduler:
+        from .parallel import get_executor
+        executor = get_executor(None if args.scheduler and args.workers == 1 else args.workers, args.threads,
+                                args.scheduler)
+        print(f"evaluations on {executor!r}", file=sys.stderr)
     try:
         result = fit(cost, space, args.optimizer, args.budget, seed=args.seed, md_seed=args.md_seed,
                      run_id=run_id, resume=True, options=options, failure_value=failure_value,
-                     callback=progress, n_workers=args.workers,
-                     extra_config={"n_workers": args.workers, "stand_in": args.stand_in})
+                     callback=progress, n_workers=args.workers, executor=executor,
+                     extra_config={"n_workers": args.workers, "stand_in": args.stand_in,
+                                   "executor": executor.describe() if executor is not None else None})
     except StoreError as exc:  # e.g. resuming a run with a different configuration: one clear line
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         if bar is not None:
             bar.close()
+        if executor is not None:
+            executor.close()
     s = result.summary()
     print(f"run {run_id}: {s['n_evals']} evaluations ({s['n_failed']} failed), stopped: {s['stop_reason']}")
     if s["best_R_x"] is None:

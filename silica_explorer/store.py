@@ -57,6 +57,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .forcefield import FREE_PARAMETERS, PAIRS, ForceField
+from .parallel import TaskFailure
 
 SCHEMA_VERSION = 1
 #: File name of the database inside a store directory.
@@ -619,30 +620,78 @@ class CachedCost:
             return eng.version()
         return getattr(self.evaluator, "engine_version", None)
 
+    def lookup(self, forcefield: ForceField, seed: int = 0, **labels) -> Record | None:
+        """If this request was evaluated before, append its labelled copy (``cached_from`` the original)
+        and return it; else None. ``labels``: as for :meth:`__call__`."""
+        key = self.key(forcefield, seed)
+        hit = self.store.lookup(key)
+        if hit is None:
+            return None
+        self.n_cached += 1
+        return self.store.append(
+            key=key, forcefield=forcefield, seed=seed, status=hit.status, R_x=hit.R_x, reason=hit.reason,
+            chi=hit.chi, fidelity=hit.fidelity, reference=hit.reference, reference_id=hit.reference_id,
+            wall_time_s=hit.wall_time_s, engine=hit.engine, engine_version=hit.engine_version,
+            record=hit.record, cached_from=hit.id, **_labels(**labels))
+
+    def task(self, executor=None) -> "ResultTask":
+        """The picklable function an executor runs for one request: the evaluator (with the executor's
+        MD threads if given), returning compact store fields; never raises (an exception is a failed
+        result with the error as reason). Record its output with :meth:`record`."""
+        evaluator = executor.configure(self.evaluator) if executor is not None else self.evaluator
+        return ResultTask(evaluator)
+
+    def record(self, forcefield: ForceField, seed: int, result: Any, **labels) -> Record:
+        """Append the result of a fresh evaluation (an Evaluation, a mapping such as :class:`ResultTask`
+        returns, a number, or a :class:`~silica_explorer.parallel.TaskFailure`) and return its row."""
+        if isinstance(result, TaskFailure):  # the worker kept dying, or the task raised
+            result = {"status": "failed", "reason": result.reason}
+        fields = result if isinstance(result, ResultFields) else _result_fields(result)
+        ident = self.identity()
+        self.n_evaluated += 1
+        return self.store.append(
+            key=self.key(forcefield, seed), forcefield=forcefield, seed=seed, status=fields["status"],
+            R_x=fields["R_x"], reason=fields["reason"], chi=fields["chi"], fidelity=ident.get("fidelity"),
+            reference=ident.get("reference"), reference_id=ident.get("reference_id"),
+            wall_time_s=fields["wall_time_s"], engine=fields["engine"], engine_version=fields["engine_version"],
+            record=fields["record"], pdf=fields["pdf"] if self.keep_pdf else None, **_labels(**labels))
+
     def __call__(self, forcefield: ForceField, seed: int = 0, *, run_id: str | None = None,
                  optimizer: str | None = None, iteration: int | None = None, free: Iterable[str] | None = None,
                  u: Iterable[float] | None = None, proposal: Mapping | None = None) -> Record:
-        key = self.key(forcefield, seed)
-        ident = self.identity()
-        labels = dict(run_id=run_id, optimizer=optimizer, iteration=iteration,
-                      free=list(free) if free is not None else None,
-                      u=list(u) if u is not None else None, proposal=proposal)
-        hit = self.store.lookup(key)
+        labels = dict(run_id=run_id, optimizer=optimizer, iteration=iteration, free=free, u=u, proposal=proposal)
+        hit = self.lookup(forcefield, seed, **labels)
         if hit is not None:
-            self.n_cached += 1
-            return self.store.append(
-                key=key, forcefield=forcefield, seed=seed, status=hit.status, R_x=hit.R_x, reason=hit.reason,
-                chi=hit.chi, fidelity=hit.fidelity, reference=hit.reference, reference_id=hit.reference_id,
-                wall_time_s=hit.wall_time_s, engine=hit.engine, engine_version=hit.engine_version,
-                record=hit.record, cached_from=hit.id, **labels)
-        result = _result_fields(self.evaluator(forcefield, seed=seed))
-        self.n_evaluated += 1
-        return self.store.append(
-            key=key, forcefield=forcefield, seed=seed, status=result["status"], R_x=result["R_x"],
-            reason=result["reason"], chi=result["chi"], fidelity=ident.get("fidelity"),
-            reference=ident.get("reference"), reference_id=ident.get("reference_id"),
-            wall_time_s=result["wall_time_s"], engine=result["engine"], engine_version=result["engine_version"],
-            record=result["record"], pdf=result["pdf"] if self.keep_pdf else None, **labels)
+            return hit
+        return self.record(forcefield, seed, self.evaluator(forcefield, seed=seed), **labels)
+
+
+def _labels(run_id: str | None = None, optimizer: str | None = None, iteration: int | None = None,
+            free: Iterable[str] | None = None, u: Iterable[float] | None = None,
+            proposal: Mapping | None = None) -> dict:
+    return dict(run_id=run_id, optimizer=optimizer, iteration=iteration,
+                free=list(free) if free is not None else None,
+                u=list(u) if u is not None else None, proposal=proposal)
+
+
+class ResultFields(dict):
+    """The normalised fields of one evaluation as the store keeps them (see :func:`_result_fields`)."""
+
+
+class ResultTask:
+    """``task(forcefield, seed=...) -> ResultFields``: runs an evaluator where an executor puts it (a
+    Dask worker) and returns only what the store keeps (status, R_x, chi, PDFs, record), so no
+    trajectory travels back. An exception becomes a failed result naming the error."""
+
+    def __init__(self, evaluator: Callable):
+        self.evaluator = evaluator
+
+    def __call__(self, forcefield: ForceField, seed: int = 0) -> ResultFields:
+        try:
+            result = self.evaluator(forcefield, seed=seed)
+        except Exception as exc:
+            result = {"status": "failed", "reason": f"error: {type(exc).__name__}: {exc}"}
+        return ResultFields(_result_fields(result))
 
 
 #: Alias: the store-backed evaluator wrapper.

@@ -130,3 +130,83 @@ def test_connect_to_a_running_scheduler(dask2):
     finally:
         ex.close()
     assert dask2.client.status == "running"  # closing a client of a foreign cluster leaves it alone
+
+
+# ---------------------------------------------------------------- optimizer batches on the executor
+def _fit_rows(tmp_path, name, optimizer, executor, cost, **options):
+    from silica_explorer.optimize import SearchSpace, fit
+    from silica_explorer.store import Store
+    space = SearchSpace()
+    res = fit(cost(space), space, optimizer, budget=10, seed=3, store=tmp_path / name, executor=executor,
+              options=options)
+    rows = sorted(Store(tmp_path / name).records(res.run_id), key=lambda r: r.iteration)
+    return res, rows
+
+
+def _sphere(fail=False):
+    from silica_explorer.optimize import AnalyticCost
+
+    def make(space):
+        return AnalyticCost("sphere", space, noise=0.003,
+                            fail_if=(lambda u: u[0] > 0.8) if fail else None)
+    return make
+
+
+@pytest.mark.parametrize("optimizer,options", [
+    ("bo", {"batch_size": 2, "n_initial": 4, "n_restarts_optimizer": 1}),
+    ("cg", {"x0": [0.79, 0.2]}),  # next to the failing region: a failed FD point comes back as a row
+])
+def test_fit_on_dask_matches_the_serial_fit(dask2, tmp_path, optimizer, options):
+    """BO batches and CG's finite-difference batches run on the Dask workers; the stored evaluations
+    (points, order, values, failures) are those of the same fit run in this process."""
+    fail = optimizer == "cg"
+    serial, s_rows = _fit_rows(tmp_path, "serial", optimizer, None, _sphere(fail), **options)
+    par, d_rows = _fit_rows(tmp_path, "dask", optimizer, dask2, _sphere(fail), **options)
+    assert len(d_rows) == len(s_rows) == 10 if optimizer == "bo" else len(d_rows) == len(s_rows) >= 6
+    assert [r.iteration for r in d_rows] == list(range(len(d_rows)))
+    for a, b in zip(s_rows, d_rows):
+        assert a.free == b.free and a.status == b.status and a.reason == b.reason
+        np.testing.assert_allclose([a.free[k] for k in a.free], [b.free[k] for k in b.free], rtol=1e-12)
+        assert (np.isnan(a.R_x) and np.isnan(b.R_x)) or a.R_x == pytest.approx(b.R_x, rel=1e-12)
+    if fail:
+        assert any(r.status == "failed" for r in d_rows)
+    assert par.best_R_x == pytest.approx(serial.best_R_x, rel=1e-12)
+
+
+def test_fit_batch_task_that_raises_is_a_failed_row(dask2, tmp_path):
+    from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
+    from silica_explorer.store import Store
+
+    class Explodes(AnalyticCost):
+        def __call__(self, forcefield, seed=0, **kw):
+            if self.space.unit_of(forcefield)[0] < 0.5:
+                raise RuntimeError("worker-side boom")
+            return super().__call__(forcefield, seed=seed, **kw)
+
+    space = SearchSpace()
+    res = fit(Explodes("sphere", space), space, "random", budget=8, seed=1, store=tmp_path, executor=dask2,
+              options={"batch_size": 4})
+    rows = Store(tmp_path).records(res.run_id)
+    assert len(rows) == 8
+    bad = [r for r in rows if r.status == "failed"]
+    assert bad and all("worker-side boom" in r.reason for r in bad)
+    assert all(r.ok for r in rows if space.unit_of(r.free)[0] >= 0.5)
+
+
+def test_cli_fit_on_a_running_scheduler(dask2, tmp_path):
+    """``silica-explorer fit --scheduler ADDR``: evaluations run on the cluster, rows land in the local store."""
+    import argparse
+
+    from silica_explorer import cli_fit
+    from silica_explorer.store import Store
+    parser = argparse.ArgumentParser()
+    cli_fit.register_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["fit", "--stand-in", "sphere", "--optimizer", "random", "--batch", "2", "--budget", "4",
+                              "--store", str(tmp_path), "--scheduler", dask2.address, "--quiet"])
+    assert args.func(args) == 0
+    (run,) = Store(tmp_path).runs()
+    assert run["n_evaluations"] == 4
+    assert run["config"]["executor"]["scheduler"] == dask2.address and run["config"]["executor"]["workers"] == 2
+    rows = Store(tmp_path).records(run["run_id"])
+    assert all(r.ok and r.engine_version == "analytic stand-in (no MD)" for r in rows)
+    assert dask2.client.status == "running"  # the CLI closed its client, not the cluster

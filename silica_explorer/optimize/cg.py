@@ -3,9 +3,10 @@
 ``scipy.optimize.minimize(method="CG")`` (Polak-Ribiere nonlinear CG) on the same objective and the
 same evaluation budget as BO. The gradient is estimated by finite differences with step ``fd_step``
 in unit-box coordinates (``"forward"``: d extra evaluations per gradient; ``"central"``: 2 d); every
-function value and every finite-difference point is one evaluation against the budget. A point
-already evaluated in this run (by CG, or by BO before a CG refinement) is answered from memory and not
-counted again. When the budget is
+function value and every finite-difference point is one evaluation against the budget; the points of
+one gradient are independent and are evaluated as one batch (in parallel when the objective has an
+executor or several workers). A point already evaluated in this run (by CG, or by BO before a CG
+refinement) is answered from memory and not counted again. When the budget is
 spent, the objective raises :class:`~silica_explorer.optimize.objective.BudgetExhausted`, which
 :meth:`ConjugateGradient.run` catches: the run stops cleanly and keeps the best point found.
 
@@ -99,29 +100,48 @@ class ConjugateGradient:
         memo: dict[tuple, float] = {point_key(e["u"]): e["y"] for e in objective.entries}
 
         def F(c: np.ndarray, kind: str) -> float:
-            k = point_key(c)
-            if k not in memo:
-                e = objective.evaluate(c, {"kind": kind, "fd_step": h})
-                memo[k] = e["y"]
-            return memo[k]
+            return F_many([(c, kind)])[0]
+
+        def F_many(points: list) -> list[float]:
+            """Values at several unit points; the ones not yet known are evaluated as one batch (in
+            parallel on the objective's executor or threads), in the order given."""
+            todo, seen = [], set()
+            for c, kind in points:
+                k = point_key(c)
+                if k not in memo and k not in seen:
+                    seen.add(k)
+                    todo.append((c, kind))
+            if todo:
+                entries = objective.evaluate_batch([c for c, _ in todo],
+                                                   [{"kind": kind, "fd_step": h} for _, kind in todo])
+                for e, (c, _) in zip(entries, todo):
+                    memo[point_key(c)] = e["y"]
+                if len(entries) < len(todo):
+                    raise BudgetExhausted(f"budget of {objective.cap} evaluations spent")
+            return [memo[point_key(c)] for c, _ in points]
 
         def fun_and_grad(v):
+            """Value and finite-difference gradient; the d + 1 (forward) or 2 d + 1 (central) points of
+            one gradient are independent and evaluated as one batch."""
             v = np.asarray(v, dtype=float)
             c = space.clip_unit(v)
             outside = v - c
-            f0 = F(c, "cg-point")
-            g = np.zeros_like(c)
+            points, plan = [(c, "cg-point")], []
             for i in range(space.dim):
                 step = h if c[i] + h <= 1.0 else -h
                 cp = c.copy()
                 cp[i] = np.clip(c[i] + step, 0.0, 1.0)
+                points.append((cp, "cg-fd"))
                 if self.fd_scheme == "central" and 0.0 <= c[i] - step <= 1.0:
                     cm = c.copy()
                     cm[i] = c[i] - step
-                    g[i] = (F(cp, "cg-fd") - F(cm, "cg-fd")) / (2 * step)
+                    points.append((cm, "cg-fd"))
+                    plan.append((len(points) - 2, len(points) - 1, 2 * step))
                 else:
-                    g[i] = (F(cp, "cg-fd") - f0) / (cp[i] - c[i])
-            val = f0 + self.boundary_penalty * float(outside @ outside)
+                    plan.append((len(points) - 1, 0, cp[i] - c[i]))
+            values = F_many(points)
+            g = np.array([(values[a] - values[b]) / den for a, b, den in plan])
+            val = values[0] + self.boundary_penalty * float(outside @ outside)
             return val, g + 2.0 * self.boundary_penalty * outside
 
         def record_iterate(v):

@@ -29,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..parallel import TaskFailure
 from ..store import CachedCost, Record, _result_fields
 from .space import SearchSpace
 
@@ -64,13 +65,17 @@ class Objective:
     run_id : label of the run in the store; with a store-backed cost its existing rows are re-played.
     failure_value, failure_fallback : failure policy (module docstring).
     callback : ``callback(entry)`` after every counted evaluation (progress bars).
-    n_workers : threads for :meth:`evaluate_batch` (each evaluation runs its own MD process).
+    n_workers : threads for :meth:`evaluate_batch` (each evaluation runs its own MD process; used
+        when no ``executor`` is given).
+    executor : a :mod:`silica_explorer.parallel` executor (e.g. a ``DaskExecutor`` on a LocalCluster or
+        a SLURM cluster) that runs the fresh evaluations of a batch; with a store-backed cost the
+        results come back to this process and are appended to the store as each one finishes.
     """
 
     def __init__(self, space: SearchSpace, cost: Callable, budget: int, *, md_seed: int = 0,
                  run_id: str | None = None, failure_value: str | float = "worst",
                  failure_fallback: float = 1.0, callback: Callable[[dict], None] | None = None,
-                 n_workers: int = 1):
+                 n_workers: int = 1, executor=None):
         if int(budget) < 1:
             raise ValueError(f"budget = {budget} must be >= 1 evaluation")
         if failure_value != "worst":
@@ -87,6 +92,8 @@ class Objective:
         self.failure_fallback = float(failure_fallback)
         self.callback = callback
         self.n_workers = max(1, int(n_workers))
+        self.executor = executor
+        self._task = None  # what the executor runs (built on first use)
         self.phase: str | None = None
         #: soft cap on evaluations for the current phase (BO part of BO -> CG)
         self.limit: int | None = None
@@ -257,9 +264,10 @@ class Objective:
         return self.cost(ff, seed=self.md_seed)
 
     def evaluate_batch(self, U: Sequence, proposals: Sequence[Mapping | None] | None = None) -> list[dict]:
-        """Evaluate several points (concurrently with ``n_workers`` threads); entries in the order of
-        ``U``. Points beyond the budget are dropped (the returned list is shorter). Points that match
-        stored rows of a resumed run (in any order) are answered from them."""
+        """Evaluate several points and return their entries in the order of ``U``: on the ``executor``
+        if one was given, else concurrently with ``n_workers`` threads. Points beyond the budget are
+        dropped (the returned list is shorter). Points that match stored rows of a resumed run (in any
+        order) are answered from them."""
         U = [self._prepare(u) for u in U]
         proposals = list(proposals) if proposals is not None else [None] * len(U)
         n = min(len(U), self.remaining)
@@ -274,7 +282,10 @@ class Objective:
                 new.append(i)
         iters = {i: self._take_iteration() for i in new}
         ffs = {i: self.space.forcefield(U[i]) for i in new}
-        if self.n_workers == 1 or len(new) <= 1:
+        if self.executor is not None and new:
+            for i, r in self._run_on_executor(new, U, ffs, iters, proposals).items():
+                results[i] = ("new", r)
+        elif self.n_workers == 1 or len(new) <= 1:
             for i in new:
                 results[i] = ("new", self._call(ffs[i], U[i], iters[i], proposals[i]))
         else:
@@ -285,6 +296,34 @@ class Objective:
         out = []
         for u, p, (kind, r) in zip(U, proposals, results):
             out.append(self._entry(u, r, kind == "stored", p or (r.proposal if kind == "stored" else None)))
+        return out
+
+    def _run_on_executor(self, new: list[int], U, ffs, iters, proposals) -> dict:
+        """Fresh evaluations of a batch on ``self.executor``; store-backed: served from the store when
+        possible, else computed remotely and appended here as each one finishes."""
+        out = {}
+        if isinstance(self.cost, CachedCost):
+            labels = {i: dict(run_id=self.run_id, optimizer=self.phase, iteration=iters[i], free=self.space.names,
+                              u=[float(x) for x in U[i]], proposal=proposals[i]) for i in new}
+            todo = []
+            for i in new:
+                hit = self.cost.lookup(ffs[i], self.md_seed, **labels[i])
+                if hit is not None:
+                    out[i] = hit
+                else:
+                    todo.append(i)
+            if todo:
+                if self._task is None:
+                    self._task = self.cost.task(self.executor)
+                for done in self.executor.map(self._task, [ffs[i] for i in todo], self.md_seed, errors="return"):
+                    i = todo[done.index]
+                    out[i] = self.cost.record(ffs[i], self.md_seed, done.result, **labels[i])
+            return out
+        if self._task is None:
+            self._task = self.executor.configure(self.cost)
+        for done in self.executor.map(self._task, [ffs[i] for i in new], self.md_seed, errors="return"):
+            r = done.result
+            out[new[done.index]] = {"status": "failed", "reason": r.reason} if isinstance(r, TaskFailure) else r
         return out
 
     # ------------------------------------------------------------------ views

@@ -171,7 +171,7 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
         seed: int = 0, md_seed: int | None = None, store: Store | str | Path | None = None,
         run_id: str | None = None, resume: bool = True, options: Mapping | None = None,
         failure_value: str | float = "worst", callback: Callable[[dict], None] | None = None,
-        n_workers: int = 1, extra_config: Mapping | None = None) -> FitResult:
+        n_workers: int = 1, executor=None, extra_config: Mapping | None = None) -> FitResult:
     """Run one optimization of ``evaluator`` over ``space`` with ``budget`` evaluations.
 
     ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator`, a stand-in callable
@@ -182,6 +182,9 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
     registered under ``run_id`` (default from optimizer, free names, base, seed). With ``resume=True``
     (default) an existing run of that id is continued (its evaluations re-played, none re-run); with
     ``resume=False`` an existing id is an error. ``callback(entry)`` after each evaluation.
+    Batches (BO/random ``batch_size`` > 1, CG's finite-difference points) run on ``executor`` (a
+    :mod:`silica_explorer.parallel` executor, e.g. Dask on a cluster) if given, else on ``n_workers``
+    threads of this process; results are stored here as each one finishes.
     """
     md_seed = seed if md_seed is None else int(md_seed)
     if isinstance(optimizer, str):
@@ -208,11 +211,12 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
             "reference": ident.get("reference"), "reference_id": ident.get("reference_id"),
             "cost_options": {k: ident.get(k) for k in ("r_range", "align") if k in ident},
             "engine_version": cost.engine_version(), **dict(extra_config or {}),
-            "_volatile": ["silica_explorer_version", "engine_version", "n_workers"],
+            "_volatile": ["silica_explorer_version", "engine_version", "n_workers", "executor"],
         }
         resumed = store_obj.start_run(run_id, opt_name, config, resume=resume)
     objective = Objective(space, cost, budget, md_seed=md_seed, run_id=run_id if store_obj is not None else None,
-                          failure_value=failure_value, callback=callback, n_workers=n_workers)
+                          failure_value=failure_value, callback=callback, n_workers=n_workers,
+                          executor=executor)
     try:
         reason = opt.run(objective)
     except BaseException:
