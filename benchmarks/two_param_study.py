@@ -148,10 +148,15 @@ def main(argv=None) -> int:
         cg = r.optimizer
         print(f"\n== CG from BKS (fd step {args.fd_step} of the box): stopped '{r.stop_reason}' after {r.n_evals} "
               f"evaluations ({cg.message_})")
-        print(" iter  evals    q_Si      A_SiO     R_x (%)")
-        for p in cg.path_:
-            y = p["y"]
-            print(f" {p['iteration']:4d}  {p['n_evals']:5d}  {p['q_Si']:.4f}  {p['A_SiO']:9.1f}   {pct(y)}")
+        # every point where CG asked for value + gradient (line-search trials included; the d
+        # finite-difference points of each gradient are not listed), and which were accepted iterates
+        iterates = {tuple(round(v, 10) for v in p["u"]) for p in cg.path_}
+        print(f" evals    q_Si      A_SiO     R_x (%)   ({len(cg.path_)} completed CG iterate(s), marked *)")
+        for k, e in enumerate(r.objective.entries):
+            if (e.get("proposal") or {}).get("kind") != "cg-point":
+                continue
+            mark = "*" if tuple(round(v, 10) for v in e["u"]) in iterates else " "
+            print(f" {k + 1:5d}  {e['params']['q_Si']:.4f}  {e['params']['A_SiO']:9.1f}   {pct(e['R_x'])} {mark}")
         print(f"  best R_x {pct(r.best_R_x)} % at {r.best_params}")
     for (m, s), r in results.items():
         if m == "random":

@@ -201,9 +201,15 @@ def test_page_loads_without_errors_and_fast(page, server):
     t_interactive = time.monotonic()
     timing = {"server_start_to_http_200_s": round(server["t_http"], 2),
               "page_open_to_interactive_s": round(t_interactive - t_start, 2)}
+    # the plots follow the first paint (pn.state.onload): the reference's three g(r) curves
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
+                                timeout=60_000)
+    t_plots = time.monotonic()
+    timing["page_open_to_plots_s"] = round(t_plots - t_start, 2)
     if "first_page" not in server:  # only the first page of a fresh server measures start -> interactive
         server["first_page"] = True
         timing["server_start_to_interactive_s"] = round(t_interactive - server["t0"], 2)
+        timing["server_start_to_plots_s"] = round(t_plots - server["t0"], 2)
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
     print("timing:", timing)
@@ -296,8 +302,25 @@ def test_landscape_shows_shipped_grid(page):
     page.open()
     page.tab("Landscape")
     page.page.locator("code", has_text=files[0].name).first.wait_for(state="visible", timeout=120_000)
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n > 1)",
-                                timeout=60_000)
+    # what the file holds, read here independently of the app: the full window's grid size and the
+    # length of every stored optimizer path
+    import xarray as xr
+    with xr.open_dataset(files[0], group="full") as full:
+        n_grid = int(full.sizes[full.attrs["x_param"]] * full.sizes[full.attrs["y_param"]])
+    import netCDF4
+    with netCDF4.Dataset(files[0]) as nc:
+        path_names = list(nc["paths"].groups) if "paths" in nc.groups else []
+    path_lengths = []
+    for name in path_names:
+        with xr.open_dataset(files[0], group=f"paths/{name}") as p:
+            path_lengths.append(int(p.sizes["iter"]))
+    assert n_grid > 1
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n === {n_grid})",
+                                timeout=60_000)  # the heat map shows every grid point
+    if path_lengths:  # one convergence curve per stored path, each with all its evaluations
+        page.page.wait_for_function(
+            f"() => {json.dumps(sorted(path_lengths))}.every(n => ({CDS_JS})().some("
+            f"s => s.keys.includes('best') && s.n === n))", timeout=60_000)
     page.page.wait_for_timeout(1000)
     shipped = LANDSCAPES.resolve() == (ROOT / "data" / "landscapes").resolve()
     page.shot("landscape" if shipped else "landscape_devdata")  # scripts/screenshots.py skips *devdata*
