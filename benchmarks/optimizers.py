@@ -3,6 +3,11 @@
     .venv/bin/python benchmarks/optimizers.py [--budget 40] [--seeds 5] [--targets 0.12,0.10] [--dim 2]
                                               [--landscape FILE.nc] [--noise 0.002]
 
+    # the shipped quick landscape, with the seed noise measured by benchmarks/landscape_roughness.py:
+    .venv/bin/python benchmarks/optimizers.py --noise 0.0033 --budget 40 --seeds 10
+    # the analytic stand-in instead:
+    .venv/bin/python benchmarks/optimizers.py --landscape "" [--dim 5]
+
 **Cost.** With ``--landscape FILE`` (a landscape netCDF from ``silica-explorer landscape``, group
 ``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
 over (q_Si, A_SiO), interpolated linearly, plus Gaussian noise with the measured seed-to-seed spread
@@ -110,8 +115,10 @@ def main(argv=None) -> int:
     ap.add_argument("--dim", type=int, default=2, help="analytic stand-in only: number of free parameters "
                                                        "(the first DIM of FREE_PARAMETERS; default 2 = q_Si, A_SiO)")
     ap.add_argument("--noise", type=float, default=None, help="noise sd (default 0.002, or measured)")
-    ap.add_argument("--landscape", default=None, help="landscape netCDF (default: first of data/landscapes/*.nc)")
-    ap.add_argument("--methods", default="bo,bo+cg,cg,random,optuna-tpe")
+    ap.add_argument("--landscape", default=None,
+                    help="landscape netCDF (default: first of data/landscapes/*.nc; '' = the analytic stand-in)")
+    ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
+                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe")
     args = ap.parse_args(argv)
 
     path = args.landscape
@@ -143,8 +150,9 @@ def main(argv=None) -> int:
                     break
                 curve = best_curve(vals)
             else:
-                opts = {"cg": {"x0": bks_u}, "bo+cg": {"bo_fraction": 0.7}}.get(m, {})
-                res = fit(cost, space, m, budget=args.budget, seed=s, options=opts)
+                opts = {"cg": {"x0": bks_u}, "bo+cg": {"bo_fraction": 0.7},
+                        "bo-log": {"y_transform": "log"}}.get(m, {})
+                res = fit(cost, space, "bo" if m == "bo-log" else m, budget=args.budget, seed=s, options=opts)
                 curve = res.best_so_far()
                 if len(curve) < args.budget:  # CG stopped early: its best stays
                     curve = np.concatenate([curve, np.full(args.budget - len(curve), curve[-1])])
