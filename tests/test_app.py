@@ -357,8 +357,10 @@ def test_landscape_view_rejects_bad_file(tmp_path, classical_reference):
     bad = tmp_path / "bad.nc"
     xr.Dataset({"x": ("a", [1.0])}).to_netcdf(bad)
     view = create_app(reference=classical_reference).landscape
+    before, before_path = view.tree, view.path  # the shipped landscape when there is one, else None
     view.load(bad)
-    assert view.tree is None and view.notice.visible and "Could not read" in view.notice.object
+    assert view.notice.visible and "Could not read" in view.notice.object and "bad.nc" in view.notice.object
+    assert view.tree is before and view.path == before_path  # what was shown stays shown
 
 
 # ===================================================================================== fit tab
