@@ -71,38 +71,36 @@ def main(argv=None) -> int:
     print(f"grid {x} x {y} at BKS, fidelity {args.fidelity}: {len(ls.points())} melts; reference: {ref_name}")
     print(f"cores: {cores}; load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
-    configs = {"1 worker  x 1 thread ": [], "1 worker  x 2 threads": [], "2 workers x 1 thread ": []}
+    # label, executor factory; "2x1" last in each repetition, so its cluster start-up is timed apart
+    configs = {"1x1": ("1 worker  x 1 thread", lambda: SerialExecutor(md_threads=1)),
+               "1x2": ("1 worker  x 2 threads", lambda: SerialExecutor(md_threads=2)),
+               "2x1": ("2 workers x 1 thread", lambda: DaskExecutor(workers=2, md_threads=1))}
+    times = {k: [] for k in configs}
     t_starts, grids = [], {}
     for rep in range(args.repeat):  # interleaved, so a change of the machine's load hits all alike
-        for name, threads in (("1 worker  x 1 thread ", 1), ("1 worker  x 2 threads", 2)):
+        for key, (label, make) in configs.items():
             t = time.perf_counter()
-            grids[name] = ls.compute(cost, executor=SerialExecutor(md_threads=threads))
-            configs[name].append(time.perf_counter() - t)
-            print(f"[{rep + 1}/{args.repeat}] {name}: {configs[name][-1]:7.1f} s   "
-                  f"(load {os.getloadavg()[0]:.2f})", flush=True)
-        name = "2 workers x 1 thread "
-        t = time.perf_counter()
-        with DaskExecutor(workers=2, md_threads=1) as ex:
-            t_starts.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            grids[name] = ls.compute(cost, executor=ex)
-            configs[name].append(time.perf_counter() - t)
-        print(f"[{rep + 1}/{args.repeat}] {name}: {configs[name][-1]:7.1f} s   "
-              f"(+{t_starts[-1]:.1f} s cluster start-up; load {os.getloadavg()[0]:.2f})", flush=True)
-    med = {k: float(np.median(v)) for k, v in configs.items()}
+            with make() as ex:
+                t_ready = time.perf_counter()
+                grids[key] = ls.compute(cost, executor=ex)
+                times[key].append(time.perf_counter() - t_ready)
+            extra = ""
+            if key == "2x1":
+                t_starts.append(t_ready - t)
+                extra = f"(+{t_starts[-1]:.1f} s cluster start-up; "
+            print(f"[{rep + 1}/{args.repeat}] {label:21s}: {times[key][-1]:7.1f} s   "
+                  f"{extra or '('}load {os.getloadavg()[0]:.2f})", flush=True)
+    med = {k: float(np.median(v)) for k, v in times.items()}
     t_start = float(np.median(t_starts))
-    label = "median " if args.repeat > 1 else ""
-    for k, v in med.items():
-        extra = f"  (+{t_start:.1f} s cluster start-up)" if k.startswith("2") else ""
-        print(f"{label}{k}: {v:7.1f} s{extra}")
-    t_par = med["2 workers x 1 thread "]
-    for k in ("1 worker  x 1 thread ", "1 worker  x 2 threads"):
-        print(f"speed-up of 2 workers over {k.strip()}: {med[k] / t_par:.2f}x grid only, "
-              f"{med[k] / (t_par + t_start):.2f}x incl. cluster start-up")
+    prefix = "median " if args.repeat > 1 else ""
+    for key, (label, _) in configs.items():
+        extra = f"  (+{t_start:.1f} s cluster start-up)" if key == "2x1" else ""
+        print(f"{prefix}{label:21s}: {med[key]:7.1f} s{extra}")
+    for key in ("1x1", "1x2"):
+        print(f"speed-up of 2 workers over {configs[key][0]}: {med[key] / med['2x1']:.2f}x grid only, "
+              f"{med[key] / (med['2x1'] + t_start):.2f}x incl. cluster start-up")
 
-    a = grids["1 worker  x 1 thread "]["full"].ds
-    b = grids["2 workers x 1 thread "]["full"].ds
-    c = grids["1 worker  x 2 threads"]["full"].ds
+    a, b, c = (grids[k]["full"].ds for k in ("1x1", "2x1", "1x2"))
     same = bool(np.array_equal(a.status.values, b.status.values)
                 and np.allclose(a.R_x.values, b.R_x.values, equal_nan=True, rtol=0, atol=1e-12))
     ok = int((a.status == "ok").sum())

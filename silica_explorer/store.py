@@ -522,8 +522,9 @@ class Store:
 # ------------------------------------------------------------------------------------------ cached cost
 def _result_fields(result: Any) -> dict:
     """Normalise what an evaluator returns (an :class:`~silica_explorer.evaluate.Evaluation`, a mapping,
-    or a bare number) into the fields the store needs. A result that claims "ok" with a non-finite
-    R_x is recorded as failed (reason "non-finite R_x")."""
+    a bare number, or an executor's :class:`~silica_explorer.parallel.TaskFailure`) into the fields the
+    store needs. A result that claims "ok" with a non-finite R_x is recorded as failed (reason
+    "non-finite R_x")."""
     out = _raw_result_fields(result)
     rx = out["R_x"]
     if out["status"] == "ok" and (rx is None or not math.isfinite(float(rx))):
@@ -532,6 +533,8 @@ def _result_fields(result: Any) -> dict:
 
 
 def _raw_result_fields(result: Any) -> dict:
+    if isinstance(result, TaskFailure):  # an executor's task raised, or its worker kept dying
+        result = {"status": "failed", "reason": result.reason}
     if hasattr(result, "record") and hasattr(result, "melt"):  # an Evaluation
         rec = result.record()
         return {"status": result.status, "reason": result.reason,
@@ -644,8 +647,6 @@ class CachedCost:
     def record(self, forcefield: ForceField, seed: int, result: Any, **labels) -> Record:
         """Append the result of a fresh evaluation (an Evaluation, a mapping such as :class:`ResultTask`
         returns, a number, or a :class:`~silica_explorer.parallel.TaskFailure`) and return its row."""
-        if isinstance(result, TaskFailure):  # the worker kept dying, or the task raised
-            result = {"status": "failed", "reason": result.reason}
         fields = result if isinstance(result, ResultFields) else _result_fields(result)
         ident = self.identity()
         self.n_evaluated += 1

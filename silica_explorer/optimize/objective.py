@@ -29,7 +29,6 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..parallel import TaskFailure
 from ..store import CachedCost, Record, _result_fields
 from .space import SearchSpace
 
@@ -257,10 +256,14 @@ class Objective:
         self._next_iteration += 1
         return it
 
+    def _store_labels(self, u, iteration: int, proposal) -> dict:
+        """How the store labels an evaluation of this run (see :meth:`CachedCost.__call__`)."""
+        return dict(run_id=self.run_id, optimizer=self.phase, iteration=iteration, free=self.space.names,
+                    u=[float(x) for x in u], proposal=proposal)
+
     def _call(self, ff, u, iteration: int, proposal):
         if isinstance(self.cost, CachedCost):
-            return self.cost(ff, self.md_seed, run_id=self.run_id, optimizer=self.phase, iteration=iteration,
-                             free=self.space.names, u=[float(x) for x in u], proposal=proposal)
+            return self.cost(ff, self.md_seed, **self._store_labels(u, iteration, proposal))
         return self.cost(ff, seed=self.md_seed)
 
     def evaluate_batch(self, U: Sequence, proposals: Sequence[Mapping | None] | None = None) -> list[dict]:
@@ -303,8 +306,7 @@ class Objective:
         possible, else computed remotely and appended here as each one finishes."""
         out = {}
         if isinstance(self.cost, CachedCost):
-            labels = {i: dict(run_id=self.run_id, optimizer=self.phase, iteration=iters[i], free=self.space.names,
-                              u=[float(x) for x in U[i]], proposal=proposals[i]) for i in new}
+            labels = {i: self._store_labels(U[i], iters[i], proposals[i]) for i in new}
             todo = []
             for i in new:
                 hit = self.cost.lookup(ffs[i], self.md_seed, **labels[i])
@@ -322,8 +324,7 @@ class Objective:
         if self._task is None:
             self._task = self.executor.configure(self.cost)
         for done in self.executor.map(self._task, [ffs[i] for i in new], self.md_seed, errors="return"):
-            r = done.result
-            out[new[done.index]] = {"status": "failed", "reason": r.reason} if isinstance(r, TaskFailure) else r
+            out[new[done.index]] = done.result  # a TaskFailure is a failed entry (store._result_fields)
         return out
 
     # ------------------------------------------------------------------ views
