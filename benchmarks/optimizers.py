@@ -25,8 +25,8 @@ floor 0.10, a failure region 0.04 from the floor, :func:`~silica_explorer.optimi
 Either way it is NOT molecular dynamics; the point is comparing optimizers on the same cost, budget and seeds.
 
 Methods: ``bo`` (GP + EI, failures imputed at the worst R_x), ``bo-log`` (GP on log R_x),
-``bo-constrained`` (cost GP on successes, EI x P(feasible) from a GP classifier; ``-gpr``: from GP
-regression on +-1 labels), ``turbo`` (TuRBO-1 trust
+``bo-constrained`` (cost GP on successes, EI x P(feasible) from GP regression on +-1 labels; ``-gpc``:
+from scikit-learn's GP classifier), ``turbo`` (TuRBO-1 trust
 region, Thompson sampling), ``turbo-ei`` (EI inside the trust region), ``turbo-constrained``,
 ``bo+cg``, ``turbo+cg``, ``cg``, ``random``, ``optuna-tpe``.
 
@@ -59,12 +59,14 @@ from silica_explorer.optimize.testfunctions import (COLLAPSE_FLOOR, collapse_reg
 METHODS = {
     "bo": ("bo", {}), "bo-log": ("bo", {"y_transform": "log"}),
     "bo-constrained": ("bo", {"failure_policy": "constrained"}),
-    "bo-constrained-gpr": ("bo", {"failure_policy": "constrained", "feasibility": "gpr"}),
+    "bo-constrained-gpc": ("bo", {"failure_policy": "constrained", "feasibility": "gpc"}),
     "turbo": ("turbo", {}), "turbo-ei": ("turbo", {"acquisition": "ei"}),
     "turbo-constrained": ("turbo", {"failure_policy": "constrained"}),
     "bo+cg": ("bo+cg", {"bo_fraction": 0.7}), "turbo+cg": ("turbo+cg", {"bo_fraction": 0.7}),
     "cg": ("cg", {}), "random": ("random", {}),
 }
+#: --fast: GP settings of every GP method
+FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
 
 
 def landscape_cost(path: str, noise: float | None):
@@ -155,6 +157,9 @@ def main(argv=None) -> int:
                                                               "collapse_valley (with a failure region)")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
                     help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe")
+    ap.add_argument("--fast", action="store_true",
+                    help="cheaper GP settings for every GP method (n_restarts_optimizer 1, n_candidates 500, "
+                         "n_ei_starts 4): for many seeds in d >= 5 on a shared machine")
     args = ap.parse_args(argv)
 
     path = args.landscape
@@ -170,6 +175,8 @@ def main(argv=None) -> int:
                else [float(t) for t in args.targets.split(",")])
     bks_u = space.clip_unit(space.base_unit())
     print(f"cost: {desc}")
+    if args.fast:
+        print(f"--fast: every GP method runs with {FAST_GP} (TuRBO keeps min(100 d, 5000) candidates)")
     print(f"budget {args.budget} evaluations, seeds 0..{args.seeds - 1}, targets R_x <= "
           f"{', '.join(f'{t:.4f}' for t in targets)}; CG starts at BKS u={np.round(bks_u, 3).tolist()}")
 
@@ -192,7 +199,12 @@ def main(argv=None) -> int:
                 curve = best_curve(vals)
             else:
                 name, opts = METHODS[m]
-                opts = {"x0": bks_u} if m == "cg" else opts
+                opts = {"x0": bks_u} if m == "cg" else dict(opts)
+                fast = {k: v for k, v in FAST_GP.items() if not (k == "n_candidates" and "turbo" in name)}
+                if args.fast and name in ("bo", "turbo"):
+                    opts.update(fast)
+                elif args.fast and name in ("bo+cg", "turbo+cg"):
+                    opts["bo_options"] = fast
                 res = fit(cost, space, name, budget=args.budget, seed=s, options=opts)
                 curve = res.best_so_far()
                 fails.setdefault(m, []).append(sum(e["status"] != "ok" for e in res.objective.entries))

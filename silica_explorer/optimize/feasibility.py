@@ -9,8 +9,7 @@ puts a cliff into the GP's mean right next to the valley floor and bends the mod
 ``failure_policy="constrained"`` models the two things separately:
 
 - the cost GP is fitted to the successful evaluations only (no imputed values);
-- a :class:`FeasibilityModel` - a Gaussian-process classifier of ok (1) against failed (0) - gives
-  ``P(feasible | u)``;
+- a :class:`FeasibilityModel` - a GP of ok (+1) against failed (-1) labels - gives ``P(feasible | u)``;
 - the acquisition is ``EI(u) * P(feasible | u)``, with the incumbent ``y*`` the best successful cost,
   set to 0 where ``P < min_feasibility`` (Gelbart et al.'s probabilistic constraint
   ``P(feasible) >= 1 - delta``; default 0.5). Without it, the cost GP - fitted to successes only -
@@ -22,10 +21,14 @@ data); with no success at all the proposals are random points, as for plain BO.
 
 Feasibility methods (``feasibility=``):
 
-- ``"gpc"``: scikit-learn ``GaussianProcessClassifier`` (Laplace approximation, logistic link), kernel
-  ``Constant * Matern-5/2 (anisotropic)``, hyperparameters by marginal likelihood (no restarts);
-- ``"gpr"``: the cheap probit approximation - GP regression (same kernel + white noise) on labels
-  +1 (ok) / -1 (failed), ``P = Phi(mu / sqrt(s^2 + noise))``.
+- ``"gpr"`` (default): the probit approximation - GP regression (``Constant * Matern-5/2
+  (anisotropic) + white noise``, hyperparameters by marginal likelihood) on labels +1 (ok) / -1
+  (failed), ``P = Phi(mu / sqrt(s^2 + noise))``;
+- ``"gpc"``: scikit-learn ``GaussianProcessClassifier`` (Laplace approximation, logistic link, same
+  kernel without noise). Measured (40 random points in 2-D, failing for u_0 > 0.5): it is badly
+  under-confident - P = 0.67 deep inside the feasible half, 0.31 deep inside the failing one, its
+  kernel amplitude at the bound - where ``"gpr"`` gives 1.00 and 0.00. Fit + 100 predictions cost
+  about the same (7-D, n = 300: 0.33 s gpc, 0.65 s gpr of CPU).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class FeasibilityModel:
     :meth:`predict_proba` returns that label's probability, 1 or 0, everywhere), ``model_``.
     """
 
-    def __init__(self, method: str = "gpc", length_scale_bounds: tuple[float, float] = (1e-2, 1e1),
+    def __init__(self, method: str = "gpr", length_scale_bounds: tuple[float, float] = (1e-2, 1e1),
                  random_state: int = 0):
         if method not in FEASIBILITY_METHODS:
             raise ValueError(f"feasibility must be one of {list(FEASIBILITY_METHODS)}, got {method!r}")
@@ -131,7 +134,7 @@ class ConstrainedBayesianOptimizer(BayesianOptimizer):
     Attributes: ``feasibility_`` (the fitted :class:`FeasibilityModel` of the last fit, constrained only).
     """
 
-    def __init__(self, space, *, failure_policy: str = "constrained", feasibility: str = "gpc",
+    def __init__(self, space, *, failure_policy: str = "constrained", feasibility: str = "gpr",
                  min_feasibility: float = 0.5, **options):
         self.failure_policy = check_failure_policy(failure_policy)
         if not 0.0 <= float(min_feasibility) < 1.0:

@@ -19,7 +19,8 @@ box, and proposes only inside it, from a *local* GP fitted to the told points ne
   ``acquisition="ts"``: Thompson sampling - a joint draw of the local GP posterior (latent, no noise)
   at the candidates, the argmin is proposed (one draw per point of a batch); ``"ei"``: the candidates
   with the largest EI are polished by L-BFGS-B inside the TR (constant liar for batches).
-- **Local GP.** Told points within L-infinity distance ``L`` of the centre (twice the nominal
+- **Local GP.** The kernel of :class:`BayesianOptimizer` with length scales in [0.005, 2] (the
+  reference's range; longer ones would stretch the TR along irrelevant axes without bound). Told points within L-infinity distance ``L`` of the centre (twice the nominal
   half-width), at least ``min(n, max(2 d + 2, 10))`` nearest ones, at most ``max_local`` (256) nearest:
   a proposal never fits more than ``max_local`` points however long the run.
 - **Failures.** ``failure_policy="impute"`` (default; failures at the worst finite R_x of the run, as
@@ -46,6 +47,8 @@ from .bayes import _single_thread_blas, expected_improvement, initial_design
 from .feasibility import ConstrainedBayesianOptimizer, FeasibilityModel
 
 ACQUISITIONS = ("ts", "ei")
+#: length-scale bounds of the local GP (unit box), as the reference implementation's
+LOCAL_LENGTH_SCALE_BOUNDS = (0.005, 2.0)
 
 
 def _length_scales(kernel, d: int) -> np.ndarray:
@@ -217,7 +220,13 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
             Xg, tg = Xl, self._targets()[idx]
             self.local_feasibility_ = None
         rng = np.random.default_rng([self.random_state, len(self.y_), 3])
-        gp = GaussianProcessRegressor(kernel=self.make_kernel(), normalize_y=True,
+        kernel = self.make_kernel()
+        key = [k for k in kernel.get_params() if k.endswith("length_scale_bounds")]
+        if len(key) == 1:  # the reference's length-scale range: the TR's aspect ratio stays <= 400
+            lo_b, hi_b = kernel.get_params()[key[0]]
+            kernel.set_params(**{key[0]: (max(lo_b, LOCAL_LENGTH_SCALE_BOUNDS[0]),
+                                          min(hi_b, LOCAL_LENGTH_SCALE_BOUNDS[1]))})
+        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True,
                                       n_restarts_optimizer=self.n_restarts_optimizer,
                                       random_state=int(rng.integers(2**31 - 1)))
         with warnings.catch_warnings():
