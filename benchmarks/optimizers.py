@@ -212,6 +212,9 @@ def main(argv=None) -> int:
                     curve = np.concatenate([curve, np.full(args.budget - len(curve), curve[-1])])
             times.append(time.perf_counter() - t0)
             curves.append(curve)
+            ett = [evals_to(curve, t) for t in targets]
+            print(f"  {m} seed {s}: best {100 * np.nanmin(curve):.2f} %, evaluations to targets "
+                  f"{['>' + str(args.budget) if e is None else e for e in ett]}, {times[-1]:.0f} s", flush=True)
         if curves:
             rows[m] = (np.array(curves), times)
 
