@@ -101,13 +101,15 @@ def mpirun_path() -> Path:
 
 
 def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
-               neighbor_skin: float = 1.0, thermo_every: int = 100) -> str:
+               neighbor_skin: float = 1.0, thermo_every: int = 100, frame_every: int | None = None) -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
 
     Writes ``rdf.dat`` (g(r) averaged over production samples every ``rdf_every`` steps),
-    ``frames.dump`` (every ``frame_every`` production steps) and ``final.data`` (with velocities).
+    ``frames.dump`` (every ``frame_every`` production steps; default the fidelity's) and ``final.data``
+    (with velocities). Dumping does not change the dynamics.
     """
     f = fidelity
+    frame_every = int(frame_every) if frame_every is not None else f.frame_every
     T = f.temperature
     lines = [
         f"# silica-explorer melt: forcefield '{forcefield.name}', fidelity '{f.name}', seed {seed}",
@@ -143,7 +145,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         f"compute rdf all rdf {f.rdf_bins} 1 1 1 2 2 2 cutoff {f.rdf_r_max:g}",
         f"fix rdf all ave/time {f.rdf_every} {f.production_steps // f.rdf_every} {f.production_steps} "
         "c_rdf[*] file rdf.dat mode vector",
-        f"dump frames all custom {f.frame_every} frames.dump id type x y z",
+        f"dump frames all custom {frame_every} frames.dump id type x y z",
         "dump_modify frames sort id format float %.10g",
         f"run {f.production_steps}",
         "write_data final.data nocoeff",
@@ -152,8 +154,10 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
 
 
 def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
-                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0) -> Path:
-    """Write the complete input deck of one melt into ``directory``; returns the input script path."""
+                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0,
+                    frame_every: int | None = None) -> Path:
+    """Write the complete input deck of one melt into ``directory``; returns the input script path.
+    ``frame_every``: production steps between stored frames (default the fidelity's)."""
     directory.mkdir(parents=True, exist_ok=True)
     if warm_start is not None:
         if warm_start.n_atoms != fidelity.n_atoms:
@@ -169,7 +173,7 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, TABLE_R_INNER)
     script = directory / "in.melt"
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
-                                 neighbor_skin=neighbor_skin))
+                                 neighbor_skin=neighbor_skin, frame_every=frame_every))
     return script
 
 
@@ -213,14 +217,17 @@ class LammpsEngine:
     MPI ranks (default 1; measured slower than threads on 2 cores); ``neighbor_skin`` A;
     ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout");
     ``workdir`` parent directory of run directories (default: a temporary directory);
-    ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``).
+    ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``);
+    ``gradient_frames_every`` (steps, default None) stores production frames this often instead of the
+    fidelity's ``frame_every``, for gradients by trajectory reweighting (:mod:`silica_explorer.reweight`).
+    It changes only what is written, not the dynamics, so R_x is the same as without it.
     """
 
     name = "lammps"
 
     def __init__(self, threads: int | None = None, mpi_ranks: int = 1, neighbor_skin: float = 1.0,
                  timeout_s: float | None = None, workdir: str | Path | None = None,
-                 keep_files: bool = False):
+                 keep_files: bool = False, gradient_frames_every: int | None = None):
         if mpi_ranks < 1:
             raise ValueError(f"mpi_ranks = {mpi_ranks} must be >= 1")
         cores = os.cpu_count() or 1
@@ -234,6 +241,11 @@ class LammpsEngine:
         self.timeout_s = timeout_s
         self.workdir = Path(workdir) if workdir is not None else None
         self.keep_files = keep_files
+        if gradient_frames_every is not None and (int(gradient_frames_every) != gradient_frames_every
+                                                  or gradient_frames_every < 1):
+            raise ValueError(f"gradient_frames_every = {gradient_frames_every!r} must be an integer >= 1 (MD steps) "
+                             "or None")
+        self.gradient_frames_every = None if gradient_frames_every is None else int(gradient_frames_every)
 
     def version(self) -> str:
         return lammps_version()
@@ -265,10 +277,13 @@ class LammpsEngine:
                     engine_version=self.version(), warm_start=warm_start is not None,
                     workdir=str(rundir) if self.keep_files else None,
                     engine_options={"threads": self.threads, "mpi_ranks": self.mpi_ranks,
-                                    "neighbor_skin_A": self.neighbor_skin, "timeout_s": self.timeout_s})
+                                    "neighbor_skin_A": self.neighbor_skin, "timeout_s": self.timeout_s,
+                                    **({"gradient_frames_every": self.gradient_frames_every}
+                                       if self.gradient_frames_every is not None else {})})
         try:
             try:
-                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin)
+                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin,
+                                self.gradient_frames_every)
             except RuntimeError as exc:  # could not build the random start
                 return MeltResult(status="failed", reason=f"setup: {exc}",
                                   wall_time_s=time.perf_counter() - t0, **base)
