@@ -169,3 +169,28 @@ def test_bad_input_names_the_problem(dense_melt, ml_melt, reference):
     failed = type(dense_melt)(**{**dense_melt.__dict__, "status": "failed", "reason": "overlap: test"})
     with pytest.raises(ValueError, match="failed melt.*overlap"):
         ReweightGradient(reference, ["q_Si"])(failed)
+
+
+def test_reweight_lbfgs_uses_one_melt_per_gradient(reference, tiny):
+    """Budget of 3 melts: every melt gives a value and a gradient; the box bounds hold; then it stops."""
+    from silica_explorer.evaluate import Evaluator
+    from silica_explorer.optimize import SearchSpace
+    from silica_explorer.optimize.reweight_lbfgs import ReweightLBFGS
+    space = SearchSpace(["q_Si", "A_SiO"], base="BKS")
+    ev = Evaluator(reference, tiny, engine=LammpsEngine(threads=1, gradient_frames_every=tiny.rdf_every))
+    opt = ReweightLBFGS(space, n_blocks=5)
+    assert opt.run(ev, budget=3, seed=0) == "budget"
+    assert opt.n_melts_ == 3 and len(opt.path_) == 3
+    first = opt.path_[0]
+    assert first["q_Si"] == pytest.approx(2.4) and first["A_SiO"] == pytest.approx(18003.7572)
+    for e in opt.path_:
+        assert all(0.0 <= x <= 1.0 for x in e["u"])
+        if e["status"] == "ok":
+            assert len(e["gradient"]) == 2 and all(s > 0 for s in e["gradient_err"])
+    # the second melt moved against the first gradient (in unit-box coordinates)
+    g_u = np.array(first["gradient"]) * (space.upper - space.lower)
+    step = np.array(opt.path_[1]["u"]) - np.array(first["u"])
+    assert float(step @ g_u) < 0
+    assert opt.fun_ == min(e["R_x"] for e in opt.path_ if np.isfinite(e["R_x"]))
+    with pytest.raises(ValueError, match="budget"):
+        opt.run(ev, budget=0)
