@@ -1,5 +1,7 @@
 """Gradients by trajectory reweighting: analytic dU/dtheta, estimators with known answers, engine frames."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy.signal import lfilter
@@ -194,3 +196,17 @@ def test_reweight_lbfgs_uses_one_melt_per_gradient(reference, tiny):
     assert opt.fun_ == min(e["R_x"] for e in opt.path_ if np.isfinite(e["R_x"]))
     with pytest.raises(ValueError, match="budget"):
         opt.run(ev, budget=0)
+
+
+def test_fit_cli_with_reweighting_gradients(tmp_path, capsys):
+    from silica_explorer.cli import main
+    rc = main(["fit", "--optimizer", "cg", "--gradient", "reweight", "--fidelity", "tiny", "--budget", "2",
+               "--threads", "1", "--store", str(tmp_path), "--run-name", "rw"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "2 melts, stopped: budget" in out
+    rec = json.loads((tmp_path / "rw.reweight.json").read_text())
+    assert len(rec["path"]) == 2 and rec["path"][0]["gradient"] is not None
+    assert ForceField.load(tmp_path / "rw.best.json").q_Si > 0
+    rc = main(["fit", "--optimizer", "bo", "--gradient", "reweight", "--fidelity", "tiny", "--store", str(tmp_path)])
+    assert rc != 0 and "--gradient reweight needs --optimizer cg" in capsys.readouterr().err
