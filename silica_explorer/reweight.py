@@ -24,7 +24,9 @@ as the MD uses them (short range truncated, DSF Coulomb shifted; see
 
 What the derivative ignores: LAMMPS integrates a *tabulated* Eq. (1) (linear interpolation, 8000 points);
 the derivative is that of the analytic form. The difference is the table's interpolation error
-(0.07 eV per 3000 atoms at 8000 points), far below the statistical error.
+(0.07 eV per 3000 atoms at 8000 points), far below the statistical error. The one-table deck also
+replaces Eq. (1) by a straight wall where a pair's energy exceeds 50 eV (~160 kT at 3600 K), a region the
+liquid does not visit; pairs there would get the analytic derivative, not the wall's.
 
 **Statistical error.** Frames of one trajectory are correlated, so the error is a delete-one-block
 jackknife over ``n_blocks`` contiguous blocks of frames: the whole estimator (mean g, R_x, its linear
@@ -219,7 +221,8 @@ def block_standard_error(series: np.ndarray, n_blocks: int) -> float:
 
 
 def rx_weights(g_ref: np.ndarray, g_md: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """R_x, chi2 per pair and dR_x/dg_md (pair, r) for aligned arrays (pair, r) (see :func:`silica_explorer.cost.rx`)."""
+    """R_x, chi2 per pair and dR_x/dg_md (pair, r) for aligned arrays (pair, r)
+    (see :func:`silica_explorer.cost.rx`)."""
     norm = np.sum(g_ref**2, axis=1)
     chi2 = np.sum((g_ref - g_md) ** 2, axis=1) / norm
     R = float(np.sqrt(np.mean(chi2)))
@@ -240,9 +243,9 @@ class ReweightGradient:
         every ``rdf_every`` steps are exactly the samples of the engine's g(r)).
 
     Calling it on a :class:`~silica_explorer.engine.MeltResult` returns an ``xarray.Dataset`` with
-    ``R_x`` (from the frames' mean g), ``chi2`` (pair), ``g`` (pair, r: the frames' mean g), ``gradient`` and ``gradient_err`` (parameter,
-    per parameter unit), ``dchi2`` (parameter, pair), ``dg`` (parameter, pair, r), ``dU_mean``
-    (parameter, eV per unit), and attrs with beta, temperature, frame and block counts.
+    ``R_x`` (from the frames' mean g), ``chi2`` (pair), ``g`` (pair, r: the frames' mean g), ``gradient``
+    and ``gradient_err`` (parameter, per parameter unit), ``dchi2`` (parameter, pair), ``dg`` (parameter,
+    pair, r), ``dU_mean`` (parameter, eV per unit), and attrs with beta, temperature, frame and block counts.
     """
 
     def __init__(self, reference: xr.Dataset, names: Sequence[str] | str = FREE_PARAMETERS, n_blocks: int = 8,
