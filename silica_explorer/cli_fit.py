@@ -64,6 +64,12 @@ def register_cli(sub) -> None:
     p.add_argument("--y-transform", default="none", choices=["none", "log"],
                    help="BO: model R_x (none, the paper's choice) or log R_x")
     p.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
+    p.add_argument("--gradient", default="fd", choices=["fd", "reweight"],
+                   help="cg only: 'fd' finite differences (d + 1 melts per gradient, default) or 'reweight' "
+                        "(L-BFGS-B with gradients by trajectory reweighting, 1 melt per gradient; writes "
+                        "STORE/<run>.reweight.json, not the evaluation store, and does not resume)")
+    p.add_argument("--gradient-frames-every", type=int, default=10,
+                   help="--gradient reweight: MD steps between the frames the gradient is computed from")
     p.add_argument("--bo-fraction", type=float, default=0.7, help="share of the budget BO gets in bo+cg")
     p.add_argument("--failure-value", default="worst",
                    help="cost the optimizer sees for failed evaluations: 'worst' (largest finite R_x so far) "
@@ -149,6 +155,8 @@ def run_fit(args) -> int:
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")
     failure_value = args.failure_value if args.failure_value == "worst" else float(args.failure_value)
+    if args.gradient == "reweight":
+        return run_reweight_fit(args, space)
     options = {}
     if args.optimizer == "bo":
         options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
@@ -215,4 +223,42 @@ def run_fit(args) -> int:
     out = store.path.parent / f"{run_id}.best.json"
     result.best_forcefield.save(out)
     print(f"  wrote {out}")
+    return 0
+
+
+def run_reweight_fit(args, space) -> int:
+    """``fit --optimizer cg --gradient reweight``: L-BFGS-B with one melt per value and gradient."""
+    if args.optimizer != "cg":
+        raise ValueError(f"--gradient reweight needs --optimizer cg, got --optimizer {args.optimizer}")
+    if args.stand_in:
+        raise ValueError("--gradient reweight needs MD frames; it cannot run on --stand-in")
+    from .cli_evaluate import default_reference
+    from .engine.lammps import LammpsEngine
+    from .evaluate import Evaluator
+    from .optimize.reweight_lbfgs import ReweightLBFGS
+    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
+                          gradient_frames_every=args.gradient_frames_every)
+    reference = args.reference if args.reference is not None else default_reference()
+    evaluator = Evaluator(reference, args.fidelity, engine=engine, r_range=tuple(args.r_range) if args.r_range else None)
+    md_seed = args.md_seed if args.md_seed is not None else args.seed
+    opt = ReweightLBFGS(space)
+    print(f"cg with reweighting gradients: free {list(space.names)}, base {space.base.name}, budget {args.budget} "
+          f"melts, fidelity {args.fidelity}, MD seed {md_seed}", file=sys.stderr)
+    stop = opt.run(evaluator, args.budget, seed=md_seed)
+    print(f"{opt.n_melts_} melts, stopped: {stop} ({opt.message_})")
+    if opt.x_ is None:
+        print("  no successful evaluation")
+        return 1
+    print(f"  best R_x = {100 * opt.fun_:.2f} %")
+    for name, value in space.params(opt.x_).items():
+        print(f"  {name:8s} = {value:.6g}")
+    Path(args.store).mkdir(parents=True, exist_ok=True)
+    run_id = args.run_name or f"cg-reweight-{'_'.join(space.names)}-{space.base.name}-{args.fidelity}-s{md_seed}"
+    out = Path(args.store) / f"{run_id}.best.json"
+    space.forcefield(opt.x_).save(out)
+    path = Path(args.store) / f"{run_id}.reweight.json"
+    path.write_text(json.dumps({"engine": engine.version(), "fidelity": args.fidelity, "md_seed": md_seed,
+                                "free": list(space.names), "base": space.base.as_dict(), "stop": stop,
+                                "message": opt.message_, "path": opt.path_}, indent=1, default=float) + "\n")
+    print(f"  wrote {out} and {path}")
     return 0
