@@ -25,9 +25,10 @@ def register_cli(sub) -> None:
     from .optimize import OPTIMIZERS
     from .optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, CG, BO+CG, random search) with a durable store",
+        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
-                    "improvement), conjugate gradient, BO followed by CG, or random search. Every evaluation "
+                    "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
+                    "TuRBO followed by CG, or random search. Every evaluation "
                     "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
@@ -74,6 +75,13 @@ def register_cli(sub) -> None:
     p.add_argument("--failure-value", default="worst",
                    help="cost the optimizer sees for failed evaluations: 'worst' (largest finite R_x so far) "
                         "or a number")
+    p.add_argument("--failure-policy", default="impute", choices=["impute", "constrained"],
+                   help="BO/TuRBO: 'impute' (default; failed melts enter the GP at --failure-value) or "
+                        "'constrained' (GP on successful melts only; EI x P(feasible) from a GP on ok/failed labels)")
+    p.add_argument("--feasibility", default="gpr", choices=["gpc", "gpr"],
+                   help="constrained: feasibility model, GP regression on +-1 labels with a probit link (gpr, default) or scikit-learn's Laplace GP classifier (gpc)")
+    p.add_argument("--turbo-acquisition", default="ts", choices=["ts", "ei"],
+                   help="turbo: Thompson sampling (ts, default) or EI inside the trust region")
     p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
                    help="for demos and tests: optimize an analytic stand-in function instead of running MD")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
@@ -158,17 +166,21 @@ def run_fit(args) -> int:
     if args.gradient == "reweight":
         return run_reweight_fit(args, space)
     options = {}
-    if args.optimizer == "bo":
-        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
-                   "failure_value": failure_value, "y_transform": args.y_transform}
+    bo_options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                  "failure_value": failure_value, "y_transform": args.y_transform,
+                  "failure_policy": args.failure_policy}
+    if args.failure_policy == "constrained":
+        bo_options["feasibility"] = args.feasibility
+    if args.optimizer in ("turbo", "turbo+cg"):
+        bo_options["acquisition"] = args.turbo_acquisition
+    if args.optimizer in ("bo", "turbo"):
+        options = bo_options
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":
         options = {"fd_step": args.fd_step}
-    elif args.optimizer == "bo+cg":
-        options = {"bo_fraction": args.bo_fraction, "cg_options": {"fd_step": args.fd_step},
-                   "bo_options": {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
-                                  "failure_value": failure_value, "y_transform": args.y_transform}}
+    elif args.optimizer in ("bo+cg", "turbo+cg"):
+        options = {"bo_fraction": args.bo_fraction, "cg_options": {"fd_step": args.fd_step}, "bo_options": bo_options}
     store = Store(args.store)
     evaluator = build_evaluator(args, space)
     cost = CachedCost(evaluator, store)
