@@ -8,12 +8,14 @@ box, cost = the analytic stand-in ``rough_basin``; a random ``--fail`` fraction 
 issue #12's table), then times ``--window`` consecutive proposals (each told its stand-in value before
 the next). Configurations:
 
-- ``old``: the optimizer before issue #12 - full hyperparameter optimization (5 restarts) at every
-  proposal on all points, EI polished start by start on finite differences
-  (``refit_growth=0, max_gp_points=None, ei_polish="numeric"``). Its cost does not depend on the
-  window, so it is timed on one proposal.
+- ``old``: the optimizer before issue #12 - full hyperparameter optimization (5 restarts, scikit-learn's
+  likelihood) at every proposal on all points, EI polished start by start on finite differences
+  (``refit_growth=0, max_gp_points=None, ei_polish="numeric", likelihood="sklearn"``). Its cost does
+  not depend on the window, so it is timed on one proposal (as every configuration that refits always).
+- ``+ei``, ``+lik``, ``+sched``: old plus, in turn, the analytic EI polish, the fast likelihood, the
+  hyperparameter schedule (no cap on the points) - to attribute the gain (``--configs old,+ei,...``).
 - ``new``: the defaults (full fits only at anchors spaced by ``refit_growth`` beyond ``refit_until``,
-  at most ``max_gp_points`` points in the GP, analytic-gradient EI polish).
+  at most ``max_gp_points`` points in the GP, the fast likelihood, analytic-gradient EI polish).
 
 Columns: median and max proposal time over the window (the anchor's full fit is made before the window,
 untimed, as the run made it at the anchor), the time of one full (anchor) fit at n, and the amortized
@@ -37,8 +39,13 @@ from silica_explorer.forcefield import FREE_PARAMETERS  # noqa: E402
 from silica_explorer.optimize import BayesianOptimizer, SearchSpace  # noqa: E402
 from silica_explorer.optimize.testfunctions import rough_basin  # noqa: E402
 
+_OLD = {"refit_growth": 0.0, "refit_until": 0, "max_gp_points": None, "ei_polish": "numeric", "likelihood": "sklearn"}
+#: old, then each idea added in turn (for attributing the gain), then the defaults
 CONFIGS = {
-    "old": {"refit_growth": 0.0, "refit_until": 0, "max_gp_points": None, "ei_polish": "numeric"},
+    "old": _OLD,
+    "+ei": {**_OLD, "ei_polish": "analytic"},
+    "+lik": {**_OLD, "ei_polish": "analytic", "likelihood": "fast"},
+    "+sched": {"max_gp_points": None},
     "new": {},
 }
 
@@ -72,7 +79,7 @@ def measure(d: int, n: int, config: str, window: int, fail: float) -> dict:
     bo._anchor_fit = (a, bo._full_fit(Xa[ia], ya[ia]).kernel_)
     t_full = time.perf_counter() - t0
     times = []
-    for _ in range(1 if config == "old" else window):
+    for _ in range(1 if CONFIGS[config].get("refit_growth") == 0.0 else window):
         t0 = time.perf_counter()
         u = bo.ask(1)[0]
         times.append(time.perf_counter() - t0)
@@ -100,7 +107,7 @@ def main(argv=None) -> int:
     p = BayesianOptimizer(SearchSpace(), preset_starts=False).get_params()
     print(f"ask(1) time after n told points ({100 * args.fail:.0f} % failed), stand-in rough_basin; window "
           f"{args.window}; new = defaults: " + ", ".join(f"{k}={p[k]}" for k in (
-              "refit_until", "refit_growth", "max_gp_points", "warm_steps", "n_candidates", "n_ei_starts",
+              "refit_until", "refit_growth", "max_gp_points", "warm_steps", "likelihood", "n_candidates", "n_ei_starts",
               "ei_polish")))
     hdr = (f"{'d':>3s} {'n':>5s} {'config':6s} {'median s':>9s} {'max s':>7s} {'full fit s':>10s} "
            f"{'amortized s':>11s} {'GP pts':>6s}")
@@ -114,9 +121,11 @@ def main(argv=None) -> int:
                 res[c] = r
                 print(f"{d:3d} {n:5d} {c:6s} {r['median']:9.3f} {r['max']:7.3f} {r['full']:10.2f} "
                       f"{r['amortized']:11.3f} {r['n_gp']:6d}", flush=True)
-            if "old" in res and "new" in res:
-                print(f"{'':3s} {'':5s} {'ratio':6s} old/new median {res['old']['median'] / res['new']['median']:6.1f}x, "
-                      f"amortized {res['old']['amortized'] / res['new']['amortized']:6.1f}x", flush=True)
+            if "old" in res:
+                for c in res:
+                    if c != "old":
+                        print(f"{'':3s} {'':5s} {'ratio':6s} old/{c} median {res['old']['median'] / res[c]['median']:6.1f}x, "
+                              f"amortized {res['old']['amortized'] / res[c]['amortized']:6.1f}x", flush=True)
     return 0
 
 

@@ -118,7 +118,10 @@ def main(argv=None) -> int:
     ap.add_argument("--landscape", default=None,
                     help="landscape netCDF (default: first of data/landscapes/*.nc; '' = the analytic stand-in)")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
-                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe")
+                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe; and for issue #12: bo-old (the "
+                         "optimizer before it: full hyperparameter fit at every proposal, finite-difference EI "
+                         "polish, no preset starts), bo-nopreset (no preset starts), bo-contact (contact "
+                         "coordinates: log E0 = A exp(-r0/rho) and rho; log A where rho is fixed)")
     args = ap.parse_args(argv)
 
     path = args.landscape
@@ -151,8 +154,16 @@ def main(argv=None) -> int:
                 curve = best_curve(vals)
             else:
                 opts = {"cg": {"x0": bks_u}, "bo+cg": {"bo_fraction": 0.7},
-                        "bo-log": {"y_transform": "log"}}.get(m, {})
-                res = fit(cost, space, "bo" if m == "bo-log" else m, budget=args.budget, seed=s, options=opts)
+                        "bo-log": {"y_transform": "log"}, "bo-nopreset": {"preset_starts": False},
+                        "bo-old": {"preset_starts": False, "refit_growth": 0.0, "max_gp_points": None,
+                                   "ei_polish": "numeric"}}.get(m, {})
+                opt_space = space
+                if m == "bo-contact":  # same box, other coordinates; the cost still reads its own space
+                    coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0 bounds: defaults
+                    opt_space = SearchSpace(space.names, base=space.base, coords="contact",
+                                            bounds={k: v for k, v in space.bounds.items() if k not in coupled})
+                res = fit(cost, opt_space, "bo" if m.startswith("bo-") else m, budget=args.budget, seed=s,
+                          options=opts)
                 curve = res.best_so_far()
                 if len(curve) < args.budget:  # CG stopped early: its best stays
                     curve = np.concatenate([curve, np.full(args.budget - len(curve), curve[-1])])

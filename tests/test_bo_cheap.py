@@ -185,3 +185,22 @@ def test_base_forcefield_json_is_the_first_start(tmp_path):
     bo = BayesianOptimizer(SearchSpace("q_Si,A_SiO", base=ff), n_initial=2)
     assert bo.start_points_[0]["label"] == "mine" and bo.start_points_[0]["kind"] == "base"
     np.testing.assert_allclose(bo.space.from_unit(bo.ask(1)[0]), [2.0, ff.A_SiO], rtol=1e-12)
+
+
+def test_fast_likelihood_equals_sklearn_and_gives_the_same_fit():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from silica_explorer.optimize.gp_likelihood import neg_log_marginal_likelihood, standardize
+    bo = told(d=4, n=50)
+    X, y = bo.X_, bo._targets()
+    gp = GaussianProcessRegressor(bo.make_kernel(), normalize_y=True, optimizer=None).fit(X, y)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        theta = gp.kernel_.theta + 0.5 * rng.standard_normal(len(gp.kernel_.theta))
+        ref, ref_grad = gp.log_marginal_likelihood(theta, eval_gradient=True)
+        val, grad = neg_log_marginal_likelihood(theta, X, standardize(y))
+        assert -val == pytest.approx(ref, rel=1e-10)
+        np.testing.assert_allclose(-grad, ref_grad, rtol=1e-8, atol=1e-8)
+    fast = told(d=4, n=50, n_restarts_optimizer=2)._full_fit(X, y)
+    slow = told(d=4, n=50, n_restarts_optimizer=2, likelihood="sklearn")._full_fit(X, y)
+    assert fast.log_marginal_likelihood_value_ == pytest.approx(slow.log_marginal_likelihood_value_, abs=1e-3)

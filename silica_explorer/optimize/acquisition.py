@@ -24,7 +24,10 @@ import math
 import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
-from scipy.stats import norm
+from scipy.spatial.distance import cdist
+from scipy.special import ndtr
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 _SQRT5 = math.sqrt(5.0)
 
@@ -35,7 +38,11 @@ def expected_improvement(mean, std, y_best: float, xi: float = 0.0) -> np.ndarra
     std = np.maximum(np.asarray(std, dtype=float), 1e-12)
     imp = y_best - mean - xi
     z = imp / std
-    return np.maximum(imp * norm.cdf(z) + std * norm.pdf(z), 0.0)
+    return np.maximum(imp * ndtr(z) + std * _pdf(z), 0.0)
+
+
+def _pdf(z):
+    return _INV_SQRT_2PI * np.exp(-0.5 * z * z)
 
 
 def ei_and_grad(mean, std, dmean, dstd, y_best: float, xi: float = 0.0):
@@ -43,7 +50,7 @@ def ei_and_grad(mean, std, dmean, dstd, y_best: float, xi: float = 0.0):
     std = np.maximum(std, 1e-12)
     imp = y_best - mean - xi
     z = imp / std
-    cdf, pdf = norm.cdf(z), norm.pdf(z)
+    cdf, pdf = ndtr(z), _pdf(z)
     ei = imp * cdf + std * pdf
     grad = -cdf[:, None] * dmean + pdf[:, None] * dstd
     return np.maximum(ei, 0.0), np.where((ei > 0)[:, None], grad, 0.0)
@@ -92,8 +99,11 @@ class GPPosterior:
         return out
 
     def _block(self, U, grad):
-        D = (U[:, None, :] - self.X[None, :, :]) / self.ls  # (m, n, d)
-        r = np.sqrt(np.einsum("mnd,mnd->mn", D, D))
+        if grad:
+            D = (U[:, None, :] - self.X[None, :, :]) / self.ls  # (m, n, d)
+            r = np.sqrt(np.einsum("mnd,mnd->mn", D, D))
+        else:  # no (m, n, d) array needed
+            r = cdist(U / self.ls, self.X / self.ls)
         e = np.exp(-_SQRT5 * r)
         k = self.c * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
         kv = k @ self.K_inv
