@@ -124,8 +124,9 @@ def main(argv=None) -> int:
             if "old" in res:
                 for c in res:
                     if c != "old":
-                        print(f"{'':3s} {'':5s} {'ratio':6s} old/{c} median {res['old']['median'] / res[c]['median']:6.1f}x, "
-                              f"amortized {res['old']['amortized'] / res[c]['amortized']:6.1f}x", flush=True)
+                        o, r = res["old"], res[c]
+                        print(f"{'':3s} {'':5s} {'ratio':6s} old/{c} median {o['median'] / r['median']:6.1f}x, "
+                              f"amortized {o['amortized'] / r['amortized']:6.1f}x", flush=True)
     return 0
 
 

@@ -151,3 +151,26 @@ def maximize_ei(posterior, y_best: float, xi: float, dim: int, rng: np.random.Ge
     vals = expected_improvement(mean, std, y_best, xi)
     i = int(np.argmax(vals))
     return allU[i], float(vals[i])
+
+
+def maximize_ei_numeric(predict, y_best: float, xi: float, dim: int, rng: np.random.Generator,
+                        n_candidates: int = 2000, n_starts: int = 8, extra_starts=None, scale: float = 1.0):
+    """The method before :func:`maximize_ei` (kept for comparison and for kernels :class:`GPPosterior`
+    does not support): each start polished separately by L-BFGS-B on finite differences of
+    ``predict(U) -> (mean, std)``. Returns ``(u, ei)``."""
+    def neg_ei(u):
+        m, s = predict(u.reshape(1, -1))
+        return -float(expected_improvement(m, s, y_best, xi)[0]) / scale
+
+    cand = rng.random((n_candidates, dim))
+    m, s = predict(cand)
+    ei = expected_improvement(m, s, y_best, xi)
+    order = np.argsort(-ei)[:n_starts]
+    best_u, best_val = cand[order[0]], -ei[order[0]] / scale
+    extra = [] if extra_starts is None else list(np.atleast_2d(extra_starts))
+    for s0 in list(cand[order]) + extra:
+        res = minimize(neg_ei, np.clip(s0, 0, 1), method="L-BFGS-B", bounds=[(0.0, 1.0)] * dim,
+                       options={"maxiter": 200})
+        if np.isfinite(res.fun) and res.fun < best_val:
+            best_u, best_val = res.x, float(res.fun)
+    return np.clip(best_u, 0.0, 1.0), float(-best_val * scale)

@@ -46,7 +46,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from .acquisition import GPPosterior, expected_improvement, maximize_ei
+from .acquisition import GPPosterior, expected_improvement, maximize_ei, maximize_ei_numeric
 from .gp_likelihood import lbfgs_optimizer
 from .gp_likelihood import supports as likelihood_supports
 from .objective import Objective, impute_failures, run_ask_tell
@@ -464,24 +464,8 @@ class BayesianOptimizer:
         return best_u, info
 
     def _maximize_ei_numeric(self, gp, y_best, xi, scale, rng, extra):
-        """Each start polished separately by L-BFGS-B on finite differences of ``gp.predict``."""
-        d = self.space.dim
-
-        def neg_ei(u):
-            m, s = self._predict_unit(u.reshape(1, -1), gp)
-            return -float(expected_improvement(m, s, y_best, xi)[0]) / scale
-
-        cand = rng.random((self.n_candidates, d))
-        m, s = self._predict_unit(cand, gp)
-        ei = expected_improvement(m, s, y_best, xi)
-        order = np.argsort(-ei)[: self.n_ei_starts]
-        best_u, best_val = cand[order[0]], -ei[order[0]] / scale
-        for s0 in list(cand[order]) + list(extra):
-            res = minimize(neg_ei, np.clip(s0, 0, 1), method="L-BFGS-B", bounds=[(0.0, 1.0)] * d,
-                           options={"maxiter": 200})
-            if np.isfinite(res.fun) and res.fun < best_val:
-                best_u, best_val = res.x, float(res.fun)
-        return np.clip(best_u, 0.0, 1.0), float(-best_val * scale)
+        return maximize_ei_numeric(lambda U: self._predict_unit(U, gp), y_best, xi, self.space.dim, rng,
+                                   self.n_candidates, self.n_ei_starts, extra, scale)
 
     def pending_proposals(self, U) -> list[dict]:
         """The proposal info (kind, EI, predicted mean/std) of pending points ``U`` (JSON-able)."""
