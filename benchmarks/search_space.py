@@ -77,12 +77,15 @@ def main(argv=None) -> int:
         Umd = initial_design(args.md, U.shape[1], "sobol", seed=1)
         print(f"\nreal MD: {args.md} Sobol points per space, fidelity {args.fidelity}, MD seed 0, "
               f"{args.threads} thread(s)")
+        failed_at = []  # (space, unit point, failed?) of every melt
         for name, sp in spaces.items():
             t0 = time.perf_counter()
             reasons, rx = collections.Counter(), []
             for u in Umd:
                 r = ev(sp.forcefield(u), seed=0)
-                if r.status != "ok" or not np.isfinite(r.R_x):
+                bad = r.status != "ok" or not np.isfinite(r.R_x)
+                failed_at.append((name, u, bad))
+                if bad:
                     reasons[(r.reason or "non-finite R_x").split(":")[0]] += 1
                 else:
                     rx.append(r.R_x)
@@ -90,6 +93,13 @@ def main(argv=None) -> int:
             print(f"  [{name}] failed {nf}/{args.md} ({100 * nf / args.md:.0f} %) {dict(reasons)}; R_x of the others "
                   f"median {100 * np.median(rx) if rx else float('nan'):.1f} %, best "
                   f"{100 * min(rx) if rx else float('nan'):.1f} %; {time.perf_counter() - t0:.0f} s", flush=True)
+        # what drives the failures: failed fraction in the low and high half of each unit axis
+        print("\n  failed fraction with the axis in its low / high half (all spaces' melts pooled):")
+        for i in range(len(Umd[0])):
+            key = "|".join(dict.fromkeys(sp.keys[i] for sp in spaces.values()))
+            lo = [b for _, u, b in failed_at if u[i] < 0.5]
+            hi = [b for _, u, b in failed_at if u[i] >= 0.5]
+            print(f"    {key:15s} {100 * np.mean(lo):5.0f} % / {100 * np.mean(hi):5.0f} %")
     return 0
 
 

@@ -97,8 +97,7 @@ def main(argv=None) -> int:
     space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS")
     bks_u = space.clip_unit(space.base_unit())
     bo_space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS", coords=args.space)
-    bo_tag = ("" if args.space == "box" and not args.preset_starts else
-              f"-{args.space}" + ("" if args.preset_starts else "-nopreset"))  # old runs keep their ids
+    bo_tag = f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
     methods = [m.strip() for m in args.methods.split(",")]
     print(f"2-parameter study: free q_Si, A_SiO in {space.bounds}; others at BKS; fidelity {fidelity.name} "
           f"({fidelity.n_SiO2} SiO2, {fidelity.relax_ps}+{fidelity.production_ps} ps); MD seed {args.md_seed}; "
