@@ -9,7 +9,8 @@ pair with a free A: the range of the Buckingham repulsion at contact E0 = A exp(
 r0 = 1.6, O-O 2.6, Si-Si 3.1 A), the fraction of draws within 2x of BKS's E0, the fraction inside the
 span of the presets, and the fraction of draws with every free pair within 2x of BKS. With ``--md N``
 it also runs N real melts per space at ``--fidelity`` (the same N unit points, Sobol, in each space;
-MD seed 0) and prints the fraction that failed, with the reasons.
+MD seed 0, the engine's default deck and collapse policy) and prints the fraction that failed (with the
+reasons) and the fraction flagged as collapsed, and which axes drive them.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def main(argv=None) -> int:
         print(f"  every free pair within 2x of BKS: {100 * all2.mean():5.1f} %")
     if args.md:
         from silica_explorer.cli_evaluate import default_reference
+        from silica_explorer.engine.checks import is_flagged
         from silica_explorer.engine.lammps import LammpsEngine
         from silica_explorer.evaluate import Evaluator
         ev = Evaluator(default_reference(), args.fidelity, engine=LammpsEngine(threads=args.threads))
@@ -80,21 +82,24 @@ def main(argv=None) -> int:
         failed_at = []  # (space, unit point, failed?) of every melt
         for name, sp in spaces.items():
             t0 = time.perf_counter()
-            reasons, rx = collections.Counter(), []
+            reasons, rx, n_flagged = collections.Counter(), [], 0
             for u in Umd:
                 r = ev(sp.forcefield(u), seed=0)
                 bad = r.status != "ok" or not np.isfinite(r.R_x)
-                failed_at.append((name, u, bad))
+                flagged = not bad and is_flagged(r.reason)
+                n_flagged += flagged
+                failed_at.append((name, u, bad or flagged))
                 if bad:
                     reasons[(r.reason or "non-finite R_x").split(":")[0]] += 1
                 else:
                     rx.append(r.R_x)
             nf = sum(reasons.values())
-            print(f"  [{name}] failed {nf}/{args.md} ({100 * nf / args.md:.0f} %) {dict(reasons)}; R_x of the others "
+            print(f"  [{name}] failed {nf}/{args.md} ({100 * nf / args.md:.0f} %) {dict(reasons)}, flagged (collapsed, "
+                  f"kept with R_x) {n_flagged}/{args.md}; R_x of the not failed "
                   f"median {100 * np.median(rx) if rx else float('nan'):.1f} %, best "
                   f"{100 * min(rx) if rx else float('nan'):.1f} %; {time.perf_counter() - t0:.0f} s", flush=True)
         # what drives the failures: failed fraction in the low and high half of each unit axis
-        print("\n  failed fraction with the axis in its low / high half (all spaces' melts pooled):")
+        print("\n  failed or flagged fraction with the axis in its low / high half (all spaces' melts pooled):")
         for i in range(len(Umd[0])):
             key = "|".join(dict.fromkeys(sp.keys[i] for sp in spaces.values()))
             lo = [b for _, u, b in failed_at if u[i] < 0.5]

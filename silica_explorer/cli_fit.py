@@ -34,7 +34,9 @@ def register_cli(sub) -> None:
     p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "
                                                  "the fixed parameters and CG's start (default BKS)")
     p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
-                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS)")
+                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS); with "
+                                                  "--space contact a pair whose A and rho are free takes "
+                                                  "E0_<pair>=LOW:HIGH (eV) instead of A_<pair>")
     p.add_argument("--space", default="contact", choices=["box", "log", "contact"],
                    help="coordinates of the search box: contact (default: log of the repulsion at contact "
                         "E0 = A exp(-r0/rho) and rho for a pair whose A and rho are free; other A log), log (log A), "
