@@ -190,6 +190,10 @@ def main(argv=None) -> int:
             print(f"{m:12s} {per_seed:32s} {reached:>3d}/{len(ett):<3d} {med[m]:6.1f} {ratio:6.2f} "
                   f"{100 * np.nanmedian(curves[:, -1]):13.2f} % {np.mean(times):6.1f}")
     print("\nratio = median evaluations-to-target / BO's (not reaching the target counts as budget+1)")
+    print(f"\nbest R_x (%) after {args.budget} evaluations, per seed:")
+    print(f"{'method':12s} " + " ".join(f"{'s' + str(k):>6s}" for k in range(args.seeds)))
+    for m, (curves, _) in rows.items():
+        print(f"{m:12s} " + " ".join(f"{100 * c[-1]:6.2f}" for c in curves))
     print("\nmedian best R_x (%) after n evaluations:")
     marks = [n for n in (5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200) if n <= args.budget]
     print(f"{'method':12s} " + " ".join(f"{n:>6d}" for n in marks))
