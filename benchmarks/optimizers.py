@@ -64,6 +64,8 @@ METHODS = {
     "turbo-constrained": ("turbo", {"failure_policy": "constrained"}),
     "bo+cg": ("bo+cg", {"bo_fraction": 0.7}), "turbo+cg": ("turbo+cg", {"bo_fraction": 0.7}),
     "cg": ("cg", {}), "random": ("random", {}),
+    "bo-old": ("bo", {"preset_starts": False, "refit_growth": 0.0, "max_gp_points": None, "ei_polish": "numeric"}),
+    "bo-nopreset": ("bo", {"preset_starts": False}), "bo-contact": ("bo", {}),
 }
 #: --fast: GP settings of every GP method
 FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
@@ -156,7 +158,10 @@ def main(argv=None) -> int:
     ap.add_argument("--function", default="rough_basin", help="analytic stand-in: rough_basin (default) or "
                                                               "collapse_valley (with a failure region)")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
-                    help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe")
+                    help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe. Issue #12 variants: bo-old "
+                         "(the optimizer before it: full hyperparameter fit at every proposal, finite-difference "
+                         "EI polish, no preset starts), bo-nopreset (no preset starts), bo-contact (contact "
+                         "coordinates: log E0 = A exp(-r0/rho) and rho; log A where rho is fixed)")
     ap.add_argument("--fast", action="store_true",
                     help="cheaper GP settings for every GP method (n_restarts_optimizer 1, n_candidates 500, "
                          "n_ei_starts 4): for many seeds in d >= 5 on a shared machine")
@@ -205,7 +210,12 @@ def main(argv=None) -> int:
                     opts.update(fast)
                 elif args.fast and name in ("bo+cg", "turbo+cg"):
                     opts["bo_options"] = fast
-                res = fit(cost, space, name, budget=args.budget, seed=s, options=opts)
+                opt_space = space
+                if m == "bo-contact":  # same box, other coordinates; the cost still reads its own space
+                    coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0 bounds: defaults
+                    opt_space = SearchSpace(space.names, base=space.base, coords="contact",
+                                            bounds={k: v for k, v in space.bounds.items() if k not in coupled})
+                res = fit(cost, opt_space, name, budget=args.budget, seed=s, options=opts)
                 curve = res.best_so_far()
                 fails.setdefault(m, []).append(sum(e["status"] != "ok" for e in res.objective.entries))
                 if len(curve) < args.budget:  # CG stopped early: its best stays
@@ -239,6 +249,10 @@ def main(argv=None) -> int:
     if fails:
         print("failed evaluations per run (median, min-max): " + "; ".join(
             f"{m} {np.median(v):.0f} ({min(v)}-{max(v)})" for m, v in fails.items()))
+    print(f"\nbest R_x (%) after {args.budget} evaluations, per seed:")
+    print(f"{'method':12s} " + " ".join(f"{'s' + str(k):>6s}" for k in range(args.seeds)))
+    for m, (curves, _) in rows.items():
+        print(f"{m:12s} " + " ".join(f"{100 * c[-1]:6.2f}" for c in curves))
     print("\nmedian best R_x (%) after n evaluations:")
     marks = [n for n in (5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200) if n <= args.budget]
     print(f"{'method':12s} " + " ".join(f"{n:>6d}" for n in marks))

@@ -48,6 +48,11 @@ def main(argv=None) -> int:
     ap.add_argument("--classical-reference", default=None, metavar="PRESET",
                     help="use a classical liquid of this preset as reference (pipeline check, not ab initio)")
     ap.add_argument("--bounds", default="q_Si=1.6:2.6,A_SiO=12000:30000", help="search window")
+    ap.add_argument("--space", default="contact", choices=["box", "log", "contact"],
+                    help="BO's search coordinates (default contact = log A_SiO here; CG and random stay in box)")
+    ap.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
+                    help="BO starts from BKS, then the presets inside the window (default); --no-preset-starts: "
+                         "BKS, then the Sobol design")
     ap.add_argument("--md-seed", type=int, default=0, help="MD seed of every evaluation (default 0)")
     ap.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
     ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default all cores)")
@@ -91,10 +96,12 @@ def main(argv=None) -> int:
     cost = CachedCost(evaluator, store)
     space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS")
     bks_u = space.clip_unit(space.base_unit())
+    bo_space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS", coords=args.space)
+    bo_tag = f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
     methods = [m.strip() for m in args.methods.split(",")]
     print(f"2-parameter study: free q_Si, A_SiO in {space.bounds}; others at BKS; fidelity {fidelity.name} "
           f"({fidelity.n_SiO2} SiO2, {fidelity.relax_ps}+{fidelity.production_ps} ps); MD seed {args.md_seed}; "
-          f"budget {args.budget}/run\nreference: {ref_label}\nstore: {store.path}  engine: {engine.version()}\n")
+          f"budget {args.budget}/run\nBO: {bo_space!r}, preset starts {args.preset_starts}\nreference: {ref_label}\nstore: {store.path}  engine: {engine.version()}\n")
 
     def progress(label):
         def cb(e):
@@ -107,8 +114,8 @@ def main(argv=None) -> int:
     jobs = {}
     if "bo" in methods:
         for s in range(args.seeds):
-            jobs[("bo", s)] = dict(optimizer="bo", seed=s, run_id=f"study_bo_s{s}",
-                                   options={"initial_points": [bks_u]}, callback=progress(f"bo s{s}"))
+            jobs[("bo", s)] = dict(optimizer="bo", seed=s, run_id=f"study_bo{bo_tag}_s{s}", space=bo_space,
+                                   options={"preset_starts": args.preset_starts}, callback=progress(f"bo s{s}"))
     if "cg" in methods:
         jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
                                options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
@@ -119,7 +126,7 @@ def main(argv=None) -> int:
 
     def run(job):
         job = dict(job)
-        return fit(cost, space, job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
+        return fit(cost, job.pop("space", space), job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
 
     if ("bo" in methods or "cg" in methods) and args.parallel_runs > 1:
         cost(space.forcefield(bks_u), args.md_seed)  # the shared BKS start: run its MD once, before the runs

@@ -1,7 +1,10 @@
 """Optimizers of the forcefield parameters against the cost R_x.
 
-- :class:`SearchSpace` - free parameters, bounds, base forcefield; unit box <-> parameters <-> ForceField.
-- :class:`BayesianOptimizer` - Gaussian-process regression + expected improvement (the paper's method).
+- :class:`SearchSpace` - free parameters, bounds, base forcefield, coordinates (box, log A, or log of the
+  repulsion at contact + rho); unit box <-> parameters <-> ForceField.
+- :class:`BayesianOptimizer` - Gaussian-process regression + expected improvement (the paper's method);
+  starts from the base set and the presets inside the bounds; its fast paths live in
+  :mod:`.acquisition` (posterior + EI gradients) and :mod:`.gp_likelihood` (marginal likelihood).
 - :class:`ConjugateGradient` - scipy CG with finite-difference gradients on the same budget.
 - :class:`BOThenCG` - BO, then CG refinement from BO's best point.
 - :class:`RandomSearch` - baseline.
