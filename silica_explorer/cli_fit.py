@@ -25,9 +25,10 @@ def register_cli(sub) -> None:
     from .optimize import OPTIMIZERS
     from .optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, CG, BO+CG, random search) with a durable store",
+        "fit", help="fit free forcefield parameters (BO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
-                    "improvement), conjugate gradient, BO followed by CG, or random search. Every evaluation "
+                    "improvement), conjugate gradient, BO followed by CG, composite BO (a surrogate of the "
+                    "partial PDFs; R_x and EI computed from it), or random search. Every evaluation "
                     "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
@@ -35,7 +36,9 @@ def register_cli(sub) -> None:
                                                  "the fixed parameters and CG's start (default BKS)")
     p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
                                                   "(default: silica_explorer.forcefield.SEARCH_BOUNDS)")
-    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS), help="optimizer (default bo)")
+    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS),
+                   help="optimizer (default bo); composite = BO on a PCA + GP surrogate of the partial PDFs "
+                        "(needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
     p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
     p.add_argument("--seed", type=int, default=0, help="seed of the optimizer and (unless --md-seed) of every MD run")
@@ -68,8 +71,9 @@ def register_cli(sub) -> None:
     p.add_argument("--failure-value", default="worst",
                    help="cost the optimizer sees for failed evaluations: 'worst' (largest finite R_x so far) "
                         "or a number")
-    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
-                   help="for demos and tests: optimize an analytic stand-in function instead of running MD")
+    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS) + ["pdf_peaks"],
+                   help="for demos and tests: optimize an analytic stand-in function instead of running MD "
+                        "(pdf_peaks: stand-in partial PDFs of Gaussian peaks, for --optimizer composite)")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from .cli_evaluate import add_engine_args
@@ -117,6 +121,9 @@ def _apply_config(args) -> argparse.Namespace:
 
 def build_evaluator(args, space):
     """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
+    if args.stand_in == "pdf_peaks":
+        from .optimize import PDFStandIn
+        return PDFStandIn(space)
     if args.stand_in:
         from .optimize import AnalyticCost
         return AnalyticCost(args.stand_in, space, noise=0.002)
@@ -153,6 +160,10 @@ def run_fit(args) -> int:
     if args.optimizer == "bo":
         options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
                    "failure_value": failure_value, "y_transform": args.y_transform}
+    elif args.optimizer == "composite":
+        if args.y_transform != "none":
+            raise ValueError("--y-transform applies to the scalar GP of bo and bo+cg; composite models the PDFs")
+        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch}
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":

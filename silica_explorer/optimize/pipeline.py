@@ -14,12 +14,13 @@ from ..forcefield import ForceField
 from ..store import CachedCost, Store
 from .bayes import BayesianOptimizer
 from .cg import ConjugateGradient
+from .composite import CompositeBO
 from .objective import Objective
 from .random_search import RandomSearch
 from .space import SearchSpace
 
 #: Optimizer names accepted by :func:`make_optimizer` and the CLI.
-OPTIMIZERS = ("bo", "cg", "random", "bo+cg")
+OPTIMIZERS = ("bo", "cg", "random", "bo+cg", "composite")
 
 
 class BOThenCG:
@@ -79,7 +80,7 @@ class BOThenCG:
 
 
 def make_optimizer(name: str, space: SearchSpace, random_state: int = 0, **options):
-    """An optimizer by name (``bo``, ``cg``, ``random``, ``bo+cg``) with its options."""
+    """An optimizer by name (``bo``, ``cg``, ``random``, ``bo+cg``, ``composite``) with its options."""
     if name == "bo":
         return BayesianOptimizer(space, random_state=random_state, **options)
     if name == "cg":
@@ -88,6 +89,8 @@ def make_optimizer(name: str, space: SearchSpace, random_state: int = 0, **optio
         return RandomSearch(space, random_state=random_state, **options)
     if name in ("bo+cg", "bocg", "bo-cg"):
         return BOThenCG(space, random_state=random_state, **options)
+    if name == "composite":
+        return CompositeBO(space, random_state=random_state, **options)
     raise ValueError(f"unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}")
 
 
