@@ -7,6 +7,8 @@
     .venv/bin/python benchmarks/optimizers.py --noise 0.0033 --budget 40 --seeds 10
     # the analytic stand-in instead:
     .venv/bin/python benchmarks/optimizers.py --landscape "" [--dim 5]
+    # the PDF stand-in (Gaussian-peak partial PDFs; composite BO models the PDFs, the others see R_x):
+    .venv/bin/python benchmarks/optimizers.py --pdf-stand-in --methods bo,composite --budget 40 --seeds 10
 
 **Cost.** With ``--landscape FILE`` (a landscape netCDF from ``silica-explorer landscape``, group
 ``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
@@ -14,7 +16,10 @@ over (q_Si, A_SiO), interpolated linearly, plus Gaussian noise with the measured
 (mean R_x_std of the grid, or ``--noise``). Without one it is the *analytic stand-in*
 :func:`silica_explorer.optimize.testfunctions.rough_basin` on the unit box of (q_Si, A_SiO) - a quadratic
 basin (minimum 0.09 = 9 %) with cosine ripples at two frequencies - plus noise (sd ``--noise``,
-default 0.002 = 0.2 % R_x). Either way it is NOT molecular dynamics; the point is comparing
+default 0.002 = 0.2 % R_x). With ``--pdf-stand-in`` it is :class:`silica_explorer.optimize.testfunctions.PDFStandIn`: partial
+PDFs of Gaussian peaks that move smoothly with the unit point, bin noise (``--noise``, default 0.05
+= an R_x sd of ~0.35 %), a failure band u0 + u1 < 0.45; the floor is the expected measured R_x at
+the noise-free optimum. Either way it is NOT molecular dynamics; the point is comparing
 optimizers on the same cost, budget and seeds.
 
 For each method and seed it records the best R_x after every evaluation and the number of
@@ -78,6 +83,19 @@ def analytic_cost(noise: float, dim: int = 2):
     return space, AnalyticCost(rough_basin, space, noise=noise, name="rough_basin"), 0.09, desc
 
 
+def pdf_stand_in_cost(noise: float, dim: int = 2):
+    from silica_explorer.forcefield import FREE_PARAMETERS
+    from silica_explorer.optimize import PDFStandIn
+    names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
+    space = SearchSpace(names, base="BKS")
+    cost = PDFStandIn(space, noise=noise)
+    floor, u_best = cost.floor()
+    desc = (f"PDF STAND-IN (Gaussian-peak partial PDFs) on the unit box of ({', '.join(names)}), bin noise "
+            f"{noise}, failure band u0 + u1 < 0.45; expected measured R_x at the optimum {floor:.4f} at "
+            f"u={np.round(u_best, 3).tolist()} - not MD")
+    return space, cost, floor, desc
+
+
 def run_optuna(cost: AnalyticCost, space: SearchSpace, budget: int, seed: int) -> np.ndarray:
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -87,7 +105,8 @@ def run_optuna(cost: AnalyticCost, space: SearchSpace, budget: int, seed: int) -
 
     def objective(trial):
         u = np.array([trial.suggest_float(f"u{i}", 0.0, 1.0) for i in range(space.dim)])
-        v = cost.value(u, seed) if not (cost.fail_if and cost.fail_if(u)) else float("nan")
+        fails = getattr(cost, "fail_if", None)
+        v = cost.value(u, seed) if not (fails and fails(u)) else float("nan")
         values.append(v)
         return v if math.isfinite(v) else 1.0  # same failure fallback as ours
 
@@ -117,15 +136,20 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=None, help="noise sd (default 0.002, or measured)")
     ap.add_argument("--landscape", default=None,
                     help="landscape netCDF (default: first of data/landscapes/*.nc; '' = the analytic stand-in)")
+    ap.add_argument("--pdf-stand-in", action="store_true",
+                    help="cost: the PDF stand-in (partial PDFs, for composite BO) instead of a landscape")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
-                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe")
+                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe, composite (PDF surrogate; "
+                         "needs --pdf-stand-in)")
     args = ap.parse_args(argv)
 
     path = args.landscape
     if path is None:
         found = sorted(glob.glob(str(Path(__file__).resolve().parent.parent / "data" / "landscapes" / "*.nc")))
         path = found[0] if found else None
-    if path:
+    if args.pdf_stand_in:
+        space, cost, floor, desc = pdf_stand_in_cost(0.05 if args.noise is None else args.noise, args.dim)
+    elif path:
         space, cost, floor, desc = landscape_cost(path, args.noise)
     else:
         space, cost, floor, desc = analytic_cost(0.002 if args.noise is None else args.noise, args.dim)
