@@ -51,6 +51,12 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default: all cores)")
     p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1)")
     p.add_argument("--timeout", type=float, default=None, help="wall-clock limit of one melt in s")
+    p.add_argument("--deck", choices=["one-table", "hybrid"], default="one-table",
+                   help="LAMMPS pair deck: Eq. (1) + DSF in one table (default, ~2x faster) or "
+                        "hybrid/overlay table + coul/dsf")
+    p.add_argument("--collapse", choices=["flag", "fail"], default="flag",
+                   help="a melt whose Si-O pairs collapse (> 0.01 O per Si within 1.2 A): keep its R_x "
+                        "with a flagged reason (default) or count it as failed")
     p.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                    help="reuse identical cold-start melts from DIR (and add new ones), e.g. to re-score "
                         "a grid against another reference without re-running MD")
@@ -58,7 +64,8 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 
 def engine_from_args(args):
     from .engine.lammps import LammpsEngine
-    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
+    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
+                          deck=getattr(args, "deck", "one-table"), collapse=getattr(args, "collapse", "flag"))
     if getattr(args, "melt_cache", None) is not None:
         from .engine.cache import CachingEngine
         return CachingEngine(engine, args.melt_cache)
@@ -97,6 +104,8 @@ def run_evaluate(args) -> int:
     paths = result.save(out)
     print(f"forcefield: {ff.name}   fidelity: {args.fidelity}   seed: {args.seed}   reference: {reference}")
     if result.ok:
+        if result.reason:
+            print(f"  {result.reason}")
         for pair, chi in result.chi.items():
             print(f"  chi_{pair:5s} = {100 * chi:7.2f} %")
         print(f"  R_x        = {100 * result.R_x:7.2f} %   (r in {result.cost.r_range[0]:.2f}-{result.cost.r_range[1]:.2f} A)")
