@@ -170,6 +170,18 @@ def test_composite_fit_with_failures_proposes_inside_and_models_feasibility():
     assert np.median(np.abs(mean - opt.y_[ok])) < 0.02 and np.all(std >= 0)
     # the failure band is predicted as such
     assert opt._p_ok(np.array([[0.05, 0.05]]))[0] < 0.5 < opt._p_ok(np.array([[0.9, 0.9]]))[0]
+    # failure fantasies: the acquisition model is more certain at failed points (failures add no PDFs,
+    # so the plain PDF model stays uncertain there; a fantasy is a noisy observation, so the latent std
+    # drops towards the noise level, not to 0); the posterior mean is unchanged
+    bad = ~ok
+    s_plain = opt.model_.predict_scores(opt.X_[bad])[1]
+    acq = opt.acquisition_model()
+    s_fant = acq.predict_scores(opt.X_[bad])[1]
+    assert np.all(s_fant <= s_plain + 1e-12) and np.mean(s_fant**2) < 0.5 * np.mean(s_plain**2)
+    np.testing.assert_allclose(acq.predict_scores(opt.X_[ok], method="sklearn")[0], acq.predict_scores(opt.X_[ok])[0],
+                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(acq.predict_scores(opt.X_[ok])[0], opt.model_.predict_scores(opt.X_[ok])[0],
+                               rtol=0, atol=1e-6 * np.abs(opt.model_.Z_).max())
 
 
 def test_composite_batch_of_two_is_distinct():

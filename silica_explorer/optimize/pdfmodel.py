@@ -233,8 +233,12 @@ class PDFModel:
         new.Z_ = np.vstack([self.Z_, m])
         new.gps_ = []
         for j, gp in enumerate(self.gps_):
-            g = GaussianProcessRegressor(kernel=gp.kernel_, optimizer=None, normalize_y=True)
-            g.fit(new.X_, new.Z_[:, j])
+            # the original target normalization, so that the kernel means the same and the posterior
+            # mean stays exactly what it was (conditioning on the mean changes only the variance)
+            mu, sd = np.atleast_1d(gp._y_train_mean)[0], np.atleast_1d(gp._y_train_std)[0]
+            g = GaussianProcessRegressor(kernel=gp.kernel_, optimizer=None, normalize_y=False)
+            g.fit(new.X_, (new.Z_[:, j] - mu) / sd)
+            g._y_train_mean, g._y_train_std = mu, sd
             new.gps_.append(g)
         new._stack()
         return new
