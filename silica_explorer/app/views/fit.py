@@ -30,6 +30,7 @@ except Exception as exc:  # pragma: no cover
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
+                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement",
                     "composite": "composite BO (GP surrogate of the partial PDFs)"}
 
 
