@@ -206,7 +206,8 @@ def run_fit(args) -> int:
         if args.failure_policy != "impute":
             raise ValueError("--failure-policy applies to bo/turbo; composite always weights EI by P(success) "
                              "and conditions its PDF model on failed points")
-        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch}
+        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                   "preset_starts": args.preset_starts}
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":
