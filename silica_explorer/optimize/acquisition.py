@@ -154,17 +154,22 @@ def maximize_ei(posterior, y_best: float, xi: float, dim: int, rng: np.random.Ge
 
 
 def maximize_ei_numeric(predict, y_best: float, xi: float, dim: int, rng: np.random.Generator,
-                        n_candidates: int = 2000, n_starts: int = 8, extra_starts=None, scale: float = 1.0):
-    """The method before :func:`maximize_ei` (kept for comparison and for kernels :class:`GPPosterior`
-    does not support): each start polished separately by L-BFGS-B on finite differences of
-    ``predict(U) -> (mean, std)``. Returns ``(u, ei)``."""
+                        n_candidates: int = 2000, n_starts: int = 8, extra_starts=None, scale: float = 1.0,
+                        acquisition=None):
+    """The method before :func:`maximize_ei` (kept for comparison, for kernels :class:`GPPosterior`
+    does not support and for other acquisitions): each start polished separately by L-BFGS-B on
+    finite differences of ``acquisition(U, mean, std)`` (default EI) with ``predict(U) -> (mean, std)``.
+    Returns ``(u, value)``."""
+    if acquisition is None:
+        def acquisition(U, m, s):
+            return expected_improvement(m, s, y_best, xi)
+
     def neg_ei(u):
-        m, s = predict(u.reshape(1, -1))
-        return -float(expected_improvement(m, s, y_best, xi)[0]) / scale
+        U = u.reshape(1, -1)
+        return -float(acquisition(U, *predict(U))[0]) / scale
 
     cand = rng.random((n_candidates, dim))
-    m, s = predict(cand)
-    ei = expected_improvement(m, s, y_best, xi)
+    ei = acquisition(cand, *predict(cand))
     order = np.argsort(-ei)[:n_starts]
     best_u, best_val = cand[order[0]], -ei[order[0]] / scale
     extra = [] if extra_starts is None else list(np.atleast_2d(extra_starts))
