@@ -71,8 +71,13 @@ METHODS = {
     "turbo-constrained": ("turbo", {"failure_policy": "constrained"}),
     "bo+cg": ("bo+cg", {"bo_fraction": 0.7}), "turbo+cg": ("turbo+cg", {"bo_fraction": 0.7}),
     "cg": ("cg", {}), "random": ("random", {}), "composite": ("composite", {}),
-    "bo-old": ("bo", {"preset_starts": False, "refit_growth": 0.0, "max_gp_points": None, "ei_polish": "numeric"}),
-    "bo-nopreset": ("bo", {"preset_starts": False}), "bo-contact": ("bo", {}),
+    # issue #12 items 1, 2, 5: the optimizer before it (full hyperparameter fit at every proposal with
+    # scikit-learn's likelihood, finite-difference EI polish, no preset starts), no preset starts, and
+    # contact coordinates (log E0 = A exp(-r0/rho) and rho; log A where rho is fixed)
+    "bo-old": ("bo", {"preset_starts": False, "refit_growth": 0.0, "max_gp_points": None, "ei_polish": "numeric",
+                      "likelihood": "sklearn"}),
+    "bo-nopreset": ("bo", {"preset_starts": False}),
+    "bo-contact": ("bo", {"coords": "contact"}),
 }
 #: --fast: GP settings of every GP method
 FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
@@ -236,8 +241,8 @@ def main(argv=None) -> int:
                 elif args.fast and name in ("bo+cg", "turbo+cg"):
                     opts["bo_options"] = fast
                 opt_space = space
-                if m == "bo-contact":  # same box, other coordinates; the cost still reads its own space
-                    coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0 bounds: defaults
+                if opts.pop("coords", None) == "contact":  # same box, other coordinates; the cost reads its own
+                    coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0: default bounds
                     opt_space = SearchSpace(space.names, base=space.base, coords="contact",
                                             bounds={k: v for k, v in space.bounds.items() if k not in coupled})
                 res = fit(cost, opt_space, name, budget=args.budget, seed=s, options=opts)

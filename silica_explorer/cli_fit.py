@@ -170,10 +170,11 @@ def _unique_run_id(store, base: str) -> str:
 def optimizer_preview(name: str, space, seed: int, options: dict):
     """The BO part of optimizer ``name`` as it will be built (for printing its start points), or None."""
     from .optimize import make_optimizer
-    if name not in ("bo", "bo+cg"):
+    if name not in ("bo", "bo+cg", "turbo", "turbo+cg"):
         return None
     opt = make_optimizer(name, space, random_state=seed, **options)
-    return opt if name == "bo" else opt.bo
+    opt = getattr(opt, "bo", opt)
+    return opt if hasattr(opt, "start_points_") else None
 
 
 def run_fit(args) -> int:
