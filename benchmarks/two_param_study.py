@@ -11,6 +11,8 @@ common random numbers), so the methods see the same cost function.
         --store runs/two_param [--reference FILE] [--threads 2]
 
 On a 2-core machine, ``--parallel-runs 2 --threads 1`` runs two of the independent runs at a time.
+``--methods bo,composite`` adds composite BO (a surrogate of the partial PDFs; run ids
+``study_composite_s<seed>``) next to BO, with the same initial design (BKS + Sobol points).
 
 Prints BO's best R_x vs evaluation count per seed, CG's path (iterates) and where/why it stops, and
 random search's best. ``--classical-reference CHIK`` replaces the reference by a classical CHIK liquid
@@ -56,7 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--md-seed", type=int, default=0, help="MD seed of every evaluation (default 0)")
     ap.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
     ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default all cores)")
-    ap.add_argument("--methods", default="bo,cg,random")
+    ap.add_argument("--methods", default="bo,cg,random", help="bo, composite, cg, random (default bo,cg,random)")
     ap.add_argument("--parallel-runs", type=int, default=1,
                     help="independent runs (BO seeds, CG, random) at once, each one MD process at a time; use "
                          "with --threads so that parallel runs x threads <= cores (default 1)")
@@ -112,10 +114,11 @@ def main(argv=None) -> int:
 
     t0 = time.time()
     jobs = {}
-    if "bo" in methods:
-        for s in range(args.seeds):
-            jobs[("bo", s)] = dict(optimizer="bo", seed=s, run_id=f"study_bo{bo_tag}_s{s}", space=bo_space,
-                                   options={"preset_starts": args.preset_starts}, callback=progress(f"bo s{s}"))
+    for m in ("bo", "composite"):  # composite: BO on a surrogate of the partial PDFs
+        if m in methods:
+            for s in range(args.seeds):
+                jobs[(m, s)] = dict(optimizer=m, seed=s, run_id=f"study_{m}{bo_tag}_s{s}", space=bo_space,
+                                    options={"preset_starts": args.preset_starts}, callback=progress(f"{m} s{s}"))
     if "cg" in methods:
         jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
                                options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
@@ -128,7 +131,7 @@ def main(argv=None) -> int:
         job = dict(job)
         return fit(cost, job.pop("space", space), job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
 
-    if ("bo" in methods or "cg" in methods) and args.parallel_runs > 1:
+    if ("bo" in methods or "composite" in methods or "cg" in methods) and args.parallel_runs > 1:
         cost(space.forcefield(bks_u), args.md_seed)  # the shared BKS start: run its MD once, before the runs
     if args.parallel_runs > 1:
         from concurrent.futures import ThreadPoolExecutor  # each evaluation is an lmp child process
@@ -139,9 +142,11 @@ def main(argv=None) -> int:
         results = {k: run(j) for k, j in jobs.items()}
     wall = time.time() - t0
 
-    print("\n== BO: best R_x (%) vs evaluation count (BKS is evaluation 1)")
-    bo = {s: r for (m, s), r in results.items() if m == "bo"}
-    if bo:
+    for meth in ("bo", "composite"):
+        bo = {s: r for (m, s), r in results.items() if m == meth}
+        if not bo:
+            continue
+        print(f"\n== {meth}: best R_x (%) vs evaluation count (BKS is evaluation 1)")
         print("evals " + " ".join(f"  seed{s}" for s in bo))
         for n in range(1, args.budget + 1):
             print(f"{n:5d} " + " ".join(f"  {pct(r.best_so_far()[n - 1]) if n <= r.n_evals else '   -  '}"

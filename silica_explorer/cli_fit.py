@@ -25,10 +25,11 @@ def register_cli(sub) -> None:
     from .optimize import OPTIMIZERS
     from .optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, random search) with a durable store",
+        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
                     "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
-                    "TuRBO followed by CG, or random search. Every evaluation "
+                    "TuRBO followed by CG, composite BO (a surrogate of the partial PDFs; R_x and EI computed "
+                    "from it), or random search. Every evaluation "
                     "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
@@ -45,7 +46,9 @@ def register_cli(sub) -> None:
     p.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
                    help="BO: start from every preset inside the bounds, after the base set (default; "
                         "--no-preset-starts: the base set, then the space-filling design)")
-    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS), help="optimizer (default bo)")
+    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS),
+                   help="optimizer (default bo); composite = BO on a PCA + GP surrogate of the partial PDFs "
+                        "(needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
     p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
     p.add_argument("--seed", type=int, default=0, help="seed of the optimizer and (unless --md-seed) of every MD run")
@@ -91,8 +94,9 @@ def register_cli(sub) -> None:
                    help="constrained: feasibility model, GP regression on +-1 labels with a probit link (gpr, default) or scikit-learn's Laplace GP classifier (gpc)")
     p.add_argument("--turbo-acquisition", default="ts", choices=["ts", "ei"],
                    help="turbo: Thompson sampling (ts, default) or EI inside the trust region")
-    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
-                   help="for demos and tests: optimize an analytic stand-in function instead of running MD")
+    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS) + ["pdf_peaks"],
+                   help="for demos and tests: optimize an analytic stand-in function instead of running MD "
+                        "(pdf_peaks: stand-in partial PDFs of Gaussian peaks, for --optimizer composite)")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from .cli_evaluate import add_engine_args
@@ -140,6 +144,9 @@ def _apply_config(args) -> argparse.Namespace:
 
 def build_evaluator(args, space):
     """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
+    if args.stand_in == "pdf_peaks":
+        from .optimize import PDFStandIn
+        return PDFStandIn(space)
     if args.stand_in:
         from .optimize import AnalyticCost
         return AnalyticCost(args.stand_in, space, noise=0.002)
@@ -163,11 +170,10 @@ def _unique_run_id(store, base: str) -> str:
 def optimizer_preview(name: str, space, seed: int, options: dict):
     """The BO part of optimizer ``name`` as it will be built (for printing its start points), or None."""
     from .optimize import make_optimizer
-    if name not in ("bo", "bo+cg", "turbo", "turbo+cg"):
+    if name not in ("bo", "bo+cg"):
         return None
     opt = make_optimizer(name, space, random_state=seed, **options)
-    opt = getattr(opt, "bo", opt)
-    return opt if hasattr(opt, "start_points_") else None
+    return opt if name == "bo" else opt.bo
 
 
 def run_fit(args) -> int:
@@ -194,6 +200,14 @@ def run_fit(args) -> int:
         bo_options["acquisition"] = args.turbo_acquisition
     if args.optimizer in ("bo", "turbo"):
         options = bo_options
+    elif args.optimizer == "composite":
+        if args.y_transform != "none":
+            raise ValueError("--y-transform applies to the scalar GP of bo and bo+cg; composite models the PDFs")
+        if args.failure_policy != "impute":
+            raise ValueError("--failure-policy applies to bo/turbo; composite always weights EI by P(success) "
+                             "and conditions its PDF model on failed points")
+        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                   "preset_starts": args.preset_starts}
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":

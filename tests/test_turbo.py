@@ -19,30 +19,30 @@ def test_trust_region_state_machine():
     """Lengths after each told value, worked out by hand from the TuRBO rules (success = better than the
     TR's best by > 1e-3 of it; 2 in a row double, 2 failures in a row halve, restart below length_min)."""
     space = SearchSpace()
-    # initial design of 3: the base set (BKS, always first) + 2 Sobol points (no preset starts)
-    opt = TurboOptimizer(space, n_initial=2, preset_starts=False, success_tolerance=2, failure_tolerance=2,
-                         length_min=0.15, n_restart=2, random_state=0, **FAST)
-    values = [1.0, 0.9, 0.8,  # initial design
+    opt = TurboOptimizer(space, n_initial=3, success_tolerance=2, failure_tolerance=2, length_min=0.15,
+                         n_restart=2, random_state=0, preset_starts=False, **FAST)
+    assert len(opt._design) == 4  # the base set (BKS, inside the box) + 3 Sobol points
+    values = [1.05, 1.0, 0.9, 0.8,  # initial design
               0.7, 0.6,  # 2 successes: 0.8 -> 1.6
               0.59, 0.5994,  # a success, then a "failure" (within 1e-3 of the best)
               float("nan"),  # failed melt: second failure -> 0.8
               0.7, 0.7, 0.7, 0.7,  # -> 0.4, -> 0.2
               0.7, 0.7]  # -> 0.1 < length_min: restart at 0.8
-    expect = [0.8, 0.8, 0.8, 0.8, 1.6, 1.6, 1.6, 0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.8]
+    expect = [0.8, 0.8, 0.8, 0.8, 0.8, 1.6, 1.6, 1.6, 0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.8]
     rng = np.random.default_rng(0)
     for v in values:
         opt.tell(rng.random(2), v)
     assert [h["tr_length"] for h in opt.history] == expect
-    assert [h["tr_restarts"] for h in opt.history] == [0] * 13 + [1]
+    assert [h["tr_restarts"] for h in opt.history] == [0] * 14 + [1]
     st = opt.state
-    assert st.start == 14 and st.design_left == 2 and math.isinf(st.best)
+    assert st.start == 15 and st.design_left == 2 and math.isinf(st.best)
     # after a restart: a fresh design, then a TR around the best point of the new design
     U = opt.ask(2)
     np.testing.assert_array_equal(U, opt._restart_design()[:2])
     assert [p["kind"] for p in opt._pending] == ["restart-design", "restart-design"]
     opt.tell(U[0], 0.66)
     opt.tell(U[1], 0.65)
-    assert opt.state.design_left == 0 and opt.state.best_index == 15
+    assert opt.state.design_left == 0 and opt.state.best_index == 16
     (u,) = opt.ask(1)
     lo, hi = opt.tr_bounds_
     assert opt._pending[-1]["kind"] == "turbo-ts" and np.all(u >= lo) and np.all(u <= hi)
@@ -53,13 +53,15 @@ def test_trust_region_shape_follows_length_scales():
     """Side lengths w_i L with w the local GP's length scales normalized to geometric mean 1."""
     space = SearchSpace(FREE_PARAMETERS[:4])
     cost = AnalyticCost(lambda u: 0.1 + 4 * (u[0] - 0.5) ** 2 + 0.05 * (u[3] - 0.5) ** 2, space)
-    res = fit(cost, space, "turbo", budget=16, seed=0, options={**FAST, "preset_starts": False})
+    res = fit(cost, space, "turbo", budget=16, seed=0, options=FAST)
     opt = res.optimizer
+    opt.ask(1)  # a fresh proposal from the final state (the last told value may have moved the TR)
+    assert opt._pending[-1]["kind"].startswith("turbo")
     lo, hi = opt.tr_bounds_
-    c = np.array(opt._pending[-1]["tr_center"]) if opt._pending else opt.center()
+    c = np.array(opt._pending[-1]["tr_center"])
     ls = opt.local_gp_.kernel_.k1.k2.length_scale
     w = ls / np.exp(np.mean(np.log(ls)))
-    L = opt.history[-1]["tr_length"]
+    L = opt.state.length
     np.testing.assert_allclose(lo, np.clip(c - w * L / 2, 0, 1), atol=1e-12)
     np.testing.assert_allclose(hi, np.clip(c + w * L / 2, 0, 1), atol=1e-12)
     assert w[0] < w[3]  # the steep coordinate gets the short side
@@ -106,6 +108,7 @@ class Interrupting(AnalyticCost):
         return super().__call__(ff, seed)
 
 
+# no preset starts: 5 presets lie inside the default (q_Si, A_SiO) box and would fill the short budget
 RESTARTING = {**FAST, "failure_tolerance": 1, "length_min": 0.3, "n_restart": 2, "n_initial": 4,
               "preset_starts": False}
 
@@ -148,7 +151,7 @@ def test_cli_fit_turbo_and_constrained(tmp_path, capsys):
     cli_fit.register_cli(parser.add_subparsers(dest="command"))
     base = ["fit", "--stand-in", "sphere", "--store", str(tmp_path), "--quiet", "--budget", "8"]
     args = parser.parse_args(base + ["--free", "q_Si,A_SiO,C_OO", "--optimizer", "turbo", "--failure-policy",
-                                     "constrained", "--n-initial", "3", "--no-preset-starts"])  # BKS + 3
+                                     "constrained", "--n-initial", "3", "--no-preset-starts"])  # BKS + 3 Sobol points, then 4 TR proposals
     assert args.func(args) == 0
     (run,) = Store(tmp_path).runs()
     opts = run["config"]["optimizer_options"]

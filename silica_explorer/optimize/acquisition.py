@@ -157,19 +157,22 @@ def maximize_ei_numeric(predict, y_best: float, xi: float, dim: int, rng: np.ran
                         n_candidates: int = 2000, n_starts: int = 8, extra_starts=None, scale: float = 1.0,
                         acquisition=None):
     """The method before :func:`maximize_ei` (kept for comparison, for kernels :class:`GPPosterior`
-    does not support and for other acquisitions): each start polished separately by L-BFGS-B on
-    finite differences of ``acquisition(U, mean, std)`` (default EI) with ``predict(U) -> (mean, std)``.
-    Returns ``(u, value)``."""
-    if acquisition is None:
-        def acquisition(U, m, s):
+    does not support, and for acquisitions other than EI): each start polished separately by L-BFGS-B
+    on finite differences of ``predict(U) -> (mean, std)``. ``acquisition(U, mean, std, y_best, xi)``
+    defaults to EI. Returns ``(u, value)``."""
+    def acq(U, m, s):
+        if acquisition is None:
             return expected_improvement(m, s, y_best, xi)
+        return acquisition(U, m, s, y_best, xi)
 
     def neg_ei(u):
         U = u.reshape(1, -1)
-        return -float(acquisition(U, *predict(U))[0]) / scale
+        m, s = predict(U)
+        return -float(acq(U, m, s)[0]) / scale
 
     cand = rng.random((n_candidates, dim))
-    ei = acquisition(cand, *predict(cand))
+    m, s = predict(cand)
+    ei = acq(cand, m, s)
     order = np.argsort(-ei)[:n_starts]
     best_u, best_val = cand[order[0]], -ei[order[0]] / scale
     extra = [] if extra_starts is None else list(np.atleast_2d(extra_starts))

@@ -199,7 +199,6 @@ class BayesianOptimizer:
         self.y_ = np.zeros(0)
         self.gp_ = None
         self._anchor_fit: tuple[int, object] | None = None  # (n, kernel_) of the last full fit
-        self.gp_idx_ = None
         self.history: list[dict] = []
         self._pending: list[dict] = []
 
@@ -276,18 +275,6 @@ class BayesianOptimizer:
             return m, m * std
         return mean, std
 
-    def _training_data(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(unit points, GP targets) of the fit to the first ``n`` told points (default all): every point,
-        failures imputed (hook: :class:`~silica_explorer.optimize.feasibility.ConstrainedBayesianOptimizer`
-        drops failures)."""
-        n = len(self.y_) if n is None else int(n)
-        return self.X_[:n], self._targets(self.y_[:n])
-
-    def _acquisition(self, U, mean, std, y_best: float, xi: float) -> np.ndarray:
-        """The acquisition maximized at unit points ``U`` (hook: constrained EI multiplies by the
-        probability of feasibility). An override is maximized with finite-difference gradients."""
-        return expected_improvement(mean, std, y_best, xi)
-
     def hyper_anchor(self, n: int) -> int:
         """Told-point count whose full hyperparameter fit the model at ``n`` told points uses (``n``
         itself up to ``refit_until``, then anchors spaced by ``refit_growth``; a function of ``n`` only)."""
@@ -353,10 +340,26 @@ class BayesianOptimizer:
             gp.fit(X, y)
         return gp
 
+    def _training_data(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(unit points, GP targets) of the first ``n`` told points (default all) that the cost GP is fit
+        to: every point, failures imputed (hook: :class:`~silica_explorer.optimize.feasibility.
+        ConstrainedBayesianOptimizer` drops failures and models them separately)."""
+        n = len(self.y_) if n is None else int(n)
+        return self.X_[:n], self._targets(self.y_[:n])
+
+    def _acquisition(self, U, mean, std, y_best: float, xi: float) -> np.ndarray:
+        """The acquisition maximized at unit points ``U`` (hook: constrained EI multiplies EI by the
+        probability of feasibility). Plain EI is maximized on analytic gradients; an override is
+        maximized numerically unless :meth:`_acquisition_is_ei` says it is plain EI."""
+        return expected_improvement(mean, std, y_best, xi)
+
+    def _acquisition_is_ei(self) -> bool:
+        return True
+
     def model(self, n: int | None = None):
         """``(gp, idx)``: the GP of the first ``n`` told points (default all) as the schedule defines it
-        (hyperparameters of the full fit at :meth:`hyper_anchor`, data :meth:`gp_subset` of
-        :meth:`_training_data`) and the indices into the training data of the points it saw."""
+        (hyperparameters of the full fit at :meth:`hyper_anchor`, data :meth:`gp_subset`) and the
+        indices of the told points it saw."""
         n = len(self.y_) if n is None else int(n)
         X, y = self._training_data(n)
         idx = self.gp_subset(X, y)
@@ -374,10 +377,9 @@ class BayesianOptimizer:
     def fit(self, X=None, y=None):
         """Fit the GP: to the told data as the proposals do (:meth:`model`), or, given ``X``, ``y``
         (unit coordinates / R_x), with a full hyperparameter optimization on exactly those; returns self."""
-        if X is None and y is None:
-            self.gp_, self.gp_idx_ = self.model()
+        if X is None:
+            self.gp_, _ = self.model()
         else:
-            X = self.X_ if X is None else X
             self.gp_ = self._full_fit(np.atleast_2d(np.asarray(X, dtype=float)), self._targets(y))
         return self
 
@@ -441,15 +443,15 @@ class BayesianOptimizer:
         if len(self.y_) < 2 or ok.sum() < 1:  # nothing to model yet: random points
             rng = np.random.default_rng([self.random_state, len(self.y_), 1])
             return [self._propose_entry(rng.random(self.space.dim), "random") for _ in range(n)]
-        self.fit()  # (subclasses refit what they need, e.g. the feasibility model)
-        gp = self.gp_
-        X_all, y_all = self._training_data()
-        X, y = X_all[self.gp_idx_], y_all[self.gp_idx_]
+        gp, idx = self.model()
+        self.gp_ = gp
+        Xt, yt = self._training_data()
+        X, y = Xt[idx], yt[idx]
         out = []
         for j in range(n):
             if pending or j > 0:
                 gp = self._liar_gp(X, y, pending + [p["u"] for p in out])
-            u, info = self._maximize_ei(gp, y_all, seed_key=j, X_train=X_all)
+            u, info = self._maximize_ei(gp, yt, seed_key=j)
             out.append(self._propose_entry(u, "ei" if not (pending or j) else "ei-liar", **info))
         return out
 
@@ -459,31 +461,30 @@ class BayesianOptimizer:
         yf = np.concatenate([y, np.full(len(fake_points), lie)])
         return self._fixed_fit(self.gp_.kernel_, Xf, yf)
 
-    def _maximize_ei(self, gp, y, seed_key: int = 0, X_train=None) -> tuple[np.ndarray, dict]:
-        """Acquisition maximizer for the GP ``gp``; ``y``: targets of all training points (incumbent, xi,
-        scale), ``X_train`` their unit points (the best few are extra starts; default the told points)."""
+    def _maximize_ei(self, gp, y, seed_key: int = 0) -> tuple[np.ndarray, dict]:
+        """Acquisition maximizer for the GP ``gp``; ``y``: targets of the points the cost GP models
+        (:meth:`_training_data`: incumbent, xi, scale)."""
         d = self.space.dim
         y_best = float(np.min(y))
         xi = self.xi * float(np.std(y)) if len(y) > 1 else 0.0
         scale = float(np.std(y)) or 1.0
         rng = np.random.default_rng([self.random_state, len(self.y_), 2, seed_key])
-        X_train = self.X_ if X_train is None else X_train
-        extra = X_train[np.argsort(y, kind="stable")[: max(1, self.n_ei_starts // 4)]]
-        fast = self.ei_polish == "analytic" and GPPosterior.supports(gp.kernel_)
-        hooked = type(self)._acquisition is not BayesianOptimizer._acquisition
-        if fast and not hooked:
+        extra = self._training_data()[0][np.argsort(y, kind="stable")[: max(1, self.n_ei_starts // 4)]]
+        if self.ei_polish == "analytic" and self._acquisition_is_ei() and GPPosterior.supports(gp.kernel_):
             post = GPPosterior(gp)
             best_u, best_ei = maximize_ei(post, y_best, xi, d, rng, self.n_candidates, self.n_ei_starts,
                                           extra_starts=extra, scale=scale)
-        else:  # an overridden acquisition has no analytic gradient: finite differences
-            predict = GPPosterior(gp) if fast else (lambda U: self._predict_unit(U, gp))
-            best_u, best_ei = maximize_ei_numeric(predict, y_best, xi, d, rng, self.n_candidates,
-                                                  self.n_ei_starts, extra, scale,
-                                                  acquisition=lambda U, m, s: self._acquisition(U, m, s, y_best, xi))
+        else:
+            best_u, best_ei = self._maximize_ei_numeric(gp, y_best, xi, scale, rng, extra)
         mu, sd = self._back(*self._predict_unit(best_u.reshape(1, -1), gp))
         info = {"ei": float(best_ei), "mean": float(mu[0]), "std": float(sd[0]),
                 "y_best": float(self._back(np.array([y_best]), np.zeros(1))[0][0])}
         return best_u, info
+
+    def _maximize_ei_numeric(self, gp, y_best, xi, scale, rng, extra):
+        return maximize_ei_numeric(lambda U: self._predict_unit(U, gp), y_best, xi, self.space.dim, rng,
+                                   self.n_candidates, self.n_ei_starts, extra, scale,
+                                   acquisition=self._acquisition)
 
     def pending_proposals(self, U) -> list[dict]:
         """The proposal info (kind, EI, predicted mean/std) of pending points ``U`` (JSON-able)."""

@@ -157,9 +157,13 @@ class ConstrainedBayesianOptimizer(BayesianOptimizer):
     def _training_data(self, n: int | None = None):
         if not self.constrained:
             return super()._training_data(n)
-        X, y = (self.X_, self.y_) if n is None else (self.X_[:n], self.y_[:n])
+        n = len(self.y_) if n is None else int(n)
+        X, y = self.X_[:n], self.y_[:n]
         ok = np.isfinite(y)
         return X[ok], self._fwd(y[ok])
+
+    def _acquisition_is_ei(self) -> bool:
+        return not self.constrained
 
     def fit_feasibility(self, X=None, y=None) -> FeasibilityModel:
         """Fit (and return) the feasibility model to told points (or ``X``, ``y``; nan = failed)."""
@@ -176,6 +180,11 @@ class ConstrainedBayesianOptimizer(BayesianOptimizer):
         if self.constrained and X is None and y is None:
             self.fit_feasibility()
         return self
+
+    def _ask_ei(self, n: int, pending: list) -> list[dict]:
+        if self.constrained and np.isfinite(self.y_).sum() >= 1:
+            self.fit_feasibility()  # the acquisition of this proposal uses the current P(feasible)
+        return super()._ask_ei(n, pending)
 
     def _acquisition(self, U, mean, std, y_best, xi):
         ei = expected_improvement(mean, std, y_best, xi)

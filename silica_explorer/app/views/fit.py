@@ -30,7 +30,8 @@ except Exception as exc:  # pragma: no cover
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
-                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement"}
+                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement",
+                    "composite": "composite BO (GP surrogate of the partial PDFs)"}
 
 
 def _display(p: Path) -> str:
