@@ -62,6 +62,10 @@ def main(argv=None) -> int:
     ap.add_argument("--parallel-runs", type=int, default=1,
                     help="independent runs (BO seeds, CG, random) at once, each one MD process at a time; use "
                          "with --threads so that parallel runs x threads <= cores (default 1)")
+    ap.add_argument("--collapse", choices=["flag", "fail"], default="flag",
+                    help="a collapsed melt (Si-O pairs fused) keeps its R_x, flagged (default), or fails")
+    ap.add_argument("--failure-policy", choices=["impute", "constrained"], default="impute",
+                    help="BO: failed melts imputed at the worst R_x (default) or constrained EI")
     ap.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                     help="reuse identical cold-start melts (e.g. from the landscape's BO/CG paths)")
     args = ap.parse_args(argv)
@@ -70,7 +74,7 @@ def main(argv=None) -> int:
     from silica_explorer.evaluate import Evaluator
     from silica_explorer.fidelity import get_fidelity
 
-    engine = LammpsEngine(threads=args.threads)
+    engine = LammpsEngine(threads=args.threads, collapse=args.collapse)
     if args.melt_cache is not None:
         from silica_explorer.engine.cache import CachingEngine
         engine = CachingEngine(engine, args.melt_cache)
@@ -99,7 +103,9 @@ def main(argv=None) -> int:
     space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS")
     bks_u = space.clip_unit(space.base_unit())
     bo_space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS", coords=args.space)
-    bo_tag = f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
+    bo_tag = (f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
+              + ("" if args.collapse == "flag" else "-collapsefail")
+              + ("" if args.failure_policy == "impute" else "-constrained"))
     methods = [m.strip() for m in args.methods.split(",")]
     print(f"2-parameter study: free q_Si, A_SiO in {space.bounds}; others at BKS; fidelity {fidelity.name} "
           f"({fidelity.n_SiO2} SiO2, {fidelity.relax_ps}+{fidelity.production_ps} ps); MD seed {args.md_seed}; "
@@ -118,7 +124,9 @@ def main(argv=None) -> int:
         if m in methods:
             for s in range(args.seeds):
                 jobs[(m, s)] = dict(optimizer=m, seed=s, run_id=f"study_{m}{bo_tag}_s{s}", space=bo_space,
-                                    options={"preset_starts": args.preset_starts}, callback=progress(f"{m} s{s}"))
+                                    options={"preset_starts": args.preset_starts,
+                                             **({"failure_policy": args.failure_policy} if m == "bo" else {})},
+                                    callback=progress(f"{m} s{s}"))
     if "cg" in methods:
         jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
                                options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
@@ -154,7 +162,8 @@ def main(argv=None) -> int:
         for s, r in bo.items():
             p = r.best_params or {}
             print(f"  seed {s}: best R_x {pct(r.best_R_x)} % at q_Si={p.get('q_Si', float('nan')):.4f}, "
-                  f"A_SiO={p.get('A_SiO', float('nan')):.1f} ({sum(e['status'] != 'ok' for e in r.objective.entries)} failed)")
+                  f"A_SiO={p.get('A_SiO', float('nan')):.1f} ({sum(e['status'] != 'ok' for e in r.objective.entries)} failed, "
+                  f"{sum(e['status'] == 'ok' and str(e.get('reason') or '').startswith('flagged') for e in r.objective.entries)} flagged)")
     if ("cg", 0) in results:
         r = results[("cg", 0)]
         cg = r.optimizer

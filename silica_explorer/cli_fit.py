@@ -170,11 +170,10 @@ def _unique_run_id(store, base: str) -> str:
 def optimizer_preview(name: str, space, seed: int, options: dict):
     """The BO part of optimizer ``name`` as it will be built (for printing its start points), or None."""
     from .optimize import make_optimizer
-    if name not in ("bo", "bo+cg", "turbo", "turbo+cg"):
+    if name not in ("bo", "bo+cg"):
         return None
     opt = make_optimizer(name, space, random_state=seed, **options)
-    opt = getattr(opt, "bo", opt)
-    return opt if hasattr(opt, "start_points_") else None
+    return opt if name == "bo" else opt.bo
 
 
 def run_fit(args) -> int:
