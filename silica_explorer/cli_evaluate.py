@@ -48,8 +48,12 @@ def forcefield_from_args(args):
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="lammps", choices=["lammps", "hoomd"],
+                   help="MD engine (default lammps; hoomd needs HOOMD-blue >= 4: conda-forge or scripts/build_hoomd.sh)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
+                   help="HOOMD device (default auto: a GPU if this HOOMD build supports one and one exists)")
     p.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default: all cores)")
-    p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1)")
+    p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1; LAMMPS only)")
     p.add_argument("--timeout", type=float, default=None, help="wall-clock limit of one melt in s")
     p.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                    help="reuse identical cold-start melts from DIR (and add new ones), e.g. to re-score "
@@ -57,8 +61,17 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 
 
 def engine_from_args(args):
-    from .engine.lammps import LammpsEngine
-    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
+    from .engine import get_engine
+    name = getattr(args, "engine", "lammps")
+    if name == "hoomd":
+        if args.mpi_ranks != 1:
+            raise ValueError("--mpi-ranks applies to the LAMMPS engine only; HOOMD runs one process per melt")
+        engine = get_engine("hoomd", device=getattr(args, "device", "auto"), threads=args.threads,
+                            timeout_s=args.timeout)
+    else:
+        if getattr(args, "device", "auto") != "auto":
+            raise ValueError("--device applies to the HOOMD engine only (--engine hoomd)")
+        engine = get_engine(name, threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
     if getattr(args, "melt_cache", None) is not None:
         from .engine.cache import CachingEngine
         return CachingEngine(engine, args.melt_cache)
