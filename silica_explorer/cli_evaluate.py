@@ -55,6 +55,12 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default: all cores)")
     p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1; LAMMPS only)")
     p.add_argument("--timeout", type=float, default=None, help="wall-clock limit of one melt in s")
+    p.add_argument("--deck", choices=["one-table", "hybrid"], default="one-table",
+                   help="LAMMPS pair deck: Eq. (1) + DSF in one table (default, ~2x faster) or "
+                        "hybrid/overlay table + coul/dsf")
+    p.add_argument("--collapse", choices=["flag", "fail"], default="flag",
+                   help="a melt whose Si-O pairs collapse (> 0.01 O per Si within 1.2 A): keep its R_x "
+                        "with a flagged reason (default) or count it as failed")
     p.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                    help="reuse identical cold-start melts from DIR (and add new ones), e.g. to re-score "
                         "a grid against another reference without re-running MD")
@@ -63,15 +69,19 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 def engine_from_args(args):
     from .engine import get_engine
     name = getattr(args, "engine", "lammps")
+    collapse = getattr(args, "collapse", "flag")
     if name == "hoomd":
         if args.mpi_ranks != 1:
             raise ValueError("--mpi-ranks applies to the LAMMPS engine only; HOOMD runs one process per melt")
+        if getattr(args, "deck", "one-table") != "one-table":
+            raise ValueError("--deck applies to the LAMMPS engine only; HOOMD always uses one table (Eq. (1) + DSF)")
         engine = get_engine("hoomd", device=getattr(args, "device", "auto"), threads=args.threads,
-                            timeout_s=args.timeout)
+                            timeout_s=args.timeout, collapse=collapse)
     else:
         if getattr(args, "device", "auto") != "auto":
             raise ValueError("--device applies to the HOOMD engine only (--engine hoomd)")
-        engine = get_engine(name, threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout)
+        engine = get_engine(name, threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
+                            deck=getattr(args, "deck", "one-table"), collapse=collapse)
     if getattr(args, "melt_cache", None) is not None:
         from .engine.cache import CachingEngine
         return CachingEngine(engine, args.melt_cache)
@@ -110,6 +120,8 @@ def run_evaluate(args) -> int:
     paths = result.save(out)
     print(f"forcefield: {ff.name}   fidelity: {args.fidelity}   seed: {args.seed}   reference: {reference}")
     if result.ok:
+        if result.reason:
+            print(f"  {result.reason}")
         for pair, chi in result.chi.items():
             print(f"  chi_{pair:5s} = {100 * chi:7.2f} %")
         print(f"  R_x        = {100 * result.R_x:7.2f} %   (r in {result.cost.r_range[0]:.2f}-{result.cost.r_range[1]:.2f} A)")

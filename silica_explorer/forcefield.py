@@ -81,6 +81,16 @@ VALID_RANGE: dict[str, tuple[float, float, bool]] = {
     "r_cut": (2.0, math.inf, False),
 }
 
+#: LAMMPS input decks: Eq. (1) + DSF in one ``pair_style table`` (default; one lookup per pair, about
+#: half the wall time), or the short-range table overlaid with ``coul/dsf`` (``hybrid/overlay``).
+DECKS: tuple[str, ...] = ("one-table", "hybrid")
+#: Shortest tabulated distance (A) of the one-table deck; a pair closer than this stops LAMMPS.
+TABLE_R_INNER = 0.5
+#: Shortest tabulated distance (A) of the hybrid deck's short-range table.
+HYBRID_R_INNER = 1.0
+#: Pair energy (eV) below whose distance the one-table deck continues as a straight, capped wall.
+WALL_ENERGY = 50.0
+
 #: Fixed repulsion D_ij of the paper (eV A^24).
 PAPER_D = {"SiO": 29.0, "OO": 113.0, "SiSi": 3423200.0}
 
@@ -273,26 +283,79 @@ class ForceField:
         f = self.short_range_force(pair, r) + self.coulomb_force(pair, r, coulomb)
         return f if coulomb == "bare" else np.where(r < self.r_cut, f, 0.0)
 
+    # ----------------------------------------------------------------------------- tabulation
+    def wall_distance(self, pair: str, wall_energy: float = WALL_ENERGY) -> float | None:
+        """Largest r (A) below ``r_cut`` at which the full pair energy (short range + DSF) reaches
+        ``wall_energy`` (eV), or None if it never does above :data:`TABLE_R_INNER`. Inside that
+        distance the one-table deck continues the potential as a straight wall (see :meth:`table_values`)."""
+        check_pair(pair)
+        r = np.linspace(TABLE_R_INNER, self.r_cut, 40001)
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = self.pair_energy(pair, r)
+        above = np.nonzero(~(u < wall_energy))[0]  # NaN/inf count as above
+        if above.size == 0:
+            return None
+        k = int(above[-1])
+        if k == r.size - 1:
+            raise ParameterError(f"{pair} pair energy exceeds the wall energy {wall_energy} eV at r_cut")
+        from scipy.optimize import brentq
+        return float(brentq(lambda x: float(self.pair_energy(pair, x)) - wall_energy, r[k], r[k + 1],
+                            xtol=1e-12))
+
+    def table_values(self, pair: str, r, deck: str = "one-table",
+                     wall_energy: float = WALL_ENERGY) -> tuple[np.ndarray, np.ndarray]:
+        """Tabulated energy (eV) and force -dU/dr (eV/A) of ``pair`` at distances ``r`` (A) for a deck.
+
+        ``deck="one-table"``: the whole of Eq. (1) as the MD sees it, DSF Coulomb included (both
+        parts zero beyond ``r_cut``), continued inside :meth:`wall_distance` r_w as a capped wall
+        ``U(r) = U(r_w) + F(r_w) (r_w - r)`` with the constant force F(r_w) > 0. The wall starts where
+        U = ``wall_energy`` (50 eV, ~160 kT at 3600 K), so it changes nothing a liquid visits; it keeps
+        energies finite down to :data:`TABLE_R_INNER`, so a close approach is measured instead of
+        stopping LAMMPS. ``deck="hybrid"``: the short-range part only (Coulomb by ``coul/dsf``).
+        """
+        check_deck(deck)
+        r = np.asarray(r, dtype=float)
+        if deck == "hybrid":
+            return self.short_range_energy(pair, r), self.short_range_force(pair, r)
+        r_w = self.wall_distance(pair, wall_energy)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # the short range is truncated (not shifted) at r_cut: the table's last point, at r_cut,
+            # holds its value there; DSF is zero at r_cut by construction
+            inside_cut = r <= self.r_cut
+            u = np.where(inside_cut, self.short_range_energy(pair, r) + self.coulomb_energy(pair, r), 0.0)
+            f = np.where(inside_cut, self.short_range_force(pair, r) + self.coulomb_force(pair, r), 0.0)
+        if r_w is not None:
+            u_w, f_w = float(self.pair_energy(pair, r_w)), float(self.pair_force(pair, r_w))
+            inside = r < r_w
+            u = np.where(inside, u_w + f_w * (r_w - r), u)
+            f = np.where(inside, f_w, f)
+        return u, f
+
     # ----------------------------------------------------------------------------- LAMMPS export
     def write_lammps_table(self, path: str | Path, n_points: int = 8000,
-                           r_inner: float = 1.0) -> Path:
-        """Write the short-range part of Eq. (1) as a LAMMPS ``pair_style table`` file.
+                           r_inner: float | None = None, deck: str = "one-table") -> Path:
+        """Write Eq. (1) as a LAMMPS ``pair_style table`` file (see :meth:`table_values`).
 
-        One section per pair (keywords SiSi, SiO, OO), ``n_points`` points evenly spaced in r
-        from ``r_inner`` to ``r_cut`` (A), energies in eV and forces (-dE/dr) in eV/A computed
-        analytically. Start near 1 A: below that D/r^24 overflows any useful range.
+        One section per pair (keywords SiSi, SiO, OO), ``n_points`` points evenly spaced in r from
+        ``r_inner`` (default :data:`TABLE_R_INNER` for the one-table deck, 1 A for the hybrid deck,
+        whose short-range part overflows below that) to ``r_cut`` (A); energies in eV and forces
+        (-dE/dr) in eV/A computed analytically. LAMMPS re-tabulates the file's points on ``n_points``
+        points evenly spaced in r^2 (``pair_style table linear``).
         """
+        check_deck(deck)
+        if r_inner is None:
+            r_inner = TABLE_R_INNER if deck == "one-table" else HYBRID_R_INNER
         if n_points < 2:
             raise ParameterError(f"n_points = {n_points} must be >= 2")
         if not 0.0 < r_inner < self.r_cut:
             raise ParameterError(f"r_inner = {r_inner} must be in (0, r_cut={self.r_cut}) A")
         path = Path(path)
         r = np.linspace(r_inner, self.r_cut, n_points)
-        lines = [f"# silica-explorer table for '{self.name}': short-range part of Eq. (1), "
-                 f"eV and eV/A; Coulomb is coul/dsf", ""]
+        what = ("Eq. (1) with DSF Coulomb (alpha {:g} 1/A), capped wall below U = {:g} eV".format(self.alpha, WALL_ENERGY)
+                if deck == "one-table" else "short-range part of Eq. (1); Coulomb is coul/dsf")
+        lines = [f"# silica-explorer table for '{self.name}' ({deck} deck): {what}; eV and eV/A", ""]
         for pair in PAIRS:
-            e = self.short_range_energy(pair, r)
-            f = self.short_range_force(pair, r)
+            e, f = self.table_values(pair, r, deck)
             lines += [pair, f"N {n_points} R {r_inner:.10g} {self.r_cut:.10g}", ""]
             lines += [f"{i + 1} {ri:.17g} {ei:.16e} {fi:.16e}"
                       for i, (ri, ei, fi) in enumerate(zip(r, e, f))]
@@ -300,20 +363,37 @@ class ForceField:
         path.write_text("\n".join(lines))
         return path
 
-    def lammps_pair_lines(self, table_path: str | Path, n_points: int = 8000) -> list[str]:
-        """The LAMMPS input lines that apply this forcefield (atom types Si=1, O=2)."""
+    def lammps_pair_lines(self, table_path: str | Path, n_points: int = 8000,
+                          deck: str = "one-table") -> list[str]:
+        """The LAMMPS input lines that apply this forcefield (atom types Si=1, O=2).
+
+        ``deck="one-table"``: one ``pair_style table`` holding Eq. (1) with DSF Coulomb (one lookup
+        per pair; the charges are set for the record but no pair style uses them, so LAMMPS's
+        constant DSF self energy, :func:`dsf_self_energy`, is absent from its energies).
+        ``deck="hybrid"``: ``hybrid/overlay`` of the short-range table and ``coul/dsf``.
+        """
+        check_deck(deck)
         table_path = str(table_path)
-        lines = [
-            f"pair_style hybrid/overlay table linear {n_points} coul/dsf {self.alpha:.10g} {self.r_cut:.10g}",
-            "pair_coeff * * coul/dsf",
-        ]
+        if deck == "one-table":
+            lines = [f"pair_style table linear {n_points}"]
+            sub = ""
+        else:
+            lines = [f"pair_style hybrid/overlay table linear {n_points} coul/dsf {self.alpha:.10g} {self.r_cut:.10g}",
+                     "pair_coeff * * coul/dsf"]
+            sub = "table "
         for pair in PAIRS:
             a, b = PAIR_SPECIES[pair]
             i, j = sorted((TYPE_OF[a], TYPE_OF[b]))
-            lines.append(f"pair_coeff {i} {j} table {table_path} {pair} {self.r_cut:.10g}")
+            lines.append(f"pair_coeff {i} {j} {sub}{table_path} {pair} {self.r_cut:.10g}")
         lines += [f"set type {TYPE_OF['Si']} charge {self.charge('Si'):.12g}",
                   f"set type {TYPE_OF['O']} charge {self.charge('O'):.12g}"]
         return lines
+
+
+def check_deck(deck: str) -> str:
+    if deck not in DECKS:
+        raise ParameterError(f"unknown LAMMPS deck {deck!r}; allowed: {list(DECKS)}")
+    return deck
 
 
 def check_pair(pair: str) -> str:

@@ -257,7 +257,8 @@ def test_export_files(tmp_path):
     table = files["table"].decode()
     assert all(f"\n{p}\nN 8000" in table for p in ("SiSi", "SiO", "OO"))
     lines = files["in"].decode()
-    assert "pair_style hybrid/overlay table linear 8000 coul/dsf 0.25 8" in lines and "CHIK.table" in lines
+    assert "pair_style table linear 8000" in lines and "pair_coeff 1 2 CHIK.table SiO 8" in lines
+    assert "coul/dsf" not in lines.replace("DSF", "")  # one table: no separate Coulomb pair style
 
 
 # ===================================================================================== plots

@@ -43,28 +43,61 @@ def config():
     return random_configuration(60, 17.0, seed=4, min_separation=(2.5, 1.5, 2.2))
 
 
+@pytest.mark.parametrize("deck", ["one-table", "hybrid"])
 @pytest.mark.parametrize("preset", ["ML", "CHIK"])
-def test_lammps_matches_numpy_within_1e_6(engine, config, preset):
+def test_lammps_matches_numpy_within_1e_6(engine, config, preset, deck):
     ff = ForceField.preset(preset)
     e_np, f_np = numpy_energy_forces(ff, config)
-    charges = [ff.charge(s) for s in config.species]
-    e_np += dsf_self_energy(charges, ff.alpha, ff.r_cut, "lammps")
-    # fine table: isolates the table construction, Coulomb and hybrid/overlay from interpolation error
-    e_l, f_l = engine.single_point(ff, config, table_points=400000)
+    if deck == "hybrid":  # coul/dsf adds LAMMPS's constant self term; the one-table deck has none
+        e_np += dsf_self_energy([ff.charge(s) for s in config.species], ff.alpha, ff.r_cut, "lammps")
+    # fine table: isolates the table construction, Coulomb and the pair styles from interpolation error
+    e_l, f_l = engine.single_point(ff, config, table_points=400000, deck=deck)
     assert abs(e_l - e_np) / abs(e_np) < 1e-6
     assert np.linalg.norm(f_l - f_np) / np.linalg.norm(f_np) < 1e-6
 
 
-def test_production_table_resolution_error_is_small(engine, config):
+@pytest.mark.parametrize("deck", ["one-table", "hybrid"])
+def test_production_table_resolution_error_is_small(engine, config, deck):
     """The default 8000-point table: energy within 2e-5 eV/atom and forces within 1e-4 relative."""
     ff = ForceField.preset("ML")
-    e_fine, f_fine = engine.single_point(ff, config, table_points=400000)
-    e_8k, f_8k = engine.single_point(ff, config, table_points=8000)
-    e_2k, _ = engine.single_point(ff, config, table_points=2000)
+    e_fine, f_fine = engine.single_point(ff, config, table_points=400000, deck=deck)
+    e_8k, f_8k = engine.single_point(ff, config, table_points=8000, deck=deck)
+    e_2k, _ = engine.single_point(ff, config, table_points=2000, deck=deck)
     assert abs(e_8k - e_fine) / config.n_atoms < 2e-5
     assert np.linalg.norm(f_8k - f_fine) / np.linalg.norm(f_fine) < 1e-4
     # and 2000 points is measurably worse (the reason the default is 8000)
     assert abs(e_2k - e_fine) > 4 * abs(e_8k - e_fine)
+
+
+@pytest.fixture(scope="module")
+def liquid_frame():
+    """A real liquid: the last frame of the shipped CHGNet reference (192 atoms, 3600 K), replicated
+    2 x 2 x 2 so the box exceeds twice the cutoff and minimum-image numpy sums are exact."""
+    from pathlib import Path
+
+    from silica_explorer.reference import read_frames
+    path = Path(__file__).resolve().parents[1] / "data" / "reference" / "sio2_3600K_chgnet_production.extxyz.gz"
+    conf = read_frames(path, index="-1:")[0][-1]
+    shifts = np.array([[i, j, k] for i in range(2) for j in range(2) for k in range(2)], dtype=float)
+    pos = np.concatenate([conf.wrapped() + s * conf.box for s in shifts])
+    return Configuration(positions=pos, species=np.tile(conf.species, 8), box=2 * conf.box)
+
+
+@pytest.mark.parametrize("preset", ["BKS", "SHIK"])
+def test_one_table_deck_on_real_liquid_frames_equals_numpy_and_hybrid(engine, liquid_frame, preset):
+    """The production one-table deck (8000 points) on a real liquid: forces equal numpy Eq. (1) + DSF to
+    the table's accuracy; energies equal numpy's, and the hybrid deck's minus LAMMPS's DSF self term."""
+    ff = ForceField.preset(preset)
+    conf = liquid_frame
+    e_np, f_np = numpy_energy_forces(ff, conf)
+    e_1, f_1 = engine.single_point(ff, conf, table_points=8000, deck="one-table")
+    e_h, f_h = engine.single_point(ff, conf, table_points=8000, deck="hybrid")
+    self_term = dsf_self_energy([ff.charge(s) for s in conf.species], ff.alpha, ff.r_cut, "lammps")
+    assert abs(e_1 - e_np) / conf.n_atoms < 2e-5
+    assert abs((e_h - self_term) - e_1) / conf.n_atoms < 2e-5
+    assert np.linalg.norm(f_1 - f_np) / np.linalg.norm(f_np) < 1e-4
+    assert np.abs(f_1 - f_np).max() < 0.01  # eV/A, per component
+    assert np.linalg.norm(f_1 - f_h) / np.linalg.norm(f_np) < 1e-4
 
 
 def test_engine_satisfies_interface(engine):
@@ -119,12 +152,36 @@ def test_warm_start_skips_minimization():
     assert "minimize" not in melt_input(ff, FIDELITIES["tiny"], 0, warm=True)
 
 
+@pytest.mark.parametrize("deck", ["one-table", "hybrid"])
 @pytest.mark.parametrize("changes", [dict(q_Si=3.9, A_SiO=0.0), dict(A_OO=0.0, C_OO=2000.0)])
-def test_hostile_parameters_fail_with_reason(engine, tiny, changes):
-    res = engine.melt(ForceField.preset("BKS").replace(**changes), tiny, seed=1)
+def test_hostile_parameters_fail_with_reason(tiny, changes, deck):
+    res = LammpsEngine(threads=1, deck=deck).melt(ForceField.preset("BKS").replace(**changes), tiny, seed=1)
     assert res.status == "failed"
-    assert res.reason.startswith("overlap")
+    assert res.reason.startswith(f"overlap: two atoms closer than {0.5 if deck == 'one-table' else 1.0:g} A")
     assert res.pdf is None
+
+
+def test_partial_collapse_is_flagged_with_pdfs_or_failed_by_policy(tiny):
+    """BKS with A_SiO = 16500 sits in the collapse band next to the valley: Si-O pairs fuse at ~1.1 A
+    but the melt survives. Policy "flag" keeps its PDFs with a flagged reason; "fail" fails it."""
+    from silica_explorer.engine.checks import COLLAPSE_CONTACTS_PER_SI, close_contacts, is_flagged
+    ff = ForceField.preset("BKS").replace(A_SiO=16500.0)
+    flagged = LammpsEngine(threads=1).melt(ff, tiny, seed=0)
+    assert flagged.status == "ok" and is_flagged(flagged.reason), flagged.reason
+    assert flagged.reason.startswith("flagged collapse:")
+    assert close_contacts(flagged.pdf) > COLLAPSE_CONTACTS_PER_SI
+    failed = LammpsEngine(threads=1, collapse="fail").melt(ff, tiny, seed=0)
+    assert failed.status == "failed" and failed.reason.startswith("collapse:")
+    assert failed.reason == flagged.reason.removeprefix("flagged ")
+    assert "collapse fail" in LammpsEngine(collapse="fail").version()
+    assert "deck one-table" in LammpsEngine().version() and "deck hybrid" in LammpsEngine(deck="hybrid").version()
+
+
+def test_engine_options_are_checked():
+    with pytest.raises(ValueError, match="unknown LAMMPS deck 'x'"):
+        LammpsEngine(deck="x")
+    with pytest.raises(ValueError, match=r"collapse = 'ignore' must be one of \['flag', 'fail'\]"):
+        LammpsEngine(collapse="ignore")
 
 
 def test_timeout_is_a_failed_result(tiny):

@@ -109,7 +109,7 @@ def test_json_round_trip(tmp_path):
 
 def test_lammps_table_matches_analytic_and_is_force_consistent(tmp_path):
     ff = ForceField.preset("CHIK")
-    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000, r_inner=1.0)
+    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000, r_inner=1.0, deck="hybrid")
     text = path.read_text().split("\n\n")
     sections = {}
     lines = path.read_text().splitlines()
@@ -126,7 +126,92 @@ def test_lammps_table_matches_analytic_and_is_force_consistent(tmp_path):
         fd = -np.gradient(e, r)
         inner = slice(2, -2)
         np.testing.assert_allclose(f[inner], fd[inner], rtol=2e-3, atol=1e-5)
-    lines_in = ff.lammps_pair_lines("t.table", 8000)
+    lines_in = ff.lammps_pair_lines("t.table", 8000, deck="hybrid")
     assert lines_in[0] == "pair_style hybrid/overlay table linear 8000 coul/dsf 0.25 8"
     assert "pair_coeff 1 2 table t.table SiO 8" in lines_in
     assert "set type 2 charge -0.955209" in lines_in
+
+
+# ---------------------------------------------------------------------------- the one-table deck
+def _lammps_linear_lookup(ff, pair, n_points, r, part="all"):
+    """What ``pair_style table linear N`` does with a file of N points: LAMMPS re-tabulates on N points
+    evenly spaced in r^2 from the file's first r to the cutoff and interpolates linearly in r^2. The
+    file's points lie at the same r-range, so the re-tabulated values are the analytic ones at the r^2
+    nodes (LAMMPS splines the file; at 8000 points the spline error is far below the linear one)."""
+    r_in = 0.5
+    rsq = np.linspace(r_in**2, ff.r_cut**2, n_points)
+    if part == "coulomb":
+        e_n, f_n = ff.coulomb_energy(pair, np.sqrt(rsq)), ff.coulomb_force(pair, np.sqrt(rsq))
+    else:
+        e_n, f_n = ff.table_values(pair, np.sqrt(rsq))
+    return np.interp(r**2, rsq, e_n), np.interp(r**2, rsq, f_n)
+
+
+@pytest.mark.parametrize("preset", ["ML", "BKS", "CHIK", "SHIK"])
+def test_one_table_is_eq1_with_dsf_above_the_wall(tmp_path, preset):
+    ff = ForceField.preset(preset)
+    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000)
+    lines = path.read_text().splitlines()
+    for pair in PAIRS:
+        k = lines.index(pair)
+        assert lines[k + 1] == "N 8000 R 0.5 8"
+        rows = np.array([[float(w) for w in ln.split()] for ln in lines[k + 3:k + 3 + 8000]])
+        r, e, f = rows[:, 1], rows[:, 2], rows[:, 3]
+        r_w = ff.wall_distance(pair)
+        # the wall starts where Eq. (1) + DSF reaches 50 eV, far above anything a 3600 K liquid visits
+        assert float(ff.pair_energy(pair, r_w)) == pytest.approx(50.0, abs=1e-6)
+        above = r >= r_w
+        # Eq. (1) + DSF (the last point, r = r_cut, holds the truncated short range's value there)
+        np.testing.assert_allclose(e[above], ff.pair_energy(pair, r[above] - 1e-13), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(f[above], ff.pair_force(pair, r[above] - 1e-13), rtol=1e-9, atol=1e-9)
+        # inside: a straight wall, continuous in energy and force, finite and repulsive
+        inside = ~above
+        assert np.all(np.isfinite(e)) and np.all(f[inside] > 0)
+        np.testing.assert_allclose(f[inside], ff.pair_force(pair, r_w))
+        np.testing.assert_allclose(e[inside], 50.0 + ff.pair_force(pair, r_w) * (r_w - r[inside]))
+        # forces are -dE/dr of the tabulated energies everywhere (the wall included): 4th-order
+        # central differences (error dr^4 U^(5) / 30, < 1e-4 eV/A at this spacing), away from the kink
+        h = r[1] - r[0]
+        fd = -(-e[4:] + 8 * e[3:-1] - 8 * e[1:-3] + e[:-4]) / (12 * h)
+        smooth = np.abs(r[2:-2] - r_w) > 3 * h
+        np.testing.assert_allclose(f[2:-2][smooth], fd[smooth], rtol=1e-5, atol=1e-4)
+    lines_in = ff.lammps_pair_lines("t.table", 8000)
+    assert lines_in[0] == "pair_style table linear 8000"
+    assert "pair_coeff 1 2 t.table SiO 8" in lines_in
+    assert not any("coul/dsf" in ln for ln in lines_in)
+
+
+@pytest.mark.parametrize("preset", ["ML", "BKS", "CHIK"])
+@pytest.mark.parametrize("part", ["all", "coulomb"])
+def test_one_table_interpolation_error_is_bounded_over_1_to_8_A(preset, part):
+    """LAMMPS's linear-in-r^2 lookup of an 8000-point table against the analytic Eq. (1) + DSF over
+    1.2-8 A (where liquids live) and 1-8 A, for the whole pair potential and for the DSF part alone.
+    Bound: |error| <= max|U''_{r^2}| (d r^2)^2 / 8, the linear-interpolation bound, evaluated here."""
+    ff = ForceField.preset(preset)
+    r = np.linspace(1.0, 7.999, 200001)
+    drsq = (ff.r_cut**2 - 0.25) / 7999
+    for pair in PAIRS:
+        e_t, f_t = _lammps_linear_lookup(ff, pair, 8000, r, part)
+        if part == "coulomb":
+            e_a, f_a = ff.coulomb_energy(pair, r), ff.coulomb_force(pair, r)
+        else:
+            e_a, f_a = ff.table_values(pair, r)
+        err_e = np.abs(e_t - e_a)
+        # second derivative of U with respect to s = r^2, numerically on a fine grid
+        s = r**2
+        d2 = np.abs(np.gradient(np.gradient(e_a, s), s))
+        bound = d2.max() * drsq**2 / 8 * 1.05 + 1e-9
+        assert err_e.max() <= bound, (pair, err_e.max(), bound)
+        # where 3600 K liquids have pairs (g = 0 below: Si-O 1.2, O-O 2.0, Si-Si 2.2 A)
+        liquid = r >= {"SiO": 1.2, "OO": 2.0, "SiSi": 2.2}[pair]
+        # there: energy error below 2 meV and force error below 0.2 % of the largest force
+        assert err_e[liquid].max() < (2e-3 if part == "all" else 1e-4), (pair, err_e[liquid].max())
+        assert np.abs(f_t - f_a)[liquid].max() < 2e-3 * np.abs(f_a[liquid]).max() + 1e-6
+
+
+def test_deck_names_are_checked(tmp_path):
+    ff = ForceField.preset("ML")
+    with pytest.raises(ParameterError, match="unknown LAMMPS deck 'single'; allowed: \\['one-table', 'hybrid'\\]"):
+        ff.lammps_pair_lines("t.table", deck="single")
+    with pytest.raises(ParameterError, match="unknown LAMMPS deck"):
+        ff.write_lammps_table(tmp_path / "t", deck="overlay")

@@ -226,8 +226,9 @@ def convergence_plot(paths: Mapping[str, xr.Dataset], width: int = 480, height: 
 
 # ===================================================================================== fits
 def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 320) -> hv.Overlay:
-    """Every evaluation's R_x (%) (failed ones at the top, as crosses) and the best so far, versus
-    iteration. ``trace``: dicts with ``iteration``, ``R_x`` (fraction or nan), ``status``."""
+    """Every evaluation's R_x (%) (failed ones at the top, as crosses; flagged ones as orange
+    triangles) and the best so far, versus iteration. ``trace``: dicts with ``iteration``, ``R_x``
+    (fraction or nan), ``status`` and optionally ``reason``."""
     it = hv.Dimension("iteration", label="evaluation")
     rd = hv.Dimension("R_x", label="R_x", unit="%")
     if not trace:
@@ -244,6 +245,10 @@ def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 3
     layers = [hv.Curve((n, best), it, rd, label="best so far").opts(color="black", line_width=2,
                                                                   interpolation="steps-post"),
               hv.Scatter((n[ok], R[ok]), it, rd, label="evaluation").opts(color="#d62728", size=7)]
+    flagged = ok & np.array([str(t.get("reason") or "").startswith("flagged") for t in trace])
+    if flagged.any():  # usable melts with a flag (e.g. a partial Si-O collapse): R_x kept, marked
+        layers.append(hv.Scatter((n[flagged], R[flagged]), it, rd, label="flagged (collapse)").opts(
+            color="#ff7f0e", marker="triangle", size=9))
     if (~ok).any():
         layers.append(hv.Scatter((n[~ok], np.full((~ok).sum(), top)), it, rd, label="failed").opts(
             color="gray", marker="x", size=9))

@@ -131,7 +131,8 @@ class EvalSummary:
         if not np.isfinite(self.R_x):
             return f"**{self.forcefield.name}**: melt ok (no reference loaded, so no R_x)"
         chi = ", ".join(f"chi {p} = {100 * self.chi[p]:.2f} %" for p in ("SiO", "OO", "SiSi"))
-        return f"**{self.forcefield.name}: R_x = {100 * self.R_x:.2f} %** ({chi})"
+        flag = f" - {self.reason}" if self.reason else ""  # e.g. "flagged collapse: ..."
+        return f"**{self.forcefield.name}: R_x = {100 * self.R_x:.2f} %** ({chi}){flag}"
 
 
 class SessionState(param.Parameterized):

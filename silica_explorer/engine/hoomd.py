@@ -10,9 +10,12 @@ g(r) is histogrammed in Python with :func:`~silica_explorer.structure.partial_pd
 that time is excluded from ``md_steps_per_s``.
 
 Forcefield: the whole of Eq. (1), DSF Coulomb included, in one ``hoomd.md.pair.Table`` per type pair
-(:func:`pair_tables`). HOOMD's table is zero below its ``r_min``, so a pair closer than the table start
-feels no force: such a pair is detected on every g(r) sample and at every chunk end, and fails the run
-("overlap"). Energies have no DSF self term (LAMMPS's ``coul/dsf`` adds a constant one; forces agree).
+(:func:`pair_tables`): the same values at the same points as the LAMMPS one-table deck
+(:meth:`~silica_explorer.forcefield.ForceField.table_values`, capped 50 eV wall, from 0.5 A). HOOMD's
+table is zero below its ``r_min``, where LAMMPS stops with an error; such a pair is detected at every
+chunk end and on every g(r) sample and fails the run ("overlap"). Energies have no DSF self term, like
+the one-table deck (the hybrid deck's ``coul/dsf`` adds a constant one; forces agree). After the run,
+the checks shared with LAMMPS (:mod:`silica_explorer.engine.checks`) decide failed / flagged / ok.
 
 Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs; results are converted
 to the project's units (ps, A/ps, K, bar). HOOMD's neighbour list needs a box wider than
@@ -35,9 +38,11 @@ import numpy as np
 import xarray as xr
 
 from ..fidelity import Fidelity
-from ..forcefield import MASS, PAIRS, PAIR_SPECIES, ForceField
+from ..forcefield import MASS, PAIRS, PAIR_SPECIES, TABLE_R_INNER, ForceField
 from ..system import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
 from . import MeltResult, ProgressCallback
+from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
+                     thermo_dataset, thermo_failure)
 
 #: Boltzmann constant in eV/K.
 K_B = 8.617333262e-5
@@ -45,8 +50,10 @@ K_B = 8.617333262e-5
 TIME_UNIT_PS = 1e12 * 1e-10 * math.sqrt(1.66053906660e-27 / 1.602176634e-19)
 #: eV/A^3 in bar.
 EV_PER_A3_IN_BAR = 1.602176634e6
-#: Shortest tabulated distance (A), as LAMMPS's short-range table.
-TABLE_R_MIN = 1.0
+#: Shortest tabulated distance (A): that of the LAMMPS one-table deck.
+TABLE_R_MIN = TABLE_R_INNER
+#: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
+PROTOCOL_VERSION = 1
 #: Steps per ``Simulation.run`` call; checks, progress and the time limit apply between chunks.
 CHUNK_STEPS = 250
 #: Thermo output every this many steps (as LAMMPS's ``thermo 100``).
@@ -100,6 +107,7 @@ def resolve_device(device: str) -> str:
 def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MIN) -> dict[str, dict]:
     """``hoomd.md.pair.Table`` parameters of each pair: Eq. (1) with DSF Coulomb in one table.
 
+    Values from :meth:`~silica_explorer.forcefield.ForceField.table_values` (the LAMMPS one-table deck's).
     HOOMD's table points are ``linspace(r_min, r_cut, N, endpoint=False)`` and interpolate linearly to
     zero at r_cut; with N = ``n_points - 1`` they are exactly the points of LAMMPS's ``n_points`` table
     from ``r_min`` to ``r_cut``. Values in eV and eV/A (force = -dU/dr).
@@ -107,8 +115,11 @@ def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MI
     if not 0.0 < r_min < forcefield.r_cut:
         raise ValueError(f"r_min = {r_min} must be in (0, r_cut={forcefield.r_cut}) A")
     r = np.linspace(r_min, forcefield.r_cut, n_points)[:-1]
-    return {pair: {"r_min": float(r_min), "U": forcefield.pair_energy(pair, r), "F": forcefield.pair_force(pair, r)}
-            for pair in PAIRS}
+    out = {}
+    for pair in PAIRS:
+        u, f = forcefield.table_values(pair, r, deck="one-table")
+        out[pair] = {"r_min": float(r_min), "U": u, "F": f}
+    return out
 
 
 def neighbor_buffer_for(box_length: float, r_cut: float, requested: float) -> float:
@@ -129,13 +140,15 @@ class HoomdEngine:
     Parameters: ``device`` ``"auto"`` | ``"cpu"`` | ``"gpu"``; ``threads`` CPU threads (used only by TBB
     builds; recorded); ``neighbor_buffer`` A (shrunk to fit small boxes, see module docstring);
     ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout", checked between
-    chunks); ``notice_level`` HOOMD's verbosity.
+    chunks); ``collapse`` ``"flag"`` | ``"fail"`` as for LAMMPS (:mod:`silica_explorer.engine.checks`);
+    ``notice_level`` HOOMD's verbosity.
     """
 
     name = "hoomd"
 
     def __init__(self, device: str = "auto", threads: int | None = None, neighbor_buffer: float = 0.4,
-                 timeout_s: float | None = None, notice_level: int = 1):
+                 timeout_s: float | None = None, collapse: str = "flag", notice_level: int = 1):
+        self.collapse = check_collapse_policy(collapse)
         self.device = resolve_device(device)
         self.requested_device = device
         self.threads = 1 if threads is None else int(threads)
@@ -151,8 +164,14 @@ class HoomdEngine:
         hoomd = import_hoomd()
         v = hoomd.version
         build = f"{'GPU' if v.gpu_enabled else 'CPU'} build{', TBB' if v.tbb_enabled else ''}{', MPI' if v.mpi_enabled else ''}"
-        return (f"HOOMD-blue {v.version} ({build}; running on {self.device.upper()}); md.pair.Table Eq. (1)+DSF; "
-                f"random start v{RANDOM_START_VERSION}")
+        return (f"HOOMD-blue {v.version} ({build}; running on {self.device.upper()}); random start "
+                f"v{RANDOM_START_VERSION}; one md.pair.Table (Eq. (1)+DSF) v{PROTOCOL_VERSION}; collapse {self.collapse} "
+                f"above {COLLAPSE_CONTACTS_PER_SI:g} O/Si within {CLOSE_CONTACT_DISTANCE:g} A")
+
+    def options(self) -> dict:
+        """The engine options that are recorded with every run."""
+        return {"device": self.device, "requested_device": self.requested_device, "threads": self.threads,
+                "neighbor_buffer_A": self.neighbor_buffer, "timeout_s": self.timeout_s, "collapse": self.collapse}
 
     # ----------------------------------------------------------------------------- set-up
     def _device(self):
@@ -205,13 +224,10 @@ class HoomdEngine:
     def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
              warm_start: Configuration | None = None,
              progress: ProgressCallback | None = None) -> MeltResult:
-        from .lammps import _failure_reason, _structure_failure, _thermo_dataset
         t0 = time.perf_counter()
         base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
                     engine_version=self.version(), warm_start=warm_start is not None,
-                    engine_options={"device": self.device, "requested_device": self.requested_device,
-                                    "threads": self.threads, "neighbor_buffer_A": self.neighbor_buffer,
-                                    "timeout_s": self.timeout_s})
+                    engine_options=self.options())
         neighbor_buffer_for(fidelity.box_length, forcefield.r_cut, self.neighbor_buffer)  # too small: ValueError
         if warm_start is not None:
             if warm_start.n_atoms != fidelity.n_atoms:
@@ -228,19 +244,21 @@ class HoomdEngine:
                 return MeltResult(status="failed", reason=f"setup: {exc}", wall_time_s=time.perf_counter() - t0, **base)
             base["engine_options"]["neighbor_buffer_A"] = run.setup(start, warm_start is not None)
             reason = run.execute(warm_start is not None)
-            thermo = _thermo_dataset(run.rows)
+            thermo = thermo_dataset(run.rows)
             if reason is None:
-                reason = _failure_reason(0, False, None, thermo, fidelity, self.timeout_s)
+                reason = thermo_failure(thermo, fidelity)
             if reason is not None:
                 return MeltResult(status="failed", reason=reason, thermo=thermo,
                                   wall_time_s=time.perf_counter() - t0, **base)
             pdf = run.pdf()
-            reason = _structure_failure(pdf) or run.overlap_reason()
-            return MeltResult(status="failed" if reason else "ok", reason=reason, pdf=pdf,
+            status, reason = structure_check(pdf, self.collapse)
+            if run.overlap_reason():
+                status, reason = "failed", run.overlap_reason()
+            return MeltResult(status=status, reason=reason, pdf=pdf,
                               trajectory=run.trajectory(), final=run.final(), thermo=thermo,
                               wall_time_s=time.perf_counter() - t0, md_steps_per_s=run.steps_per_s(), **base)
         except Exception as exc:  # a HOOMD error or anything unexpected: a recorded failure, never a crash
-            return MeltResult(status="failed", reason=_classify(exc), thermo=_thermo_dataset(run.rows),
+            return MeltResult(status="failed", reason=_classify(exc), thermo=thermo_dataset(run.rows),
                               wall_time_s=time.perf_counter() - t0, **base)
 
 

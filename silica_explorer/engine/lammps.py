@@ -5,11 +5,20 @@ directory and runs ``lmp`` on it as a child process, so a crash or blow-up of LA
 caller down, a run can be killed on a wall-clock limit, and the same deck can be run by hand
 (``lmp -in in.melt``) to reproduce or benchmark it.
 
-Forcefield: short-range Eq. (1) as ``pair_style table linear N`` (N >= 8000, r from 1 A) overlaid with
-``coul/dsf 0.25 8.0``. Note that LAMMPS's ``coul/dsf`` adds a constant self energy per atom,
--k q_i^2 (e_shift/2 + alpha/sqrt(pi)) with e_shift = erfc(alpha Rc)/Rc + Rc f_c, which differs from
-Fennell & Gezelter's self term by -k sum q_i^2 Rc f_c / 2 (237.40 eV for 3000 atoms at q_Si = 1.955);
-see :func:`silica_explorer.forcefield.dsf_self_energy`. Forces are unaffected.
+Forcefield decks (``deck=``):
+
+- ``"one-table"`` (default): the whole of Eq. (1), DSF Coulomb included, in one ``pair_style table
+  linear N`` (N >= 8000, r from 0.5 A, a capped wall where the pair energy exceeds 50 eV; see
+  :meth:`silica_explorer.forcefield.ForceField.table_values`). One lookup per pair: about half the wall
+  time of the hybrid deck (``benchmarks/engine_speed.py``). Its energies are the textbook Eq. (1) + DSF
+  sum with **no self term**.
+- ``"hybrid"``: the short-range part as a table (r from 1 A) overlaid with ``coul/dsf 0.25 8.0``. LAMMPS's
+  ``coul/dsf`` adds a constant self energy per atom, -k q_i^2 (e_shift/2 + alpha/sqrt(pi)) with
+  e_shift = erfc(alpha Rc)/Rc + Rc f_c (see :func:`silica_explorer.forcefield.dsf_self_energy`), so
+  its energies differ from the one-table deck's by that constant (-11905.5 eV for 3000 atoms at
+  q_Si = 1.955); forces are identical.
+
+Checks after the run (shared with every engine): :mod:`silica_explorer.engine.checks`.
 
 Performance (measured on a 2-core machine, 3000 atoms): 1 MPI rank x 2 OpenMP threads with a 1 A
 neighbor skin is fastest (~190 steps/s); that is the default (threads = all cores).
@@ -32,18 +41,15 @@ import numpy as np
 import xarray as xr
 
 from ..fidelity import Fidelity
-from ..forcefield import PAIRS, ForceField
+from ..forcefield import HYBRID_R_INNER, TABLE_R_INNER, ForceField, check_deck
 from ..system import RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
 from . import MeltResult, ProgressCallback
+from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
+                     structure_check, thermo_failure)
+from .checks import thermo_dataset as _thermo_dataset
 
-#: Window of instantaneous production temperatures, as multiples of the target, outside which a run fails.
-TEMPERATURE_WINDOW = (0.3, 3.0)
-#: Window of the mean production temperature, as multiples of the target.
-MEAN_TEMPERATURE_WINDOW = (0.85, 1.15)
-#: Below this Si-O distance (A) two atoms have fused: the run is marked failed ("overlap").
-OVERLAP_DISTANCE = 1.2
-#: Shortest tabulated distance (A) of the short-range table; closer pairs stop LAMMPS ("overlap").
-TABLE_R_INNER = 1.0
+#: Version of the deck layout and of the failure checks (part of every engine version string).
+DECK_VERSION = 2
 
 
 class LammpsNotFound(RuntimeError):
@@ -79,9 +85,11 @@ def lammps_paths() -> tuple[Path, dict]:
     return binary, env
 
 
-def lammps_version() -> str:
-    """LAMMPS build plus the version of the melt protocol's random start (both change results)."""
-    protocol = f"random start v{RANDOM_START_VERSION}"
+def lammps_version(deck: str = "one-table", collapse: str = "flag") -> str:
+    """LAMMPS build plus everything else that changes a melt's result: the random start's version, the
+    deck (one-table or hybrid) and the collapse policy with its threshold."""
+    protocol = (f"random start v{RANDOM_START_VERSION}; deck {deck} v{DECK_VERSION}; collapse {collapse} "
+                f"above {COLLAPSE_CONTACTS_PER_SI:g} O/Si within {CLOSE_CONTACT_DISTANCE:g} A")
     if os.environ.get("SILICA_LMP"):
         return f"LAMMPS at SILICA_LMP={os.environ['SILICA_LMP']}; {protocol}"
     try:
@@ -101,7 +109,7 @@ def mpirun_path() -> Path:
 
 
 def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
-               neighbor_skin: float = 1.0, thermo_every: int = 100) -> str:
+               neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table") -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
 
     Writes ``rdf.dat`` (g(r) averaged over production samples every ``rdf_every`` steps),
@@ -118,7 +126,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         "read_data start.data",
         "mass 1 28.0855",
         "mass 2 15.9994",
-        *forcefield.lammps_pair_lines("ff.table", f.table_points),
+        *forcefield.lammps_pair_lines("ff.table", f.table_points, deck=deck),
         f"neighbor {neighbor_skin:g} bin",
         "neigh_modify every 1 delay 0 check yes",
         "thermo_style custom step temp pe ke etotal press",
@@ -152,7 +160,8 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
 
 
 def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
-                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0) -> Path:
+                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0,
+                    deck: str = "one-table") -> Path:
     """Write the complete input deck of one melt into ``directory``; returns the input script path."""
     directory.mkdir(parents=True, exist_ok=True)
     if warm_start is not None:
@@ -166,10 +175,10 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
         start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
     charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
     write_lammps_data(start, directory / "start.data", charges)
-    forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, TABLE_R_INNER)
+    forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, deck=deck)
     script = directory / "in.melt"
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
-                                 neighbor_skin=neighbor_skin))
+                                 neighbor_skin=neighbor_skin, deck=deck))
     return script
 
 
@@ -213,14 +222,19 @@ class LammpsEngine:
     MPI ranks (default 1; measured slower than threads on 2 cores); ``neighbor_skin`` A;
     ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout");
     ``workdir`` parent directory of run directories (default: a temporary directory);
-    ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``).
+    ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``);
+    ``deck`` ``"one-table"`` (default) or ``"hybrid"`` (see the module docstring);
+    ``collapse`` what a collapsed melt becomes, ``"flag"`` (default: kept with its R_x and a
+    ``"flagged collapse"`` reason) or ``"fail"`` (see :mod:`silica_explorer.engine.checks`).
     """
 
     name = "lammps"
 
     def __init__(self, threads: int | None = None, mpi_ranks: int = 1, neighbor_skin: float = 1.0,
                  timeout_s: float | None = None, workdir: str | Path | None = None,
-                 keep_files: bool = False):
+                 keep_files: bool = False, deck: str = "one-table", collapse: str = "flag"):
+        self.deck = check_deck(deck)
+        self.collapse = check_collapse_policy(collapse)
         if mpi_ranks < 1:
             raise ValueError(f"mpi_ranks = {mpi_ranks} must be >= 1")
         cores = os.cpu_count() or 1
@@ -236,7 +250,12 @@ class LammpsEngine:
         self.keep_files = keep_files
 
     def version(self) -> str:
-        return lammps_version()
+        return lammps_version(self.deck, self.collapse)
+
+    def options(self) -> dict:
+        """The engine options that are recorded with every run."""
+        return {"threads": self.threads, "mpi_ranks": self.mpi_ranks, "neighbor_skin_A": self.neighbor_skin,
+                "timeout_s": self.timeout_s, "deck": self.deck, "collapse": self.collapse}
 
     def command(self, script: str = "in.melt") -> list[str]:
         """The command line that runs ``script`` in a run directory."""
@@ -264,11 +283,10 @@ class LammpsEngine:
         base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
                     engine_version=self.version(), warm_start=warm_start is not None,
                     workdir=str(rundir) if self.keep_files else None,
-                    engine_options={"threads": self.threads, "mpi_ranks": self.mpi_ranks,
-                                    "neighbor_skin_A": self.neighbor_skin, "timeout_s": self.timeout_s})
+                    engine_options=self.options())
         try:
             try:
-                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin)
+                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin, self.deck)
             except RuntimeError as exc:  # could not build the random start
                 return MeltResult(status="failed", reason=f"setup: {exc}",
                                   wall_time_s=time.perf_counter() - t0, **base)
@@ -279,16 +297,17 @@ class LammpsEngine:
             wall = time.perf_counter() - t0
             err_file = rundir / "stderr.txt"
             stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""
-            reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s, stderr_tail)
+            reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s, stderr_tail,
+                                     TABLE_R_INNER if self.deck == "one-table" else HYBRID_R_INNER)
             if reason is not None:
                 return MeltResult(status="failed", reason=reason, thermo=thermo, wall_time_s=wall, **base)
             counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
             pdf = read_rdf(rundir / "rdf.dat", fidelity, counts, fidelity.box_length**3)
             traj = read_lammps_dump(rundir / "frames.dump")
             final = read_lammps_data(rundir / "final.data")
-            reason = _structure_failure(pdf)
+            status, reason = structure_check(pdf, self.collapse)
             steps_per_s = _steps_per_s(log)
-            return MeltResult(status="failed" if reason else "ok", reason=reason, pdf=pdf,
+            return MeltResult(status=status, reason=reason, pdf=pdf,
                               trajectory=traj, final=final, thermo=thermo, wall_time_s=wall,
                               md_steps_per_s=steps_per_s, **base)
         except Exception as exc:  # anything unexpected is still a recorded failure, with its type
@@ -299,8 +318,10 @@ class LammpsEngine:
                 shutil.rmtree(rundir, ignore_errors=True)
 
     def single_point(self, forcefield: ForceField, config: Configuration,
-                     table_points: int = 8000) -> tuple[float, np.ndarray]:
-        """Potential energy (eV, including LAMMPS's DSF self term) and forces (N, 3) eV/A of ``config``.
+                     table_points: int = 8000, deck: str | None = None) -> tuple[float, np.ndarray]:
+        """Potential energy (eV) and forces (N, 3) eV/A of ``config`` with ``deck`` (default: this
+        engine's). The hybrid deck's energy includes LAMMPS's constant DSF self term, the one-table
+        deck's does not (:func:`silica_explorer.forcefield.dsf_self_energy`).
 
         Used to check the engine against an independent numpy evaluation of Eq. (1); raises
         RuntimeError with LAMMPS's message if LAMMPS fails.
@@ -309,11 +330,12 @@ class LammpsEngine:
             d = Path(tmp)
             charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
             write_lammps_data(config, d / "start.data", charges)
-            forcefield.write_lammps_table(d / "ff.table", table_points, TABLE_R_INNER)
+            deck = check_deck(deck or self.deck)
+            forcefield.write_lammps_table(d / "ff.table", table_points, deck=deck)
             script = [
                 "units metal", "atom_style charge", "boundary p p p", "atom_modify map array",
                 "read_data start.data", "mass 1 28.0855", "mass 2 15.9994",
-                *forcefield.lammps_pair_lines("ff.table", table_points),
+                *forcefield.lammps_pair_lines("ff.table", table_points, deck=deck),
                 f"neighbor {self.neighbor_skin:g} bin",
                 "thermo_style custom step pe", "thermo_modify format float %.15g",
                 "run 0",
@@ -397,22 +419,8 @@ def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, st
     return min(done, fidelity.total_steps), fidelity.total_steps, phase
 
 
-def _thermo_dataset(rows) -> xr.Dataset:
-    names = ["temperature", "potential_energy", "kinetic_energy", "total_energy", "pressure"]
-    units = ["K", "eV", "eV", "eV", "bar"]
-    if rows:
-        phases = np.array([p for p, _ in rows])
-        data = np.array([r for _, r in rows])
-    else:
-        phases, data = np.array([], dtype=str), np.zeros((0, 6))
-    ds = xr.Dataset(
-        {n: ("sample", data[:, k + 1], {"units": u}) for k, (n, u) in enumerate(zip(names, units))},
-        coords={"step": ("sample", data[:, 0].astype(int)), "phase": ("sample", phases)},
-    )
-    return ds
-
-
-def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="") -> str | None:
+def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="",
+                    r_inner: float = TABLE_R_INNER) -> str | None:
     if timed_out:
         return f"timeout: melt exceeded {timeout_s} s"
     if error is not None:
@@ -420,7 +428,7 @@ def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_ta
         if "lost atoms" in low:
             return f"lost atoms: {error}"
         if "table inner cutoff" in low:
-            return f"overlap: two atoms closer than {TABLE_R_INNER} A (LAMMPS: {error})"
+            return f"overlap: two atoms closer than {r_inner:g} A (LAMMPS: {error})"
         if "out of range" in low:
             return f"overlap: {error}"
         if "non-numeric" in low or "nan" in low:
@@ -428,33 +436,7 @@ def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_ta
         return f"lammps error: {error}"
     if rc != 0:
         return f"lammps exited with code {rc}{': ' + stderr_tail if stderr_tail else ''}"
-    values = np.column_stack([thermo[v].values for v in ("temperature", "potential_energy", "pressure")])
-    if not np.all(np.isfinite(values)):
-        return "nan: non-finite temperature, energy or pressure in thermo output"
-    prod = thermo.temperature.values[thermo.phase.values == "production"]
-    if prod.size == 0:
-        return "no production thermo output"
-    T = fidelity.temperature
-    lo, hi = TEMPERATURE_WINDOW
-    if prod.min() < lo * T or prod.max() > hi * T:
-        return (f"temperature: production T ranged {prod.min():.0f}-{prod.max():.0f} K, "
-                f"outside [{lo * T:.0f}, {hi * T:.0f}] K")
-    mlo, mhi = MEAN_TEMPERATURE_WINDOW
-    if not mlo * T <= prod.mean() <= mhi * T:
-        return f"temperature: mean production T {prod.mean():.0f} K outside [{mlo * T:.0f}, {mhi * T:.0f}] K"
-    return None
-
-
-def _structure_failure(pdf: xr.Dataset) -> str | None:
-    r = pdf.r.values
-    g = pdf.g.sel(pair="SiO").values
-    close = r < OVERLAP_DISTANCE
-    if np.any(g[close] > 0):
-        return (f"overlap: Si-O pairs closer than {OVERLAP_DISTANCE} A "
-                f"(g_SiO > 0 at r = {r[close][g[close] > 0][0]:.2f} A)")
-    if not np.all(np.isfinite(pdf.g.values)):
-        return "nan: non-finite g(r)"
-    return None
+    return thermo_failure(thermo, fidelity)
 
 
 def _steps_per_s(log: str) -> float | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import panel as pn
 
+from ...engine.checks import is_flagged
 from ...fidelity import FIDELITIES
 from ...forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
 from .. import plots
@@ -252,9 +253,10 @@ class FitView:
         set_grid(self.traces, plots.parameter_traces_plot(self.trace, cfg["free"]))
         ok = [t for t in self.trace if t["status"] == "ok" and math.isfinite(t["R_x"])]
         n_failed = sum(t["status"] != "ok" for t in self.trace)
+        n_flagged = sum(t["status"] == "ok" and is_flagged(t.get("reason")) for t in self.trace)
         text = f"**{len(self.trace)} of {cfg['budget']} evaluations**"
-        if n_failed:
-            text += f" ({n_failed} failed)"
+        if n_failed or n_flagged:
+            text += f" ({n_failed} failed, {n_flagged} flagged)"
         if ok:
             best = min(ok, key=lambda t: t["R_x"])
             params = ", ".join(f"{k} = {v:.6g} {unit_label(k)}" for k, v in best["params"].items())

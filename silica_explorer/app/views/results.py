@@ -107,7 +107,9 @@ def export_files(ff: ForceField, stem: str) -> dict[str, bytes]:
         ff.write_lammps_table(Path(tmp) / table_name)
         table = (Path(tmp) / table_name).read_bytes()
     lines = [f"# silica-explorer forcefield '{ff.name}' (Eq. (1) of Liu et al. 2019; atom types Si=1, O=2)",
-             f"# needs {table_name} (short-range part) in the working directory; Coulomb is coul/dsf",
+             f"# needs {table_name} in the working directory: the whole pair potential, DSF Coulomb "
+             "(alpha 0.25 1/A, 8 A) included,",
+             "# in one table (capped wall below U = 50 eV); the charges below are for the record only",
              *ff.lammps_pair_lines(table_name)]
     return {"json": (ff.to_json() + "\n").encode(), "table": table, "in": ("\n".join(lines) + "\n").encode()}
 
