@@ -242,7 +242,7 @@ class HoomdEngine:
                     fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
             except RuntimeError as exc:
                 return MeltResult(status="failed", reason=f"setup: {exc}", wall_time_s=time.perf_counter() - t0, **base)
-            base["engine_options"]["neighbor_buffer_A"] = run.setup(start, warm_start is not None)
+            base["engine_options"]["neighbor_buffer_used_A"] = run.setup(start, warm_start is not None)
             reason = run.execute(warm_start is not None)
             thermo = thermo_dataset(run.rows)
             if reason is None:
@@ -307,8 +307,8 @@ class _Run:
             pos = np.array(snap.particles.position, dtype=float)
             tags = np.array(snap.particles.tag)
         out = np.empty_like(pos)
-        out[tags] = pos + 0.5 * self.box
-        return out
+        out[tags] = np.mod(pos + 0.5 * self.box, self.box)
+        return np.where(out >= self.box, out - self.box, out)  # mod can round up to L
 
     def velocities(self) -> np.ndarray:
         with self.sim.state.cpu_local_snapshot as snap:
