@@ -252,3 +252,17 @@ def test_cli_engine_errors_are_one_line(monkeypatch, capsys):
     _fake_hoomd(monkeypatch)
     assert main(["evaluate", "--engine", "hoomd", "--deck", "hybrid", "--fidelity", "tiny"]) == 2
     assert "--deck applies to the LAMMPS engine only" in capsys.readouterr().err
+
+
+def test_fit_config_engine_key_reaches_the_engine(monkeypatch, capsys, tmp_path):
+    """``engine: hoomd`` in a fit config selects HOOMD (here: not importable, so the one-line error);
+    an unknown engine name in a config (argparse's choices do not see it) is refused by name."""
+    from silica_explorer.cli import main
+    monkeypatch.setitem(sys.modules, "hoomd", None)
+    cfg = tmp_path / "fit.yaml"
+    cfg.write_text("engine: hoomd\nbudget: 2\nfidelity: quick\n")
+    assert main(["fit", "--config", str(cfg), "--store", str(tmp_path / "store")]) == 2
+    assert "error: engine 'hoomd' needs HOOMD-blue >= 4" in capsys.readouterr().err
+    cfg.write_text("engine: gromacs\nbudget: 2\n")
+    assert main(["fit", "--config", str(cfg), "--store", str(tmp_path / "store")]) == 2
+    assert "unknown engine 'gromacs'; available: ['lammps', 'hoomd']" in capsys.readouterr().err
