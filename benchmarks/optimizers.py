@@ -7,6 +7,11 @@
     .venv/bin/python benchmarks/optimizers.py --noise 0.0033 --budget 40 --seeds 10
     # the analytic stand-in instead:
     .venv/bin/python benchmarks/optimizers.py --landscape "" [--dim 5]
+    # failure policies and TuRBO next to BO: the shipped landscape, and the 7-D collapse stand-in
+    .venv/bin/python benchmarks/optimizers.py --noise 0.0033 --budget 40 --seeds 10 \
+        --methods bo,bo-constrained,turbo,turbo-constrained
+    .venv/bin/python benchmarks/optimizers.py --landscape "" --function collapse_valley --dim 7 --noise 0.0033 \
+        --budget 60 --seeds 10 --methods bo,bo-constrained,turbo,turbo-constrained
 
 **Cost.** With ``--landscape FILE`` (a landscape netCDF from ``silica-explorer landscape``, group
 ``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
@@ -14,8 +19,16 @@ over (q_Si, A_SiO), interpolated linearly, plus Gaussian noise with the measured
 (mean R_x_std of the grid, or ``--noise``). Without one it is the *analytic stand-in*
 :func:`silica_explorer.optimize.testfunctions.rough_basin` on the unit box of (q_Si, A_SiO) - a quadratic
 basin (minimum 0.09 = 9 %) with cosine ripples at two frequencies - plus noise (sd ``--noise``,
-default 0.002 = 0.2 % R_x). Either way it is NOT molecular dynamics; the point is comparing
-optimizers on the same cost, budget and seeds.
+default 0.002 = 0.2 % R_x); with ``--function collapse_valley`` it is the development stand-in
+:func:`silica_explorer.optimize.testfunctions.collapse_valley` (3 <= dim <= 10; diagonal A-rho valleys,
+floor 0.10, a failure region 0.04 from the floor, :func:`~silica_explorer.optimize.testfunctions.collapse_region`).
+Either way it is NOT molecular dynamics; the point is comparing optimizers on the same cost, budget and seeds.
+
+Methods: ``bo`` (GP + EI, failures imputed at the worst R_x), ``bo-log`` (GP on log R_x),
+``bo-constrained`` (cost GP on successes, EI x P(feasible) from GP regression on +-1 labels; ``-gpc``:
+from scikit-learn's GP classifier), ``turbo`` (TuRBO-1 trust
+region, Thompson sampling), ``turbo-ei`` (EI inside the trust region), ``turbo-constrained``,
+``bo+cg``, ``turbo+cg``, ``cg``, ``random``, ``optuna-tpe``.
 
 For each method and seed it records the best R_x after every evaluation and the number of
 evaluations until the best R_x first reaches each target (``--targets``; default floor + 3 % "basin"
@@ -39,7 +52,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.optimize import AnalyticCost, SearchSpace, fit  # noqa: E402
-from silica_explorer.optimize.testfunctions import rough_basin  # noqa: E402
+from silica_explorer.optimize.testfunctions import (COLLAPSE_FLOOR, collapse_region,  # noqa: E402
+                                                    collapse_valley, rough_basin)
+
+#: method label -> (optimizer name of fit(), options)
+METHODS = {
+    "bo": ("bo", {}), "bo-log": ("bo", {"y_transform": "log"}),
+    "bo-constrained": ("bo", {"failure_policy": "constrained"}),
+    "bo-constrained-gpc": ("bo", {"failure_policy": "constrained", "feasibility": "gpc"}),
+    "turbo": ("turbo", {}), "turbo-ei": ("turbo", {"acquisition": "ei"}),
+    "turbo-constrained": ("turbo", {"failure_policy": "constrained"}),
+    "bo+cg": ("bo+cg", {"bo_fraction": 0.7}), "turbo+cg": ("turbo+cg", {"bo_fraction": 0.7}),
+    "cg": ("cg", {}), "random": ("random", {}),
+}
+#: --fast: GP settings of every GP method
+FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
 
 
 def landscape_cost(path: str, noise: float | None):
@@ -69,10 +96,19 @@ def landscape_cost(path: str, noise: float | None):
     return space, AnalyticCost(f, space, noise=noise, name=f"landscape:{Path(path).name}"), floor, desc
 
 
-def analytic_cost(noise: float, dim: int = 2):
+def analytic_cost(noise: float, dim: int = 2, function: str = "rough_basin"):
     from silica_explorer.forcefield import FREE_PARAMETERS
     names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
     space = SearchSpace(names, base="BKS")
+    if function == "collapse_valley":
+        n_fail = np.mean([collapse_region(u) for u in np.random.default_rng(0).random((4000, dim))])
+        desc = (f"DEVELOPMENT STAND-IN collapse_valley on the unit box of ({', '.join(names)}): diagonal A-rho "
+                f"valleys, floor {COLLAPSE_FLOOR} + ripples + noise sd {noise}; {100 * n_fail:.0f} % of the box "
+                "fails (collapse_region, 0.04 from the floor) - not MD")
+        return (space, AnalyticCost(collapse_valley, space, noise=noise, fail_if=collapse_region,
+                                    name="collapse_valley"), COLLAPSE_FLOOR, desc)
+    if function != "rough_basin":
+        raise SystemExit(f"--function must be rough_basin or collapse_valley, got {function!r}")
     desc = (f"ANALYTIC STAND-IN rough_basin on the unit box of ({', '.join(names)}): quadratic basin (min 0.09 "
             f"at u=0.35 in every coordinate) + ripples (0.02 at 6/unit, 0.006 at 19/unit) + noise sd {noise} - not MD")
     return space, AnalyticCost(rough_basin, space, noise=noise, name="rough_basin"), 0.09, desc
@@ -117,8 +153,13 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=None, help="noise sd (default 0.002, or measured)")
     ap.add_argument("--landscape", default=None,
                     help="landscape netCDF (default: first of data/landscapes/*.nc; '' = the analytic stand-in)")
+    ap.add_argument("--function", default="rough_basin", help="analytic stand-in: rough_basin (default) or "
+                                                              "collapse_valley (with a failure region)")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
-                    help="bo, bo-log (GP on log R_x), bo+cg, cg, random, optuna-tpe")
+                    help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe")
+    ap.add_argument("--fast", action="store_true",
+                    help="cheaper GP settings for every GP method (n_restarts_optimizer 1, n_candidates 500, "
+                         "n_ei_starts 4): for many seeds in d >= 5 on a shared machine")
     args = ap.parse_args(argv)
 
     path = args.landscape
@@ -128,16 +169,23 @@ def main(argv=None) -> int:
     if path:
         space, cost, floor, desc = landscape_cost(path, args.noise)
     else:
-        space, cost, floor, desc = analytic_cost(0.002 if args.noise is None else args.noise, args.dim)
+        space, cost, floor, desc = analytic_cost(0.002 if args.noise is None else args.noise, args.dim,
+                                                 args.function)
     targets = ([floor + 0.03, floor + 0.01] if args.targets is None
                else [float(t) for t in args.targets.split(",")])
     bks_u = space.clip_unit(space.base_unit())
     print(f"cost: {desc}")
+    if args.fast:
+        print(f"--fast: every GP method runs with {FAST_GP} (TuRBO keeps min(100 d, 5000) candidates)")
     print(f"budget {args.budget} evaluations, seeds 0..{args.seeds - 1}, targets R_x <= "
           f"{', '.join(f'{t:.4f}' for t in targets)}; CG starts at BKS u={np.round(bks_u, 3).tolist()}")
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS and m != "optuna-tpe"]
+    if unknown:
+        raise SystemExit(f"unknown --methods {unknown}; choose from {list(METHODS) + ['optuna-tpe']}")
     rows = {}
+    fails = {}
     for m in methods:
         curves, times = [], []
         for s in range(args.seeds):
@@ -150,14 +198,23 @@ def main(argv=None) -> int:
                     break
                 curve = best_curve(vals)
             else:
-                opts = {"cg": {"x0": bks_u}, "bo+cg": {"bo_fraction": 0.7},
-                        "bo-log": {"y_transform": "log"}}.get(m, {})
-                res = fit(cost, space, "bo" if m == "bo-log" else m, budget=args.budget, seed=s, options=opts)
+                name, opts = METHODS[m]
+                opts = {"x0": bks_u} if m == "cg" else dict(opts)
+                fast = {k: v for k, v in FAST_GP.items() if not (k == "n_candidates" and "turbo" in name)}
+                if args.fast and name in ("bo", "turbo"):
+                    opts.update(fast)
+                elif args.fast and name in ("bo+cg", "turbo+cg"):
+                    opts["bo_options"] = fast
+                res = fit(cost, space, name, budget=args.budget, seed=s, options=opts)
                 curve = res.best_so_far()
+                fails.setdefault(m, []).append(sum(e["status"] != "ok" for e in res.objective.entries))
                 if len(curve) < args.budget:  # CG stopped early: its best stays
                     curve = np.concatenate([curve, np.full(args.budget - len(curve), curve[-1])])
             times.append(time.perf_counter() - t0)
             curves.append(curve)
+            ett = [evals_to(curve, t) for t in targets]
+            print(f"  {m} seed {s}: best {100 * np.nanmin(curve):.2f} %, evaluations to targets "
+                  f"{['>' + str(args.budget) if e is None else e for e in ett]}, {times[-1]:.0f} s", flush=True)
         if curves:
             rows[m] = (np.array(curves), times)
 
@@ -179,6 +236,9 @@ def main(argv=None) -> int:
             print(f"{m:12s} {per_seed:32s} {reached:>3d}/{len(ett):<3d} {med[m]:6.1f} {ratio:6.2f} "
                   f"{100 * np.nanmedian(curves[:, -1]):13.2f} % {np.mean(times):6.1f}")
     print("\nratio = median evaluations-to-target / BO's (not reaching the target counts as budget+1)")
+    if fails:
+        print("failed evaluations per run (median, min-max): " + "; ".join(
+            f"{m} {np.median(v):.0f} ({min(v)}-{max(v)})" for m, v in fails.items()))
     print("\nmedian best R_x (%) after n evaluations:")
     marks = [n for n in (5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200) if n <= args.budget]
     print(f"{'method':12s} " + " ".join(f"{n:>6d}" for n in marks))

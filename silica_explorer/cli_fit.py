@@ -25,9 +25,10 @@ def register_cli(sub) -> None:
     from .optimize import OPTIMIZERS
     from .optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, CG, BO+CG, random search) with a durable store",
+        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
-                    "improvement), conjugate gradient, BO followed by CG, or random search. Every evaluation "
+                    "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
+                    "TuRBO followed by CG, or random search. Every evaluation "
                     "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
@@ -64,10 +65,23 @@ def register_cli(sub) -> None:
     p.add_argument("--y-transform", default="none", choices=["none", "log"],
                    help="BO: model R_x (none, the paper's choice) or log R_x")
     p.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
+    p.add_argument("--gradient", default="fd", choices=["fd", "reweight"],
+                   help="cg only: 'fd' finite differences (d + 1 melts per gradient, default) or 'reweight' "
+                        "(L-BFGS-B with gradients by trajectory reweighting, 1 melt per gradient; writes "
+                        "STORE/<run>.reweight.json, not the evaluation store, and does not resume)")
+    p.add_argument("--gradient-frames-every", type=int, default=10,
+                   help="--gradient reweight: MD steps between the frames the gradient is computed from")
     p.add_argument("--bo-fraction", type=float, default=0.7, help="share of the budget BO gets in bo+cg")
     p.add_argument("--failure-value", default="worst",
                    help="cost the optimizer sees for failed evaluations: 'worst' (largest finite R_x so far) "
                         "or a number")
+    p.add_argument("--failure-policy", default="impute", choices=["impute", "constrained"],
+                   help="BO/TuRBO: 'impute' (default; failed melts enter the GP at --failure-value) or "
+                        "'constrained' (GP on successful melts only; EI x P(feasible) from a GP on ok/failed labels)")
+    p.add_argument("--feasibility", default="gpr", choices=["gpc", "gpr"],
+                   help="constrained: feasibility model, GP regression on +-1 labels with a probit link (gpr, default) or scikit-learn's Laplace GP classifier (gpc)")
+    p.add_argument("--turbo-acquisition", default="ts", choices=["ts", "ei"],
+                   help="turbo: Thompson sampling (ts, default) or EI inside the trust region")
     p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
                    help="for demos and tests: optimize an analytic stand-in function instead of running MD")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
@@ -149,18 +163,24 @@ def run_fit(args) -> int:
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")
     failure_value = args.failure_value if args.failure_value == "worst" else float(args.failure_value)
+    if args.gradient == "reweight":
+        return run_reweight_fit(args, space)
     options = {}
-    if args.optimizer == "bo":
-        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
-                   "failure_value": failure_value, "y_transform": args.y_transform}
+    bo_options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                  "failure_value": failure_value, "y_transform": args.y_transform,
+                  "failure_policy": args.failure_policy}
+    if args.failure_policy == "constrained":
+        bo_options["feasibility"] = args.feasibility
+    if args.optimizer in ("turbo", "turbo+cg"):
+        bo_options["acquisition"] = args.turbo_acquisition
+    if args.optimizer in ("bo", "turbo"):
+        options = bo_options
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":
         options = {"fd_step": args.fd_step}
-    elif args.optimizer == "bo+cg":
-        options = {"bo_fraction": args.bo_fraction, "cg_options": {"fd_step": args.fd_step},
-                   "bo_options": {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
-                                  "failure_value": failure_value, "y_transform": args.y_transform}}
+    elif args.optimizer in ("bo+cg", "turbo+cg"):
+        options = {"bo_fraction": args.bo_fraction, "cg_options": {"fd_step": args.fd_step}, "bo_options": bo_options}
     store = Store(args.store)
     evaluator = build_evaluator(args, space)
     cost = CachedCost(evaluator, store)
@@ -215,4 +235,42 @@ def run_fit(args) -> int:
     out = store.path.parent / f"{run_id}.best.json"
     result.best_forcefield.save(out)
     print(f"  wrote {out}")
+    return 0
+
+
+def run_reweight_fit(args, space) -> int:
+    """``fit --optimizer cg --gradient reweight``: L-BFGS-B with one melt per value and gradient."""
+    if args.optimizer != "cg":
+        raise ValueError(f"--gradient reweight needs --optimizer cg, got --optimizer {args.optimizer}")
+    if args.stand_in:
+        raise ValueError("--gradient reweight needs MD frames; it cannot run on --stand-in")
+    from .cli_evaluate import default_reference
+    from .engine.lammps import LammpsEngine
+    from .evaluate import Evaluator
+    from .optimize.reweight_lbfgs import ReweightLBFGS
+    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
+                          gradient_frames_every=args.gradient_frames_every)
+    reference = args.reference if args.reference is not None else default_reference()
+    evaluator = Evaluator(reference, args.fidelity, engine=engine, r_range=tuple(args.r_range) if args.r_range else None)
+    md_seed = args.md_seed if args.md_seed is not None else args.seed
+    opt = ReweightLBFGS(space)
+    print(f"cg with reweighting gradients: free {list(space.names)}, base {space.base.name}, budget {args.budget} "
+          f"melts, fidelity {args.fidelity}, MD seed {md_seed}", file=sys.stderr)
+    stop = opt.run(evaluator, args.budget, seed=md_seed)
+    print(f"{opt.n_melts_} melts, stopped: {stop} ({opt.message_})")
+    if opt.x_ is None:
+        print("  no successful evaluation")
+        return 1
+    print(f"  best R_x = {100 * opt.fun_:.2f} %")
+    for name, value in space.params(opt.x_).items():
+        print(f"  {name:8s} = {value:.6g}")
+    Path(args.store).mkdir(parents=True, exist_ok=True)
+    run_id = args.run_name or f"cg-reweight-{'_'.join(space.names)}-{space.base.name}-{args.fidelity}-s{md_seed}"
+    out = Path(args.store) / f"{run_id}.best.json"
+    space.forcefield(opt.x_).save(out)
+    path = Path(args.store) / f"{run_id}.reweight.json"
+    path.write_text(json.dumps({"engine": engine.version(), "fidelity": args.fidelity, "md_seed": md_seed,
+                                "free": list(space.names), "base": space.base.as_dict(), "stop": stop,
+                                "message": opt.message_, "path": opt.path_}, indent=1, default=float) + "\n")
+    print(f"  wrote {out} and {path}")
     return 0

@@ -185,11 +185,24 @@ class BayesianOptimizer:
             return m, m * std
         return mean, std
 
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """(unit points, GP targets) of the fit to the told data: every point, failures imputed (hook:
+        :class:`~silica_explorer.optimize.feasibility.ConstrainedBayesianOptimizer` drops failures)."""
+        return self.X_, self._targets()
+
+    def _acquisition(self, U, mean, std, y_best: float, xi: float) -> np.ndarray:
+        """The acquisition :meth:`_maximize_ei` maximizes at unit points ``U`` (hook: constrained EI
+        multiplies by the probability of feasibility)."""
+        return expected_improvement(mean, std, y_best, xi)
+
     def fit(self, X=None, y=None):
         """Fit the GP to the told data (or to ``X``, ``y`` in unit coordinates / R_x); returns self."""
         from sklearn.gaussian_process import GaussianProcessRegressor
-        X = self.X_ if X is None else np.atleast_2d(np.asarray(X, dtype=float))
-        y = self._targets(y)
+        if X is None and y is None:
+            X, y = self._training_data()
+        else:
+            X = self.X_ if X is None else np.atleast_2d(np.asarray(X, dtype=float))
+            y = self._targets(y)
         rng = np.random.default_rng([self.random_state, len(y), 0xF17])
         gp = GaussianProcessRegressor(kernel=self.make_kernel(), normalize_y=True,
                                       n_restarts_optimizer=self.n_restarts_optimizer,
@@ -259,7 +272,8 @@ class BayesianOptimizer:
             return [self._propose_entry(rng.random(self.space.dim), "random") for _ in range(n)]
         self.fit()
         gp = self.gp_
-        X, y = self.X_.copy(), self._targets()
+        X, y = self._training_data()
+        X = X.copy()
         out = []
         for j in range(n):
             if pending or j > 0:
@@ -286,14 +300,14 @@ class BayesianOptimizer:
 
         def neg_ei(u):
             m, s = self._predict_unit(u.reshape(1, -1), gp)
-            return -float(expected_improvement(m, s, y_best, xi)[0]) / scale
+            return -float(self._acquisition(u.reshape(1, -1), m, s, y_best, xi)[0]) / scale
 
         cand = rng.random((self.n_candidates, d))
         m, s = self._predict_unit(cand, gp)
-        ei = expected_improvement(m, s, y_best, xi)
+        ei = self._acquisition(cand, m, s, y_best, xi)
         order = np.argsort(-ei)[: self.n_ei_starts]
         starts = list(cand[order])
-        starts += list(self.X_[np.argsort(y)[: max(1, self.n_ei_starts // 4)]])
+        starts += list(self._training_data()[0][np.argsort(y)[: max(1, self.n_ei_starts // 4)]])
         best_u, best_val = cand[order[0]], -ei[order[0]] / scale
         for s0 in starts:
             res = minimize(neg_ei, np.clip(s0, 0, 1), method="L-BFGS-B", bounds=[(0.0, 1.0)] * d,

@@ -10,7 +10,10 @@ Functions (of unit coordinates ``u``, shape (d,)):
 - :func:`rough_basin` - quadratic basin (minimum 0.09 at ``center``) + cosine ripples at two
   frequencies (rougher on zooming in) - a caricature of the paper's R_x landscape;
 - :func:`branin` - the Branin-Hoo function on the first two coordinates (minimum 0.397887);
-- :func:`sphere` - shifted quadratic (minimum 0.1 at ``center``).
+- :func:`sphere` - shifted quadratic (minimum 0.1 at ``center``);
+- :func:`collapse_valley` with its failure region :func:`collapse_region` - a development stand-in
+  for the 7-D fit (q_Si, A/rho/C of Si-O and O-O): diagonal A-rho valleys, a floor of 0.10, and a
+  "collapse" region (melts that fail) right next to the valley floor.
 """
 
 from __future__ import annotations
@@ -53,7 +56,53 @@ def rough_basin(u, center=None, curvature: float = 0.6, ripple: float = 0.02, fr
     return float(floor + curvature * np.sum(du**2) + r1 + r2)
 
 
-FUNCTIONS: dict[str, Callable] = {"rough_basin": rough_basin, "branin": branin, "sphere": sphere}
+#: centre (minimum) of :func:`collapse_valley` in the layout of FREE_PARAMETERS: q_Si, (A, rho, C) Si-O,
+#: O-O, Si-Si
+COLLAPSE_CENTER = np.array([0.55, 0.40, 0.55, 0.30, 0.60, 0.35, 0.20, 0.30, 0.50, 0.40])
+COLLAPSE_FLOOR = 0.10
+_AR_PAIRS = ((1, 2), (4, 5), (7, 8))
+
+
+def _collapse_coords(u):
+    u = np.asarray(u, dtype=float)
+    if u.shape[-1] < 3 or u.shape[-1] > len(COLLAPSE_CENTER):
+        raise ValueError(f"collapse_valley needs 3 to {len(COLLAPSE_CENTER)} coordinates (q_Si, A_SiO, rho_SiO, "
+                         f"...), got {u.shape[-1]}")
+    return u, u - COLLAPSE_CENTER[: u.shape[-1]]
+
+
+def collapse_valley(u, steep: float = 3.0, shallow: float = 0.3, curvature: float = 0.5,
+                    ripple: float = 0.01, freq: float = 5.0) -> float:
+    """Development stand-in (NOT MD) for a fit of q_Si and the (A, rho, C) of Si-O, O-O (, Si-Si), in
+    the unit box of those parameters in FREE_PARAMETERS order; 3 <= d <= 10.
+
+    For each (A, rho) pair the cost rises ``steep`` across and ``shallow`` along the diagonal
+    ``u_A - u_rho`` (sets with the same repulsion A exp(-r0/rho) at contact), ``curvature`` in the other
+    coordinates, plus cosine ripples. Global minimum :data:`COLLAPSE_FLOOR` (0.10) at
+    :data:`COLLAPSE_CENTER`, which lies 0.04 (unit-box distance) from :func:`collapse_region`."""
+    u, du = _collapse_coords(u)
+    d = u.shape[-1]
+    quad = np.full(d, curvature)
+    total = 0.0
+    for a, r in _AR_PAIRS:
+        if r < d:
+            across, along = (du[a] + du[r]) / math.sqrt(2), (du[a] - du[r]) / math.sqrt(2)
+            total += steep * across**2 + shallow * along**2
+            quad[a] = quad[r] = 0.0
+    total += float(np.sum(quad * du**2))
+    rip = ripple * (1.0 - np.prod(np.cos(2 * math.pi * freq * du)))
+    return float(COLLAPSE_FLOOR + total + rip)
+
+
+def collapse_region(u, margin: float = 0.06) -> bool:
+    """The "melt fails" region of :func:`collapse_valley`: a large charge with a weak Si-O repulsion,
+    ``(u_q - c_q) - (du_A + du_rho)_SiO / sqrt 2 > margin``; about a third of the 7-D box."""
+    _, du = _collapse_coords(u)
+    return bool(du[0] - (du[1] + du[2]) / math.sqrt(2) > margin)
+
+
+FUNCTIONS: dict[str, Callable] = {"rough_basin": rough_basin, "branin": branin, "sphere": sphere,
+                                  "collapse_valley": collapse_valley}
 
 
 class AnalyticCost:

@@ -29,7 +29,8 @@ except Exception as exc:  # pragma: no cover
     OPTIMIZE_ERROR = f"silica_explorer.optimize could not be imported: {type(exc).__name__}: {exc}"
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
-                    "random": "random search", "bo+cg": "BO, then CG refinement"}
+                    "random": "random search", "bo+cg": "BO, then CG refinement",
+                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement"}
 
 
 def _display(p: Path) -> str:
