@@ -284,6 +284,9 @@ def run_reweight_fit(args, space) -> int:
         raise ValueError(f"--gradient reweight needs --optimizer cg, got --optimizer {args.optimizer}")
     if args.stand_in:
         raise ValueError("--gradient reweight needs MD frames; it cannot run on --stand-in")
+    if getattr(args, "engine", "lammps") != "lammps":
+        raise ValueError(f"--gradient reweight runs on the LAMMPS engine only (its dense gradient frames); "
+                         f"got --engine {args.engine}")
     from .cli_evaluate import default_reference
     from .engine.lammps import LammpsEngine
     from .evaluate import Evaluator

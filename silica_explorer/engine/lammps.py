@@ -46,6 +46,7 @@ from ..system import RANDOM_START_VERSION, Configuration, random_configuration, 
 from . import MeltResult, ProgressCallback
 from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
                      structure_check, thermo_failure)
+from .checks import thermo_dataset as _thermo_dataset
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -433,21 +434,6 @@ def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, st
         elif ph == "production":
             done = fidelity.relax_steps + int(row[0])
     return min(done, fidelity.total_steps), fidelity.total_steps, phase
-
-
-def _thermo_dataset(rows) -> xr.Dataset:
-    names = ["temperature", "potential_energy", "kinetic_energy", "total_energy", "pressure"]
-    units = ["K", "eV", "eV", "eV", "bar"]
-    if rows:
-        phases = np.array([p for p, _ in rows])
-        data = np.array([r for _, r in rows])
-    else:
-        phases, data = np.array([], dtype=str), np.zeros((0, 6))
-    ds = xr.Dataset(
-        {n: ("sample", data[:, k + 1], {"units": u}) for k, (n, u) in enumerate(zip(names, units))},
-        coords={"step": ("sample", data[:, 0].astype(int)), "phase": ("sample", phases)},
-    )
-    return ds
 
 
 def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="",

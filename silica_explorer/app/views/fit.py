@@ -105,6 +105,8 @@ class FitView:
                                            value="bo", sizing_mode="stretch_width")
         self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=20, start=1, end=5000, width=140)
         self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
+        # the session's engine (shared with the Forcefield tab); stored with the run's config
+        self.engine = pn.widgets.Select.from_param(state.param.engine_name, name="Engine", width=100)
         self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
         self.workers = pn.widgets.IntInput(label="Parallel evaluations", value=1, start=1,
                                            end=max(1, available_cores()), width=140)
@@ -139,7 +141,7 @@ class FitView:
             return
         left = pn.Column(self.free, self.coords, self.coords_note, self.bounds_box, self.base, self.optimizer,
                          self.preset_starts,
-                         pn.Row(self.budget, self.fidelity, self.seed), self.workers, self.store_dir,
+                         pn.Row(self.budget, self.fidelity, self.seed), pn.Row(self.engine, self.workers), self.store_dir,
                          pn.Row(self.start_button, self.stop_button, self.resume_button), self.error,
                          width=380, margin=(0, 10, 0, 0))
         right = pn.Column(self.bar, self.status, self.summary,
@@ -174,7 +176,8 @@ class FitView:
                 "base": self.base.value, "space": self.coords.value, "preset_starts": bool(self.preset_starts.value),
                 "optimizer": self.optimizer.value, "budget": int(self.budget.value),
                 "fidelity": self.fidelity.value, "seed": int(self.seed.value),
-                "workers": int(self.workers.value), "store": self.store_dir.value.strip()}
+                "workers": int(self.workers.value), "store": self.store_dir.value.strip(),
+                "engine": self.state.engine_name}
 
     def _space(self, cfg: dict):
         coords = cfg.get("space", "box")
@@ -219,10 +222,11 @@ class FitView:
         run_id = self.run_id
 
         def work(job: Job):
-            from ...engine.lammps import LammpsEngine
+            from ...engine import get_engine
             from ...evaluate import Evaluator
             from ...store import Store
-            evaluator = Evaluator(reference, cfg["fidelity"], engine=LammpsEngine(threads=threads))
+            evaluator = Evaluator(reference, cfg["fidelity"],
+                                  engine=get_engine(cfg.get("engine", "lammps"), threads=threads))
             evaluator.reference_name = ref_name
             store = Store(store_path)
             budget = cfg["budget"]
