@@ -48,8 +48,12 @@ def forcefield_from_args(args):
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="lammps", choices=["lammps", "hoomd"],
+                   help="MD engine (default lammps; hoomd needs HOOMD-blue >= 4: conda-forge or scripts/build_hoomd.sh)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
+                   help="HOOMD device (default auto: a GPU if this HOOMD build supports one and one exists)")
     p.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default: all cores)")
-    p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1)")
+    p.add_argument("--mpi-ranks", type=int, default=1, help="MPI ranks per MD run (default 1; LAMMPS only)")
     p.add_argument("--timeout", type=float, default=None, help="wall-clock limit of one melt in s")
     p.add_argument("--deck", choices=["one-table", "hybrid"], default="one-table",
                    help="LAMMPS pair deck: Eq. (1) + DSF in one table (default, ~2x faster) or "
@@ -63,9 +67,21 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 
 
 def engine_from_args(args):
-    from .engine.lammps import LammpsEngine
-    engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
-                          deck=getattr(args, "deck", "one-table"), collapse=getattr(args, "collapse", "flag"))
+    from .engine import get_engine
+    name = getattr(args, "engine", "lammps")
+    collapse = getattr(args, "collapse", "flag")
+    if name == "hoomd":
+        if args.mpi_ranks != 1:
+            raise ValueError("--mpi-ranks applies to the LAMMPS engine only; HOOMD runs one process per melt")
+        if getattr(args, "deck", "one-table") != "one-table":
+            raise ValueError("--deck applies to the LAMMPS engine only; HOOMD always uses one table (Eq. (1) + DSF)")
+        engine = get_engine("hoomd", device=getattr(args, "device", "auto"), threads=args.threads,
+                            timeout_s=args.timeout, collapse=collapse)
+    else:
+        if getattr(args, "device", "auto") != "auto":
+            raise ValueError("--device applies to the HOOMD engine only (--engine hoomd)")
+        engine = get_engine(name, threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
+                            deck=getattr(args, "deck", "one-table"), collapse=collapse)
     if getattr(args, "melt_cache", None) is not None:
         from .engine.cache import CachingEngine
         return CachingEngine(engine, args.melt_cache)

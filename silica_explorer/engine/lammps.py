@@ -46,6 +46,7 @@ from ..system import RANDOM_START_VERSION, Configuration, random_configuration, 
 from . import MeltResult, ProgressCallback
 from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
                      structure_check, thermo_failure)
+from .checks import thermo_dataset as _thermo_dataset
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -108,13 +109,16 @@ def mpirun_path() -> Path:
 
 
 def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
-               neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table") -> str:
+               neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table",
+               frame_every: int | None = None) -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
 
     Writes ``rdf.dat`` (g(r) averaged over production samples every ``rdf_every`` steps),
-    ``frames.dump`` (every ``frame_every`` production steps) and ``final.data`` (with velocities).
+    ``frames.dump`` (every ``frame_every`` production steps; default the fidelity's) and ``final.data``
+    (with velocities). Dumping does not change the dynamics.
     """
     f = fidelity
+    frame_every = int(frame_every) if frame_every is not None else f.frame_every
     T = f.temperature
     lines = [
         f"# silica-explorer melt: forcefield '{forcefield.name}', fidelity '{f.name}', seed {seed}",
@@ -150,7 +154,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         f"compute rdf all rdf {f.rdf_bins} 1 1 1 2 2 2 cutoff {f.rdf_r_max:g}",
         f"fix rdf all ave/time {f.rdf_every} {f.production_steps // f.rdf_every} {f.production_steps} "
         "c_rdf[*] file rdf.dat mode vector",
-        f"dump frames all custom {f.frame_every} frames.dump id type x y z",
+        f"dump frames all custom {frame_every} frames.dump id type x y z",
         "dump_modify frames sort id format float %.10g",
         f"run {f.production_steps}",
         "write_data final.data nocoeff",
@@ -160,8 +164,9 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
 
 def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
                     warm_start: Configuration | None = None, neighbor_skin: float = 1.0,
-                    deck: str = "one-table") -> Path:
-    """Write the complete input deck of one melt into ``directory``; returns the input script path."""
+                    deck: str = "one-table", frame_every: int | None = None) -> Path:
+    """Write the complete input deck of one melt into ``directory``; returns the input script path.
+    ``frame_every``: production steps between stored frames (default the fidelity's)."""
     directory.mkdir(parents=True, exist_ok=True)
     if warm_start is not None:
         if warm_start.n_atoms != fidelity.n_atoms:
@@ -177,7 +182,7 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, deck=deck)
     script = directory / "in.melt"
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
-                                 neighbor_skin=neighbor_skin, deck=deck))
+                                 neighbor_skin=neighbor_skin, deck=deck, frame_every=frame_every))
     return script
 
 
@@ -225,13 +230,17 @@ class LammpsEngine:
     ``deck`` ``"one-table"`` (default) or ``"hybrid"`` (see the module docstring);
     ``collapse`` what a collapsed melt becomes, ``"flag"`` (default: kept with its R_x and a
     ``"flagged collapse"`` reason) or ``"fail"`` (see :mod:`silica_explorer.engine.checks`).
+    ``gradient_frames_every`` (steps, default None) stores production frames this often instead of the
+    fidelity's ``frame_every``, for gradients by trajectory reweighting (:mod:`silica_explorer.reweight`).
+    It changes only what is written, not the dynamics, so R_x is the same as without it.
     """
 
     name = "lammps"
 
     def __init__(self, threads: int | None = None, mpi_ranks: int = 1, neighbor_skin: float = 1.0,
                  timeout_s: float | None = None, workdir: str | Path | None = None,
-                 keep_files: bool = False, deck: str = "one-table", collapse: str = "flag"):
+                 keep_files: bool = False, deck: str = "one-table", collapse: str = "flag",
+                 gradient_frames_every: int | None = None):
         self.deck = check_deck(deck)
         self.collapse = check_collapse_policy(collapse)
         if mpi_ranks < 1:
@@ -247,14 +256,22 @@ class LammpsEngine:
         self.timeout_s = timeout_s
         self.workdir = Path(workdir) if workdir is not None else None
         self.keep_files = keep_files
+        if gradient_frames_every is not None and (int(gradient_frames_every) != gradient_frames_every
+                                                  or gradient_frames_every < 1):
+            raise ValueError(f"gradient_frames_every = {gradient_frames_every!r} must be an integer >= 1 (MD steps) "
+                             "or None")
+        self.gradient_frames_every = None if gradient_frames_every is None else int(gradient_frames_every)
 
     def version(self) -> str:
         return lammps_version(self.deck, self.collapse)
 
     def options(self) -> dict:
         """The engine options that are recorded with every run."""
-        return {"threads": self.threads, "mpi_ranks": self.mpi_ranks, "neighbor_skin_A": self.neighbor_skin,
+        opts = {"threads": self.threads, "mpi_ranks": self.mpi_ranks, "neighbor_skin_A": self.neighbor_skin,
                 "timeout_s": self.timeout_s, "deck": self.deck, "collapse": self.collapse}
+        if self.gradient_frames_every is not None:
+            opts["gradient_frames_every"] = self.gradient_frames_every
+        return opts
 
     def command(self, script: str = "in.melt") -> list[str]:
         """The command line that runs ``script`` in a run directory."""
@@ -285,7 +302,8 @@ class LammpsEngine:
                     engine_options=self.options())
         try:
             try:
-                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin, self.deck)
+                write_melt_deck(rundir, forcefield, fidelity, seed, warm_start, self.neighbor_skin, self.deck,
+                                self.gradient_frames_every)
             except RuntimeError as exc:  # could not build the random start
                 return MeltResult(status="failed", reason=f"setup: {exc}",
                                   wall_time_s=time.perf_counter() - t0, **base)
@@ -416,21 +434,6 @@ def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, st
         elif ph == "production":
             done = fidelity.relax_steps + int(row[0])
     return min(done, fidelity.total_steps), fidelity.total_steps, phase
-
-
-def _thermo_dataset(rows) -> xr.Dataset:
-    names = ["temperature", "potential_energy", "kinetic_energy", "total_energy", "pressure"]
-    units = ["K", "eV", "eV", "eV", "bar"]
-    if rows:
-        phases = np.array([p for p, _ in rows])
-        data = np.array([r for _, r in rows])
-    else:
-        phases, data = np.array([], dtype=str), np.zeros((0, 6))
-    ds = xr.Dataset(
-        {n: ("sample", data[:, k + 1], {"units": u}) for k, (n, u) in enumerate(zip(names, units))},
-        coords={"step": ("sample", data[:, 0].astype(int)), "phase": ("sample", phases)},
-    )
-    return ds
 
 
 def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="",

@@ -155,11 +155,12 @@ class ConstrainedBayesianOptimizer(BayesianOptimizer):
         return {**super().get_params(), "failure_policy": self.failure_policy, "feasibility": self.feasibility,
                 "min_feasibility": self.min_feasibility}
 
-    def _training_data(self):
+    def _training_data(self, n: int | None = None):
         if not self.constrained:
-            return super()._training_data()
-        ok = np.isfinite(self.y_)
-        return self.X_[ok], self._fwd(self.y_[ok])
+            return super()._training_data(n)
+        X, y = (self.X_, self.y_) if n is None else (self.X_[:n], self.y_[:n])
+        ok = np.isfinite(y)
+        return X[ok], self._fwd(y[ok])
 
     def fit_feasibility(self, X=None, y=None) -> FeasibilityModel:
         """Fit (and return) the feasibility model to told points (or ``X``, ``y``; nan = failed)."""

@@ -49,6 +49,8 @@ class ForcefieldView:
 
         self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
         self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
+        # the session's engine (shared with the Fit tab); part of every result's cache key
+        self.engine = pn.widgets.Select.from_param(state.param.engine_name, name="Engine", width=100)
         self.evaluate_button = pn.widgets.Button(label="Evaluate", color="primary", width=110, align="end")
         self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=90, align="end",
                                                disabled=True)
@@ -80,7 +82,7 @@ class ForcefieldView:
                                     "sees them; dashed: the comparison set</small>", margin=(0, 10)), self.compare),
             self.potential,
             heading("Evaluate: melt at 3600 K, partial PDFs against the reference", margin=(0, 10)),
-            pn.Row(self.fidelity, self.seed, self.evaluate_button, self.cancel_button),
+            pn.Row(self.fidelity, self.seed, self.engine, self.evaluate_button, self.cancel_button),
             self.fidelity_info, self.bar, self.status, self.metrics, self.details,
             sizing_mode="stretch_width")
         self.panel = pn.Column(pn.Row(left, right, sizing_mode="stretch_width"), self.pdf,
@@ -172,7 +174,9 @@ class ForcefieldView:
             return None
         fidelity, seed = self.fidelity.value, int(self.seed.value)
         state = self.state
-        self.job = state.submit(f"{ff.name} @ {fidelity}", lambda job: state.evaluate(ff, fidelity, seed, job))
+        engine = state.engine_name
+        label = f"{ff.name} @ {fidelity}" + ("" if engine == "lammps" else f" ({engine})")
+        self.job = state.submit(label, lambda job: state.evaluate(ff, fidelity, seed, job, engine=engine))
         self.evaluate_button.disabled = True
         self.cancel_button.disabled = False
         self.metrics.object = ""

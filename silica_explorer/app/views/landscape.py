@@ -270,11 +270,13 @@ class LandscapeView:
         reference_name = self.state.reference_name
 
         def work(job: Job):
-            from ...engine.lammps import LammpsEngine
+            from ...engine import get_engine
             from ...evaluate import Evaluator
             from .fit import JobEvaluator
             ls = landscape_from_tree(tree)
-            cost = JobEvaluator(Evaluator(reference, ls.fidelity, engine=LammpsEngine(threads=threads)), job)
+            # paths run with the engine the landscape was computed with
+            engine = "hoomd" if str(tree.attrs.get("engine_version", "")).startswith("HOOMD") else "lammps"
+            cost = JobEvaluator(Evaluator(reference, ls.fidelity, engine=get_engine(engine, threads=threads)), job)
             from ...parallel import SerialExecutor
             ls.optimizer_paths(cost, methods=methods, start=start, n_iter=n_iter, seed=seed, out=out,
                                executor=SerialExecutor(md_threads=threads), progress=job.progress,

@@ -1,0 +1,479 @@
+"""HOOMD-blue implementation of the engine interface (same protocol, results and failures as LAMMPS).
+
+The melt protocol is the LAMMPS engine's: the same random start (:func:`~silica_explorer.system.random_configuration`),
+energy minimisation (here FIRE, at most 1000 steps like LAMMPS's ``minimize ... 1000``), velocities drawn at the
+target temperature with zero total momentum, NVT relax and production with a Nose-Hoover thermostat
+(``hoomd.md.methods.thermostats.MTTK``, ``tau = t_damp``; LAMMPS ``fix nvt`` uses a chain of 3, HOOMD one
+thermostat with the same mass Q = N_f kT tau^2), partial g(r) on the same bins and the same samples (every
+``rdf_every`` production steps, steps > 0), frames every ``frame_every`` steps (step 0 included, as LAMMPS's dump).
+g(r) is histogrammed in Python with :func:`~silica_explorer.structure.partial_pdfs` (cKDTree) on each sample;
+that time is excluded from ``md_steps_per_s``.
+
+Forcefield: the whole of Eq. (1), DSF Coulomb included, in one ``hoomd.md.pair.Table`` per type pair
+(:func:`pair_tables`): the same values at the same points as the LAMMPS one-table deck
+(:meth:`~silica_explorer.forcefield.ForceField.table_values`, capped 50 eV wall, from 0.5 A). HOOMD's
+table is zero below its ``r_min``, where LAMMPS stops with an error; such a pair is detected at every
+chunk end and on every g(r) sample and fails the run ("overlap"). Energies have no DSF self term, like
+the one-table deck (the hybrid deck's ``coul/dsf`` adds a constant one; forces agree). After the run,
+the checks shared with LAMMPS (:mod:`silica_explorer.engine.checks`) decide failed / flagged / ok.
+
+Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs; results are converted
+to the project's units (ps, A/ps, K, bar). HOOMD's neighbour list needs a box wider than
+2 (r_cut + buffer): the buffer is shrunk to fit (the quick size, 16.45 A, leaves 0.2 A), and a box
+narrower than 2 r_cut (the tiny preset, 11.0 A) is refused with a clear error; LAMMPS handles it with
+multiple images.
+
+HOOMD runs in this process: the MD advances in chunks of :data:`CHUNK_STEPS` steps, between which the
+wall-clock limit, progress and the NaN/overlap checks are applied. Device: ``"auto"`` takes a GPU when
+this HOOMD build has GPU support and a GPU exists, else the CPU; the choice is in ``version()`` and in
+``engine_options``. CPU builds without TBB (the one ``scripts/build_hoomd.sh`` makes) use one thread.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import xarray as xr
+
+from ..fidelity import Fidelity
+from ..forcefield import MASS, PAIRS, PAIR_SPECIES, TABLE_R_INNER, ForceField
+from ..system import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
+from . import MeltResult, ProgressCallback
+from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
+                     thermo_dataset, thermo_failure)
+
+#: Boltzmann constant in eV/K.
+K_B = 8.617333262e-5
+#: HOOMD time unit with eV, A and amu, in ps: 1e-10 m * sqrt(amu / eV) = 10.1805 fs.
+TIME_UNIT_PS = 1e12 * 1e-10 * math.sqrt(1.66053906660e-27 / 1.602176634e-19)
+#: eV/A^3 in bar.
+EV_PER_A3_IN_BAR = 1.602176634e6
+#: Shortest tabulated distance (A): that of the LAMMPS one-table deck.
+TABLE_R_MIN = TABLE_R_INNER
+#: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
+PROTOCOL_VERSION = 1
+#: Steps per ``Simulation.run`` call; checks, progress and the time limit apply between chunks.
+CHUNK_STEPS = 250
+#: Thermo output every this many steps (as LAMMPS's ``thermo 100``).
+THERMO_EVERY = 100
+#: FIRE: at most this many steps (LAMMPS: ``minimize 1.0e-6 1.0e-8 1000 10000``), and its tolerances.
+FIRE_MAX_STEPS = 1000
+FIRE_ENERGY_TOL = 1e-5  # eV per atom between steps
+FIRE_FORCE_TOL = 1e-2  # eV/A, rms per degree of freedom
+DEVICES = ("auto", "cpu", "gpu")
+HOW_TO_GET = ("install it from conda-forge ('conda install -c conda-forge hoomd', see environment.yml; GPU builds) "
+              "or build the CPU package from source with scripts/build_hoomd.sh SRC_DIR_OR_TARBALL")
+
+
+class HoomdUnavailable(ValueError):
+    """HOOMD-blue cannot be used here: not importable, too old, or the requested device is missing."""
+
+
+def import_hoomd():
+    """The ``hoomd`` module, or HoomdUnavailable with a one-line reason and how to get it."""
+    try:
+        import hoomd
+        import hoomd.md  # noqa: F401
+    except ImportError as exc:
+        raise HoomdUnavailable(f"engine 'hoomd' needs HOOMD-blue >= 4, which is not importable ({exc}); "
+                               f"{HOW_TO_GET}") from None
+    version = str(hoomd.version.version)
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        major = 0
+    if major < 4:
+        raise HoomdUnavailable(f"engine 'hoomd' needs HOOMD-blue >= 4, found {version} at {hoomd.__file__}; {HOW_TO_GET}")
+    return hoomd
+
+
+def resolve_device(device: str) -> str:
+    """``"cpu"`` or ``"gpu"`` for a requested ``device`` in :data:`DEVICES`."""
+    if device not in DEVICES:
+        raise HoomdUnavailable(f"device = {device!r} must be one of {list(DEVICES)}")
+    hoomd = import_hoomd()
+    gpus = list(hoomd.device.GPU.get_available_devices()) if hoomd.version.gpu_enabled else []
+    if device == "gpu" and not gpus:
+        why = "has no GPU support" if not hoomd.version.gpu_enabled else "found no usable GPU"
+        raise HoomdUnavailable(f"device = 'gpu' requested, but HOOMD-blue {hoomd.version.version} {why}; "
+                               "use device='cpu' or 'auto' (a GPU build comes from conda-forge)")
+    if device == "auto":
+        return "gpu" if gpus else "cpu"
+    return device
+
+
+def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MIN) -> dict[str, dict]:
+    """``hoomd.md.pair.Table`` parameters of each pair: Eq. (1) with DSF Coulomb in one table.
+
+    Values from :meth:`~silica_explorer.forcefield.ForceField.table_values` (the LAMMPS one-table deck's).
+    HOOMD's table points are ``linspace(r_min, r_cut, N, endpoint=False)`` and interpolate linearly to
+    zero at r_cut; with N = ``n_points - 1`` they are exactly the points of LAMMPS's ``n_points`` table
+    from ``r_min`` to ``r_cut``. Values in eV and eV/A (force = -dU/dr).
+    """
+    if not 0.0 < r_min < forcefield.r_cut:
+        raise ValueError(f"r_min = {r_min} must be in (0, r_cut={forcefield.r_cut}) A")
+    r = np.linspace(r_min, forcefield.r_cut, n_points)[:-1]
+    out = {}
+    for pair in PAIRS:
+        u, f = forcefield.table_values(pair, r, deck="one-table")
+        out[pair] = {"r_min": float(r_min), "U": u, "F": f}
+    return out
+
+
+def neighbor_buffer_for(box_length: float, r_cut: float, requested: float) -> float:
+    """The neighbour-list buffer (A) HOOMD can use in a cubic box: at most 95% of the room left between
+    r_cut and half the box. Raises ValueError when the box is narrower than 2 r_cut."""
+    room = 0.5 * box_length - r_cut
+    if room <= 0.02:
+        n_min = math.ceil(216 * ((2 * r_cut + 0.1) / 16.4534) ** 3)
+        raise ValueError(f"engine 'hoomd' needs a box wider than 2 r_cut + 0.04 A = {2 * r_cut + 0.04:.2f} A "
+                         f"(minimum image); this one is {box_length:.3f} A. Use n_SiO2 >= {n_min} at 2.2 g/cm3 "
+                         "(e.g. fidelity 'quick'), or the LAMMPS engine")
+    return float(min(requested, 0.95 * room))
+
+
+class HoomdEngine:
+    """Runs melts with HOOMD-blue (v4) in this process.
+
+    Parameters: ``device`` ``"auto"`` | ``"cpu"`` | ``"gpu"``; ``threads`` CPU threads (used only by TBB
+    builds; recorded); ``neighbor_buffer`` A (shrunk to fit small boxes, see module docstring);
+    ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout", checked between
+    chunks); ``collapse`` ``"flag"`` | ``"fail"`` as for LAMMPS (:mod:`silica_explorer.engine.checks`);
+    ``notice_level`` HOOMD's verbosity.
+    """
+
+    name = "hoomd"
+
+    def __init__(self, device: str = "auto", threads: int | None = None, neighbor_buffer: float = 0.4,
+                 timeout_s: float | None = None, collapse: str = "flag", notice_level: int = 1):
+        self.collapse = check_collapse_policy(collapse)
+        self.device = resolve_device(device)
+        self.requested_device = device
+        self.threads = 1 if threads is None else int(threads)
+        if self.threads < 1:
+            raise ValueError(f"threads = {threads} must be >= 1")
+        if not 0.0 < neighbor_buffer <= 3.0:
+            raise ValueError(f"neighbor_buffer = {neighbor_buffer} must be in (0, 3] A")
+        self.neighbor_buffer = float(neighbor_buffer)
+        self.timeout_s = timeout_s
+        self.notice_level = int(notice_level)
+
+    def version(self) -> str:
+        hoomd = import_hoomd()
+        v = hoomd.version
+        build = f"{'GPU' if v.gpu_enabled else 'CPU'} build{', TBB' if v.tbb_enabled else ''}{', MPI' if v.mpi_enabled else ''}"
+        return (f"HOOMD-blue {v.version} ({build}; running on {self.device.upper()}); random start "
+                f"v{RANDOM_START_VERSION}; one md.pair.Table (Eq. (1)+DSF) v{PROTOCOL_VERSION}; collapse {self.collapse} "
+                f"above {COLLAPSE_CONTACTS_PER_SI:g} O/Si within {CLOSE_CONTACT_DISTANCE:g} A")
+
+    def options(self) -> dict:
+        """The engine options that are recorded with every run."""
+        return {"device": self.device, "requested_device": self.requested_device, "threads": self.threads,
+                "neighbor_buffer_A": self.neighbor_buffer, "timeout_s": self.timeout_s, "collapse": self.collapse}
+
+    # ----------------------------------------------------------------------------- set-up
+    def _device(self):
+        hoomd = import_hoomd()
+        if self.device == "gpu":
+            return hoomd.device.GPU(notice_level=self.notice_level)
+        threads = self.threads if hoomd.version.tbb_enabled else None
+        return hoomd.device.CPU(num_cpu_threads=threads, notice_level=self.notice_level)
+
+    def _simulation(self, forcefield: ForceField, config: Configuration, seed: int, table_points: int,
+                    velocities_A_per_ps: np.ndarray | None):
+        hoomd = import_hoomd()
+        box = float(config.box[0])
+        if not np.allclose(config.box, box):
+            raise ValueError(f"engine 'hoomd' runs cubic boxes only, got {config.box}")
+        buffer = neighbor_buffer_for(box, forcefield.r_cut, self.neighbor_buffer)
+        sim = hoomd.Simulation(device=self._device(), seed=int(seed) % 65536)
+        snap = hoomd.Snapshot()
+        n = config.n_atoms
+        snap.configuration.box = [box, box, box, 0, 0, 0]
+        snap.particles.N = n
+        snap.particles.types = ["Si", "O"]
+        snap.particles.typeid[:] = np.where(config.species == "Si", 0, 1)
+        snap.particles.position[:] = config.wrapped() - 0.5 * box  # HOOMD's box is centred on 0
+        snap.particles.mass[:] = np.where(config.species == "Si", MASS["Si"], MASS["O"])
+        snap.particles.charge[:] = np.where(config.species == "Si", forcefield.charge("Si"), forcefield.charge("O"))
+        if velocities_A_per_ps is not None:
+            snap.particles.velocity[:] = velocities_A_per_ps * TIME_UNIT_PS
+        sim.create_state_from_snapshot(snap)
+        nlist = hoomd.md.nlist.Cell(buffer=buffer, exclusions=())
+        table = hoomd.md.pair.Table(nlist=nlist, default_r_cut=forcefield.r_cut)
+        for pair, params in pair_tables(forcefield, table_points).items():
+            a, b = PAIR_SPECIES[pair]
+            table.params[(a, b)] = params
+        return sim, table, buffer
+
+    # ----------------------------------------------------------------------------- single point
+    def single_point(self, forcefield: ForceField, config: Configuration,
+                     table_points: int = 8000) -> tuple[float, np.ndarray]:
+        """Potential energy (eV, Eq. (1) + DSF pair sum, no self term) and forces (N, 3) eV/A of ``config``."""
+        hoomd = import_hoomd()
+        sim, table, _ = self._simulation(forcefield, config, 0, table_points, None)
+        sim.operations.integrator = hoomd.md.Integrator(
+            dt=0.001 / TIME_UNIT_PS, forces=[table],
+            methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
+        sim.run(0)
+        return float(table.energy), np.array(table.forces, dtype=float)
+
+    # ----------------------------------------------------------------------------- melt
+    def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
+             warm_start: Configuration | None = None,
+             progress: ProgressCallback | None = None) -> MeltResult:
+        t0 = time.perf_counter()
+        base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
+                    engine_version=self.version(), warm_start=warm_start is not None,
+                    engine_options=self.options())
+        neighbor_buffer_for(fidelity.box_length, forcefield.r_cut, self.neighbor_buffer)  # too small: ValueError
+        if warm_start is not None:
+            if warm_start.n_atoms != fidelity.n_atoms:
+                raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
+                                 f"{fidelity.name!r} needs {fidelity.n_atoms}")
+            if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
+                raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+        run = _Run(self, forcefield, fidelity, seed, progress, t0)
+        try:
+            try:
+                start = warm_start if warm_start is not None else random_configuration(
+                    fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
+            except RuntimeError as exc:
+                return MeltResult(status="failed", reason=f"setup: {exc}", wall_time_s=time.perf_counter() - t0, **base)
+            base["engine_options"]["neighbor_buffer_used_A"] = run.setup(start, warm_start is not None)
+            reason = run.execute(warm_start is not None)
+            thermo = thermo_dataset(run.rows)
+            if reason is None:
+                reason = thermo_failure(thermo, fidelity)
+            if reason is not None:
+                return MeltResult(status="failed", reason=reason, thermo=thermo,
+                                  wall_time_s=time.perf_counter() - t0, **base)
+            pdf = run.pdf()
+            status, reason = structure_check(pdf, self.collapse)
+            if run.overlap_reason():
+                status, reason = "failed", run.overlap_reason()
+            return MeltResult(status=status, reason=reason, pdf=pdf,
+                              trajectory=run.trajectory(), final=run.final(), thermo=thermo,
+                              wall_time_s=time.perf_counter() - t0, md_steps_per_s=run.steps_per_s(), **base)
+        except Exception as exc:  # a HOOMD error or anything unexpected: a recorded failure, never a crash
+            return MeltResult(status="failed", reason=_classify(exc), thermo=thermo_dataset(run.rows),
+                              wall_time_s=time.perf_counter() - t0, **base)
+
+
+def _classify(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    low = text.lower()
+    if "no longer in the simulation box" in low:
+        return f"lost atoms: {text}"
+    if "nan" in low.split() or "has nan" in low:
+        return f"nan: {text}"
+    return f"engine error: {type(exc).__name__}: {text}"
+
+
+class _Run:
+    """State of one HOOMD melt (kept out of :class:`HoomdEngine` so the engine stays a small, copyable object)."""
+
+    def __init__(self, engine: HoomdEngine, forcefield: ForceField, fidelity: Fidelity, seed: int,
+                 progress: ProgressCallback | None, t0: float):
+        self.engine, self.ff, self.fid, self.seed = engine, forcefield, fidelity, int(seed)
+        self.progress, self.t0 = progress, t0
+        self.rows: list[tuple[str, list[float]]] = []
+        self.samples: list[np.ndarray] = []
+        self.frames: list[np.ndarray] = []
+        self.frame_steps: list[int] = []
+        self.min_distance = math.inf
+        self.md_seconds = 0.0
+        self.md_steps = 0
+        self.phase = "setup"
+        self.phase_start = 0
+
+    # ----------------------------------------------------------------------------- set-up
+    def setup(self, start: Configuration, warm: bool) -> float:
+        hoomd = import_hoomd()
+        self.hoomd = hoomd
+        self.species = start.species
+        self.box = float(self.fid.box_length)
+        self.sim, self.table, buffer = self.engine._simulation(self.ff, start, self.seed, self.fid.table_points, None)
+        self.thermo = hoomd.md.compute.ThermodynamicQuantities(filter=hoomd.filter.All())
+        self.sim.operations.computes.append(self.thermo)
+        self.warm_velocities = start.velocities if warm else None
+        return buffer
+
+    def positions(self) -> np.ndarray:
+        """Positions (N, 3) in A, in [0, L), ordered by tag (= the start configuration's order)."""
+        with self.sim.state.cpu_local_snapshot as snap:
+            pos = np.array(snap.particles.position, dtype=float)
+            tags = np.array(snap.particles.tag)
+        out = np.empty_like(pos)
+        out[tags] = np.mod(pos + 0.5 * self.box, self.box)
+        return np.where(out >= self.box, out - self.box, out)  # mod can round up to L
+
+    def velocities(self) -> np.ndarray:
+        with self.sim.state.cpu_local_snapshot as snap:
+            vel = np.array(snap.particles.velocity, dtype=float)
+            tags = np.array(snap.particles.tag)
+        out = np.empty_like(vel)
+        out[tags] = vel / TIME_UNIT_PS
+        return out
+
+    # ----------------------------------------------------------------------------- phases
+    def execute(self, warm: bool) -> str | None:
+        """Run minimise, relax and production; a failure reason or None."""
+        hoomd, fid = self.hoomd, self.fid
+        if fid.minimize and not warm:
+            reason = self._minimize()
+            if reason:
+                return reason
+        self._set_velocities()
+        dt = fid.timestep / TIME_UNIT_PS
+        kT = K_B * fid.temperature
+        method = hoomd.md.methods.ConstantVolume(
+            filter=hoomd.filter.All(),
+            thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT, tau=fid.t_damp / TIME_UNIT_PS))
+        self.sim.operations.integrator = hoomd.md.Integrator(dt=dt, forces=[self.table], methods=[method])
+        self._add_writer(self._thermo_row, THERMO_EVERY)
+        self.phase, self.phase_start = "relax", self.sim.timestep
+        reason = self._advance(fid.relax_steps, done_before=0)
+        if reason:
+            return reason
+        self.phase, self.phase_start = "production", self.sim.timestep
+        self._frame()
+        self._add_writer(self._rdf_sample, fid.rdf_every)
+        self._add_writer(self._frame, fid.frame_every)
+        return self._advance(fid.production_steps, done_before=fid.relax_steps)
+
+    def _minimize(self) -> str | None:
+        hoomd = self.hoomd
+        fire = hoomd.md.minimize.FIRE(dt=self.fid.timestep / TIME_UNIT_PS, force_tol=FIRE_FORCE_TOL,
+                                      angmom_tol=1.0, energy_tol=FIRE_ENERGY_TOL, forces=[self.table],
+                                      methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
+        self.sim.operations.integrator = fire
+        self.phase = "minimize"
+        done = 0
+        while done < FIRE_MAX_STEPS and not fire.converged:
+            self.sim.run(min(100, FIRE_MAX_STEPS - done))
+            done += min(100, FIRE_MAX_STEPS - done)
+            reason = self._check_time() or self._check_positions()
+            if reason:
+                return reason
+        fire.forces.clear()
+        self.sim.operations.integrator = None
+        return None
+
+    def _set_velocities(self) -> None:
+        """Gaussian velocities at the target T with zero momentum, scaled to exactly T over 3N - 3
+        degrees of freedom (LAMMPS ``velocity create ... dist gaussian mom yes``); a warm start keeps
+        its velocities, rescaled to T (LAMMPS ``velocity all scale``)."""
+        mass = np.where(self.species == "Si", MASS["Si"], MASS["O"])
+        kT = K_B * self.fid.temperature  # eV
+        if self.warm_velocities is not None:
+            v = np.asarray(self.warm_velocities, dtype=float) * TIME_UNIT_PS
+        else:
+            rng = np.random.default_rng([self.seed, 1])
+            v = rng.normal(size=(len(mass), 3)) * np.sqrt(kT / mass)[:, None]
+            v -= (mass[:, None] * v).sum(axis=0) / mass.sum()
+        ke2 = float(np.sum(mass[:, None] * v * v))  # 2 KE in eV (amu (A/tau)^2 = eV)
+        v *= math.sqrt((3 * len(mass) - 3) * kT / ke2)
+        snap = self.sim.state.get_snapshot()
+        tags = np.arange(len(mass))
+        snap.particles.velocity[:] = v[tags]
+        self.sim.state.set_snapshot(snap)
+
+    def _add_writer(self, fn, every: int) -> None:
+        hoomd = self.hoomd
+
+        class _Call(hoomd.custom.Action):
+            flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if fn == self._thermo_row else []
+
+            def act(self, timestep):
+                fn(timestep)
+
+        trigger = hoomd.trigger.Periodic(period=int(every), phase=int(self.sim.timestep % every))
+        self.sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
+
+    def _thermo_row(self, timestep) -> None:
+        th = self.thermo
+        pe, ke = float(th.potential_energy), float(th.kinetic_energy)
+        self.rows.append((self.phase, [float(timestep - self.phase_start), float(th.kinetic_temperature) / K_B,
+                                       pe, ke, pe + ke, float(th.pressure) * EV_PER_A3_IN_BAR]))
+
+    def _rdf_sample(self, timestep=None) -> None:
+        t = time.perf_counter()
+        self.samples.append(self.positions())
+        self.md_seconds -= time.perf_counter() - t  # sampling is not MD time
+
+    def _frame(self, timestep=None) -> None:
+        step = (self.sim.timestep if timestep is None else timestep) - self.phase_start
+        t = time.perf_counter()
+        self.frames.append(self.positions())
+        self.frame_steps.append(int(step))
+        self.md_seconds -= time.perf_counter() - t
+
+    def _advance(self, steps: int, done_before: int) -> str | None:
+        done = 0
+        while done < steps:
+            n = min(CHUNK_STEPS, steps - done)
+            t = time.perf_counter()
+            self.sim.run(n)
+            self.md_seconds += time.perf_counter() - t
+            self.md_steps += n
+            done += n
+            reason = self._check_time() or self._check_positions()
+            if reason:
+                return reason
+            if self.progress is not None:
+                self.progress(done_before + done, self.fid.total_steps, self.phase)
+        if self.progress is not None and self.phase == "production":
+            self.progress(self.fid.total_steps, self.fid.total_steps, "done")
+        return None
+
+    # ----------------------------------------------------------------------------- checks
+    def _check_time(self) -> str | None:
+        limit = self.engine.timeout_s
+        if limit is not None and time.perf_counter() - self.t0 > limit:
+            return f"timeout: melt exceeded {limit} s"
+        return None
+
+    def _check_positions(self) -> str | None:
+        pos = self.positions()
+        if not np.all(np.isfinite(pos)):
+            return "nan: non-finite positions"
+        if self.rows and not all(np.isfinite(self.rows[-1][1])):
+            return "nan: non-finite temperature, energy or pressure in thermo output"
+        from ..system import min_distance
+        d = min_distance(Configuration(pos, self.species, np.full(3, self.box)))
+        self.min_distance = min(self.min_distance, d)
+        if d < TABLE_R_MIN:
+            return f"overlap: two atoms closer than {TABLE_R_MIN} A, the start of the pair table ({d:.3f} A)"
+        return None
+
+    def overlap_reason(self) -> str | None:
+        if self.min_distance < TABLE_R_MIN:
+            return f"overlap: two atoms closer than {TABLE_R_MIN} A, the start of the pair table"
+        return None
+
+    # ----------------------------------------------------------------------------- results
+    def pdf(self) -> xr.Dataset:
+        from ..structure import partial_pdfs
+        fid = self.fid
+        frames = [Configuration(p, self.species, np.full(3, self.box)) for p in self.samples]
+        if len(frames) != fid.production_steps // fid.rdf_every:
+            raise RuntimeError(f"{len(frames)} g(r) samples, expected {fid.production_steps // fid.rdf_every}")
+        pdf = partial_pdfs(frames, fid.rdf_r_max, fid.rdf_dr, source="HOOMD-blue frames, silica_explorer.structure")
+        r = pdf.r.values
+        below = (r + 0.5 * fid.rdf_dr <= TABLE_R_MIN)
+        if np.any(pdf.g.values[:, below] > 0):
+            self.min_distance = min(self.min_distance, 0.0)
+        pdf.attrs["n_samples"] = len(frames)
+        return pdf
+
+    def trajectory(self) -> Trajectory:
+        return Trajectory(np.array(self.frames), self.species, np.full(3, self.box), np.array(self.frame_steps))
+
+    def final(self) -> Configuration:
+        return Configuration(self.positions(), self.species, np.full(3, self.box), self.velocities())
+
+    def steps_per_s(self) -> float | None:
+        return self.md_steps / self.md_seconds if self.md_seconds > 0 else None
