@@ -19,8 +19,8 @@ the checks shared with LAMMPS (:mod:`silica_explorer.engine.checks`) decide fail
 
 Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs; results are converted
 to the project's units (ps, A/ps, K, bar). HOOMD's neighbour list needs a box wider than
-2 (r_cut + buffer): the buffer is shrunk to fit (the quick size, 16.45 A, leaves 0.2 A), and a box
-narrower than 2 r_cut (the tiny preset, 11.0 A) is refused with a clear error; LAMMPS handles it with
+2 (r_cut + buffer): the buffer is shrunk to fit where needed, and a box
+narrower than 2 r_cut (the tiny preset, 14.3 A) is refused with a clear error; LAMMPS handles it with
 multiple images.
 
 HOOMD runs in this process: the MD advances in chunks of :data:`CHUNK_STEPS` steps, between which the
@@ -127,7 +127,8 @@ def neighbor_buffer_for(box_length: float, r_cut: float, requested: float) -> fl
     r_cut and half the box. Raises ValueError when the box is narrower than 2 r_cut."""
     room = 0.5 * box_length - r_cut
     if room <= 0.02:
-        n_min = math.ceil(216 * ((2 * r_cut + 0.1) / 16.4534) ** 3)
+        volume_per_SiO2 = (MASS["Si"] + 2 * MASS["O"]) / 6.02214076e23 / 2.2 * 1e24  # A^3 at 2.2 g/cm3
+        n_min = math.ceil((2 * r_cut + 0.1) ** 3 / volume_per_SiO2)
         raise ValueError(f"engine 'hoomd' needs a box wider than 2 r_cut + 0.04 A = {2 * r_cut + 0.04:.2f} A "
                          f"(minimum image); this one is {box_length:.3f} A. Use n_SiO2 >= {n_min} at 2.2 g/cm3 "
                          "(e.g. fidelity 'quick'), or the LAMMPS engine")
