@@ -756,8 +756,12 @@ class Landscape:
 
             def run_one(method: str) -> tuple[str, dict]:
                 opts = dict(options.get(method, {}))
-                if method == "bo":
-                    opts.setdefault("initial_points", [u0])
+                method_space = space
+                if method == "bo":  # BO's design starts with its base set: the path's start point
+                    start_ff = space.forcefield(u0)
+                    method_space = SearchSpace((self.x.name, self.y.name), base=start_ff,
+                                               bounds={self.x.name: (self.x.start, self.x.stop),
+                                                       self.y.name: (self.y.start, self.y.stop)})
                 elif method == "cg":
                     opts.setdefault("x0", u0)
 
@@ -769,7 +773,7 @@ class Landscape:
                             progress(count[0], total, f"{method} #{entry['n']}: "
                                      + (f"R_x={100 * r:.2f}%" if math.isfinite(r) else "failed"))
 
-                result = fit(point_cost, space, method, budget=n_iter, seed=seed, md_seed=md_seed,
+                result = fit(point_cost, method_space, method, budget=n_iter, seed=seed, md_seed=md_seed,
                              options=opts, callback=callback)
                 entries = []
                 for e in result.objective.entries:
