@@ -107,6 +107,15 @@ def check_engine_name(name: str) -> str:
     return name
 
 
+def check_warm_start(warm_start: Configuration, fidelity: Fidelity) -> None:
+    """ValueError unless ``warm_start`` has the fidelity's number of atoms and box (every engine's check)."""
+    if warm_start.n_atoms != fidelity.n_atoms:
+        raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
+                         f"{fidelity.name!r} needs {fidelity.n_atoms}")
+    if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
+        raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+
+
 def get_engine(name: str = "lammps", **options) -> Engine:
     """An engine by name; options go to its constructor (LAMMPS: ``threads``, ``mpi_ranks``, ...;
     HOOMD: ``device``, ``threads``, ...). ``"hoomd"`` raises a one-line ValueError when HOOMD-blue is

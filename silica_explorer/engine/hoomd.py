@@ -40,7 +40,7 @@ import xarray as xr
 from ..fidelity import Fidelity
 from ..forcefield import MASS, PAIRS, PAIR_SPECIES, TABLE_R_INNER, ForceField
 from ..system import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
-from . import MeltResult, ProgressCallback
+from . import MeltResult, ProgressCallback, check_warm_start
 from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                      thermo_dataset, thermo_failure)
 
@@ -231,11 +231,7 @@ class HoomdEngine:
                     engine_options=self.options())
         neighbor_buffer_for(fidelity.box_length, forcefield.r_cut, self.neighbor_buffer)  # too small: ValueError
         if warm_start is not None:
-            if warm_start.n_atoms != fidelity.n_atoms:
-                raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
-                                 f"{fidelity.name!r} needs {fidelity.n_atoms}")
-            if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
-                raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+            check_warm_start(warm_start, fidelity)
         run = _Run(self, forcefield, fidelity, seed, progress, t0)
         try:
             try:

@@ -43,7 +43,7 @@ import xarray as xr
 from ..fidelity import Fidelity
 from ..forcefield import HYBRID_R_INNER, TABLE_R_INNER, ForceField, check_deck
 from ..system import RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
-from . import MeltResult, ProgressCallback
+from . import MeltResult, ProgressCallback, check_warm_start
 from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
                      structure_check, thermo_failure)
 from .checks import thermo_dataset as _thermo_dataset
@@ -169,11 +169,7 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     ``frame_every``: production steps between stored frames (default the fidelity's)."""
     directory.mkdir(parents=True, exist_ok=True)
     if warm_start is not None:
-        if warm_start.n_atoms != fidelity.n_atoms:
-            raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
-                             f"{fidelity.name!r} needs {fidelity.n_atoms}")
-        if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
-            raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+        check_warm_start(warm_start, fidelity)
         start = warm_start
     else:
         start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)

@@ -78,14 +78,7 @@ class ConjugateGradient:
                 "boundary_penalty": self.boundary_penalty}
 
     def start_unit(self, x0=None) -> np.ndarray:
-        x0 = self.x0 if x0 is None else x0
-        if x0 is None:
-            u = self.space.base_unit()
-        elif isinstance(x0, dict) or hasattr(x0, "as_dict"):
-            u = self.space.unit_of(x0)
-        else:
-            u = np.asarray(x0, dtype=float)
-        return self.space.clip_unit(u)
+        return self.space.start_unit(self.x0 if x0 is None else x0)
 
     def run(self, objective: Objective, phase: str | None = None, x0=None) -> str:
         """Minimize from ``x0`` (default ``self.x0``) until convergence, a CG stop, or the budget."""

@@ -58,14 +58,7 @@ class ReweightLBFGS:
         self.n_melts_ = 0
 
     def start_unit(self) -> np.ndarray:
-        x0 = self.x0
-        if x0 is None:
-            u = self.space.base_unit()
-        elif isinstance(x0, dict) or hasattr(x0, "as_dict"):
-            u = self.space.unit_of(x0)
-        else:
-            u = np.asarray(x0, dtype=float)
-        return self.space.clip_unit(u)
+        return self.space.start_unit(self.x0)
 
     def run(self, evaluator: Evaluator, budget: int, seed: int = 0) -> str:
         """Minimize with at most ``budget`` melts of ``evaluator`` (whose engine must store dense frames,

@@ -231,6 +231,17 @@ class SearchSpace:
     def clip_unit(self, u) -> np.ndarray:
         return np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
 
+    def start_unit(self, x0=None) -> np.ndarray:
+        """Clipped unit point of a start: the base set (``x0`` None), a forcefield or parameter mapping,
+        or a unit point."""
+        if x0 is None:
+            u = self.base_unit()
+        elif isinstance(x0, dict) or hasattr(x0, "as_dict"):
+            u = self.unit_of(x0)
+        else:
+            u = np.asarray(x0, dtype=float)
+        return self.clip_unit(u)
+
     def forcefield(self, u, name: str | None = None) -> ForceField:
         """The full forcefield of unit point ``u`` (fixed parameters from ``base``). Raises
         ParameterError for a point outside the box."""
