@@ -12,6 +12,8 @@
         --methods bo,bo-constrained,turbo,turbo-constrained
     .venv/bin/python benchmarks/optimizers.py --landscape "" --function collapse_valley --dim 7 --noise 0.0033 \
         --budget 60 --seeds 10 --methods bo,bo-constrained,turbo,turbo-constrained
+    # the PDF stand-in (Gaussian-peak partial PDFs; composite BO models the PDFs, the others see R_x):
+    .venv/bin/python benchmarks/optimizers.py --pdf-stand-in --methods bo,composite --budget 40 --seeds 10
 
 **Cost.** With ``--landscape FILE`` (a landscape netCDF from ``silica-explorer landscape``, group
 ``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
@@ -28,7 +30,12 @@ Methods: ``bo`` (GP + EI, failures imputed at the worst R_x), ``bo-log`` (GP on 
 ``bo-constrained`` (cost GP on successes, EI x P(feasible) from GP regression on +-1 labels; ``-gpc``:
 from scikit-learn's GP classifier), ``turbo`` (TuRBO-1 trust
 region, Thompson sampling), ``turbo-ei`` (EI inside the trust region), ``turbo-constrained``,
-``bo+cg``, ``turbo+cg``, ``cg``, ``random``, ``optuna-tpe``.
+``bo+cg``, ``turbo+cg``, ``cg``, ``random``, ``optuna-tpe``, ``composite`` (surrogate of the PDFs; needs
+``--pdf-stand-in``).
+With ``--pdf-stand-in`` it is :class:`silica_explorer.optimize.testfunctions.PDFStandIn`: partial
+PDFs of Gaussian peaks that move smoothly with the unit point, bin noise (``--noise``, default 0.05
+= an R_x sd of ~0.35 %), a failure band u0 + u1 < 0.45; the floor is the expected measured R_x at
+the noise-free optimum.
 
 For each method and seed it records the best R_x after every evaluation and the number of
 evaluations until the best R_x first reaches each target (``--targets``; default floor + 3 % "basin"
@@ -63,7 +70,14 @@ METHODS = {
     "turbo": ("turbo", {}), "turbo-ei": ("turbo", {"acquisition": "ei"}),
     "turbo-constrained": ("turbo", {"failure_policy": "constrained"}),
     "bo+cg": ("bo+cg", {"bo_fraction": 0.7}), "turbo+cg": ("turbo+cg", {"bo_fraction": 0.7}),
-    "cg": ("cg", {}), "random": ("random", {}),
+    "cg": ("cg", {}), "random": ("random", {}), "composite": ("composite", {}),
+    # issue #12 items 1, 2, 5: the optimizer before it (full hyperparameter fit at every proposal with
+    # scikit-learn's likelihood, finite-difference EI polish, no preset starts), no preset starts, and
+    # contact coordinates (log E0 = A exp(-r0/rho) and rho; log A where rho is fixed)
+    "bo-old": ("bo", {"preset_starts": False, "refit_growth": 0.0, "max_gp_points": None, "ei_polish": "numeric",
+                      "likelihood": "sklearn"}),
+    "bo-nopreset": ("bo", {"preset_starts": False}),
+    "bo-contact": ("bo", {"coords": "contact"}),
 }
 #: --fast: GP settings of every GP method
 FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
@@ -114,6 +128,19 @@ def analytic_cost(noise: float, dim: int = 2, function: str = "rough_basin"):
     return space, AnalyticCost(rough_basin, space, noise=noise, name="rough_basin"), 0.09, desc
 
 
+def pdf_stand_in_cost(noise: float, dim: int = 2):
+    from silica_explorer.forcefield import FREE_PARAMETERS
+    from silica_explorer.optimize import PDFStandIn
+    names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
+    space = SearchSpace(names, base="BKS")
+    cost = PDFStandIn(space, noise=noise)
+    floor, u_best = cost.floor()
+    desc = (f"PDF STAND-IN (Gaussian-peak partial PDFs) on the unit box of ({', '.join(names)}), bin noise "
+            f"{noise}, failure band u0 + u1 < 0.45; expected measured R_x at the optimum {floor:.4f} at "
+            f"u={np.round(u_best, 3).tolist()} - not MD")
+    return space, cost, floor, desc
+
+
 def run_optuna(cost: AnalyticCost, space: SearchSpace, budget: int, seed: int) -> np.ndarray:
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -123,7 +150,8 @@ def run_optuna(cost: AnalyticCost, space: SearchSpace, budget: int, seed: int) -
 
     def objective(trial):
         u = np.array([trial.suggest_float(f"u{i}", 0.0, 1.0) for i in range(space.dim)])
-        v = cost.value(u, seed) if not (cost.fail_if and cost.fail_if(u)) else float("nan")
+        fails = getattr(cost, "fail_if", None)
+        v = cost.value(u, seed) if not (fails and fails(u)) else float("nan")
         values.append(v)
         return v if math.isfinite(v) else 1.0  # same failure fallback as ours
 
@@ -153,10 +181,15 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=None, help="noise sd (default 0.002, or measured)")
     ap.add_argument("--landscape", default=None,
                     help="landscape netCDF (default: first of data/landscapes/*.nc; '' = the analytic stand-in)")
+    ap.add_argument("--pdf-stand-in", action="store_true",
+                    help="cost: the PDF stand-in (partial PDFs, for composite BO) instead of a landscape")
     ap.add_argument("--function", default="rough_basin", help="analytic stand-in: rough_basin (default) or "
                                                               "collapse_valley (with a failure region)")
     ap.add_argument("--methods", default="bo,bo-log,bo+cg,cg,random,optuna-tpe",
-                    help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe")
+                    help=f"comma-separated, of {', '.join(METHODS)}, optuna-tpe. Issue #12 variants: bo-old "
+                         "(the optimizer before it: full hyperparameter fit at every proposal, finite-difference "
+                         "EI polish, no preset starts), bo-nopreset (no preset starts), bo-contact (contact "
+                         "coordinates: log E0 = A exp(-r0/rho) and rho; log A where rho is fixed); composite needs --pdf-stand-in")
     ap.add_argument("--fast", action="store_true",
                     help="cheaper GP settings for every GP method (n_restarts_optimizer 1, n_candidates 500, "
                          "n_ei_starts 4): for many seeds in d >= 5 on a shared machine")
@@ -166,7 +199,9 @@ def main(argv=None) -> int:
     if path is None:
         found = sorted(glob.glob(str(Path(__file__).resolve().parent.parent / "data" / "landscapes" / "*.nc")))
         path = found[0] if found else None
-    if path:
+    if args.pdf_stand_in:
+        space, cost, floor, desc = pdf_stand_in_cost(0.05 if args.noise is None else args.noise, args.dim)
+    elif path:
         space, cost, floor, desc = landscape_cost(path, args.noise)
     else:
         space, cost, floor, desc = analytic_cost(0.002 if args.noise is None else args.noise, args.dim,
@@ -205,7 +240,12 @@ def main(argv=None) -> int:
                     opts.update(fast)
                 elif args.fast and name in ("bo+cg", "turbo+cg"):
                     opts["bo_options"] = fast
-                res = fit(cost, space, name, budget=args.budget, seed=s, options=opts)
+                opt_space = space
+                if opts.pop("coords", None) == "contact":  # same box, other coordinates; the cost reads its own
+                    coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0: default bounds
+                    opt_space = SearchSpace(space.names, base=space.base, coords="contact",
+                                            bounds={k: v for k, v in space.bounds.items() if k not in coupled})
+                res = fit(cost, opt_space, name, budget=args.budget, seed=s, options=opts)
                 curve = res.best_so_far()
                 fails.setdefault(m, []).append(sum(e["status"] != "ok" for e in res.objective.entries))
                 if len(curve) < args.budget:  # CG stopped early: its best stays
@@ -239,6 +279,10 @@ def main(argv=None) -> int:
     if fails:
         print("failed evaluations per run (median, min-max): " + "; ".join(
             f"{m} {np.median(v):.0f} ({min(v)}-{max(v)})" for m, v in fails.items()))
+    print(f"\nbest R_x (%) after {args.budget} evaluations, per seed:")
+    print(f"{'method':12s} " + " ".join(f"{'s' + str(k):>6s}" for k in range(args.seeds)))
+    for m, (curves, _) in rows.items():
+        print(f"{m:12s} " + " ".join(f"{100 * c[-1]:6.2f}" for c in curves))
     print("\nmedian best R_x (%) after n evaluations:")
     marks = [n for n in (5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200) if n <= args.budget]
     print(f"{'method':12s} " + " ".join(f"{n:>6d}" for n in marks))

@@ -11,6 +11,8 @@ common random numbers), so the methods see the same cost function.
         --store runs/two_param [--reference FILE] [--threads 2]
 
 On a 2-core machine, ``--parallel-runs 2 --threads 1`` runs two of the independent runs at a time.
+``--methods bo,composite`` adds composite BO (a surrogate of the partial PDFs; run ids
+``study_composite_s<seed>``) next to BO, with the same initial design (BKS + Sobol points).
 
 Prints BO's best R_x vs evaluation count per seed, CG's path (iterates) and where/why it stops, and
 random search's best. ``--classical-reference CHIK`` replaces the reference by a classical CHIK liquid
@@ -48,13 +50,22 @@ def main(argv=None) -> int:
     ap.add_argument("--classical-reference", default=None, metavar="PRESET",
                     help="use a classical liquid of this preset as reference (pipeline check, not ab initio)")
     ap.add_argument("--bounds", default="q_Si=1.6:2.6,A_SiO=12000:30000", help="search window")
+    ap.add_argument("--space", default="contact", choices=["box", "log", "contact"],
+                    help="BO's search coordinates (default contact = log A_SiO here; CG and random stay in box)")
+    ap.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
+                    help="BO starts from BKS, then the presets inside the window (default); --no-preset-starts: "
+                         "BKS, then the Sobol design")
     ap.add_argument("--md-seed", type=int, default=0, help="MD seed of every evaluation (default 0)")
     ap.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
     ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default all cores)")
-    ap.add_argument("--methods", default="bo,cg,random")
+    ap.add_argument("--methods", default="bo,cg,random", help="bo, composite, cg, random (default bo,cg,random)")
     ap.add_argument("--parallel-runs", type=int, default=1,
                     help="independent runs (BO seeds, CG, random) at once, each one MD process at a time; use "
                          "with --threads so that parallel runs x threads <= cores (default 1)")
+    ap.add_argument("--collapse", choices=["flag", "fail"], default="flag",
+                    help="a collapsed melt (Si-O pairs fused) keeps its R_x, flagged (default), or fails")
+    ap.add_argument("--failure-policy", choices=["impute", "constrained"], default="impute",
+                    help="BO: failed melts imputed at the worst R_x (default) or constrained EI")
     ap.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                     help="reuse identical cold-start melts (e.g. from the landscape's BO/CG paths)")
     args = ap.parse_args(argv)
@@ -63,7 +74,7 @@ def main(argv=None) -> int:
     from silica_explorer.evaluate import Evaluator
     from silica_explorer.fidelity import get_fidelity
 
-    engine = LammpsEngine(threads=args.threads)
+    engine = LammpsEngine(threads=args.threads, collapse=args.collapse)
     if args.melt_cache is not None:
         from silica_explorer.engine.cache import CachingEngine
         engine = CachingEngine(engine, args.melt_cache)
@@ -91,10 +102,14 @@ def main(argv=None) -> int:
     cost = CachedCost(evaluator, store)
     space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS")
     bks_u = space.clip_unit(space.base_unit())
+    bo_space = SearchSpace(["q_Si", "A_SiO"], bounds=args.bounds, base="BKS", coords=args.space)
+    bo_tag = (f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
+              + ("" if args.collapse == "flag" else "-collapsefail")
+              + ("" if args.failure_policy == "impute" else "-constrained"))
     methods = [m.strip() for m in args.methods.split(",")]
     print(f"2-parameter study: free q_Si, A_SiO in {space.bounds}; others at BKS; fidelity {fidelity.name} "
           f"({fidelity.n_SiO2} SiO2, {fidelity.relax_ps}+{fidelity.production_ps} ps); MD seed {args.md_seed}; "
-          f"budget {args.budget}/run\nreference: {ref_label}\nstore: {store.path}  engine: {engine.version()}\n")
+          f"budget {args.budget}/run\nBO: {bo_space!r}, preset starts {args.preset_starts}\nreference: {ref_label}\nstore: {store.path}  engine: {engine.version()}\n")
 
     def progress(label):
         def cb(e):
@@ -105,10 +120,13 @@ def main(argv=None) -> int:
 
     t0 = time.time()
     jobs = {}
-    if "bo" in methods:
-        for s in range(args.seeds):
-            jobs[("bo", s)] = dict(optimizer="bo", seed=s, run_id=f"study_bo_s{s}",
-                                   options={"initial_points": [bks_u]}, callback=progress(f"bo s{s}"))
+    for m in ("bo", "composite"):  # composite: BO on a surrogate of the partial PDFs
+        if m in methods:
+            for s in range(args.seeds):
+                jobs[(m, s)] = dict(optimizer=m, seed=s, run_id=f"study_{m}{bo_tag}_s{s}", space=bo_space,
+                                    options={"preset_starts": args.preset_starts,
+                                             **({"failure_policy": args.failure_policy} if m == "bo" else {})},
+                                    callback=progress(f"{m} s{s}"))
     if "cg" in methods:
         jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
                                options={"x0": bks_u, "fd_step": args.fd_step}, callback=progress("cg"))
@@ -119,9 +137,9 @@ def main(argv=None) -> int:
 
     def run(job):
         job = dict(job)
-        return fit(cost, space, job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
+        return fit(cost, job.pop("space", space), job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
 
-    if ("bo" in methods or "cg" in methods) and args.parallel_runs > 1:
+    if ("bo" in methods or "composite" in methods or "cg" in methods) and args.parallel_runs > 1:
         cost(space.forcefield(bks_u), args.md_seed)  # the shared BKS start: run its MD once, before the runs
     if args.parallel_runs > 1:
         from concurrent.futures import ThreadPoolExecutor  # each evaluation is an lmp child process
@@ -132,9 +150,11 @@ def main(argv=None) -> int:
         results = {k: run(j) for k, j in jobs.items()}
     wall = time.time() - t0
 
-    print("\n== BO: best R_x (%) vs evaluation count (BKS is evaluation 1)")
-    bo = {s: r for (m, s), r in results.items() if m == "bo"}
-    if bo:
+    for meth in ("bo", "composite"):
+        bo = {s: r for (m, s), r in results.items() if m == meth}
+        if not bo:
+            continue
+        print(f"\n== {meth}: best R_x (%) vs evaluation count (BKS is evaluation 1)")
         print("evals " + " ".join(f"  seed{s}" for s in bo))
         for n in range(1, args.budget + 1):
             print(f"{n:5d} " + " ".join(f"  {pct(r.best_so_far()[n - 1]) if n <= r.n_evals else '   -  '}"
@@ -142,7 +162,8 @@ def main(argv=None) -> int:
         for s, r in bo.items():
             p = r.best_params or {}
             print(f"  seed {s}: best R_x {pct(r.best_R_x)} % at q_Si={p.get('q_Si', float('nan')):.4f}, "
-                  f"A_SiO={p.get('A_SiO', float('nan')):.1f} ({sum(e['status'] != 'ok' for e in r.objective.entries)} failed)")
+                  f"A_SiO={p.get('A_SiO', float('nan')):.1f} ({sum(e['status'] != 'ok' for e in r.objective.entries)} failed, "
+                  f"{sum(e['status'] == 'ok' and str(e.get('reason') or '').startswith('flagged') for e in r.objective.entries)} flagged)")
     if ("cg", 0) in results:
         r = results[("cg", 0)]
         cg = r.optimizer

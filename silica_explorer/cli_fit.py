@@ -25,18 +25,30 @@ def register_cli(sub) -> None:
     from .optimize import OPTIMIZERS
     from .optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, random search) with a durable store",
+        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
                     "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
-                    "TuRBO followed by CG, or random search. Every evaluation "
+                    "TuRBO followed by CG, composite BO (a surrogate of the partial PDFs; R_x and EI computed "
+                    "from it), or random search. Every evaluation "
                     "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
     p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "
                                                  "the fixed parameters and CG's start (default BKS)")
     p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
-                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS)")
-    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS), help="optimizer (default bo)")
+                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS); with "
+                                                  "--space contact a pair whose A and rho are free takes "
+                                                  "E0_<pair>=LOW:HIGH (eV) instead of A_<pair>")
+    p.add_argument("--space", default="contact", choices=["box", "log", "contact"],
+                   help="coordinates of the search box: contact (default: log of the repulsion at contact "
+                        "E0 = A exp(-r0/rho) and rho for a pair whose A and rho are free; other A log), log (log A), "
+                        "box (every parameter linear); see silica_explorer.optimize.space")
+    p.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
+                   help="BO: start from every preset inside the bounds, after the base set (default; "
+                        "--no-preset-starts: the base set, then the space-filling design)")
+    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS),
+                   help="optimizer (default bo); composite = BO on a PCA + GP surrogate of the partial PDFs "
+                        "(needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
     p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
     p.add_argument("--seed", type=int, default=0, help="seed of the optimizer and (unless --md-seed) of every MD run")
@@ -82,8 +94,9 @@ def register_cli(sub) -> None:
                    help="constrained: feasibility model, GP regression on +-1 labels with a probit link (gpr, default) or scikit-learn's Laplace GP classifier (gpc)")
     p.add_argument("--turbo-acquisition", default="ts", choices=["ts", "ei"],
                    help="turbo: Thompson sampling (ts, default) or EI inside the trust region")
-    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS),
-                   help="for demos and tests: optimize an analytic stand-in function instead of running MD")
+    p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS) + ["pdf_peaks"],
+                   help="for demos and tests: optimize an analytic stand-in function instead of running MD "
+                        "(pdf_peaks: stand-in partial PDFs of Gaussian peaks, for --optimizer composite)")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from .cli_evaluate import add_engine_args
@@ -131,6 +144,9 @@ def _apply_config(args) -> argparse.Namespace:
 
 def build_evaluator(args, space):
     """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
+    if args.stand_in == "pdf_peaks":
+        from .optimize import PDFStandIn
+        return PDFStandIn(space)
     if args.stand_in:
         from .optimize import AnalyticCost
         return AnalyticCost(args.stand_in, space, noise=0.002)
@@ -151,6 +167,15 @@ def _unique_run_id(store, base: str) -> str:
     return f"{base}-{k}"
 
 
+def optimizer_preview(name: str, space, seed: int, options: dict):
+    """The BO part of optimizer ``name`` as it will be built (for printing its start points), or None."""
+    from .optimize import make_optimizer
+    if name not in ("bo", "bo+cg"):
+        return None
+    opt = make_optimizer(name, space, random_state=seed, **options)
+    return opt if name == "bo" else opt.bo
+
+
 def run_fit(args) -> int:
     args = _apply_config(args)
     from tqdm import tqdm
@@ -159,7 +184,7 @@ def run_fit(args) -> int:
     from .store import CachedCost, Store, StoreError
 
     base = ForceField.load(args.base) if Path(str(args.base)).suffix == ".json" else ForceField.preset(args.base)
-    space = SearchSpace(args.free, args.bounds, base)
+    space = SearchSpace(args.free, args.bounds, base, coords=args.space)
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")
     failure_value = args.failure_value if args.failure_value == "worst" else float(args.failure_value)
@@ -168,13 +193,21 @@ def run_fit(args) -> int:
     options = {}
     bo_options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
                   "failure_value": failure_value, "y_transform": args.y_transform,
-                  "failure_policy": args.failure_policy}
+                  "failure_policy": args.failure_policy, "preset_starts": args.preset_starts}
     if args.failure_policy == "constrained":
         bo_options["feasibility"] = args.feasibility
     if args.optimizer in ("turbo", "turbo+cg"):
         bo_options["acquisition"] = args.turbo_acquisition
     if args.optimizer in ("bo", "turbo"):
         options = bo_options
+    elif args.optimizer == "composite":
+        if args.y_transform != "none":
+            raise ValueError("--y-transform applies to the scalar GP of bo and bo+cg; composite models the PDFs")
+        if args.failure_policy != "impute":
+            raise ValueError("--failure-policy applies to bo/turbo; composite always weights EI by P(success) "
+                             "and conditions its PDF model on failed points")
+        options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
+                   "preset_starts": args.preset_starts}
     elif args.optimizer == "random":
         options = {"batch_size": args.batch}
     elif args.optimizer == "cg":
@@ -192,6 +225,13 @@ def run_fit(args) -> int:
     print(f"run {run_id!r} in {store.path}: {args.optimizer}, free {list(space.names)}, base {base.name}, "
           f"budget {args.budget}, fidelity {fid_label}, seed {args.seed}"
           + (f" - resuming after {n_done} stored evaluations" if n_done else ""), file=sys.stderr)
+    preview = optimizer_preview(args.optimizer, space, args.seed, options)
+    print(f"search space {space!r}", file=sys.stderr)
+    if preview is not None:
+        print("BO starts: " + ", ".join(f"{p['label']} ({p['kind']})" for p in preview.start_points_)
+              + f", then {preview.n_initial} space-filling points", file=sys.stderr)
+        for p in preview.skipped_starts_:
+            print(f"  not a start: {p['label']} ({p['kind']}) - {p['reason']}", file=sys.stderr)
     bar = None if args.quiet else tqdm(total=args.budget, desc=f"fit {args.optimizer}", unit="eval",
                                        file=sys.stderr, dynamic_ncols=True)
 

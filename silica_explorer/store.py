@@ -604,7 +604,13 @@ class CachedCost:
                     "r_range": list(ev.r_range) if getattr(ev, "r_range", None) is not None else None,
                     "align": getattr(ev, "align", None),
                 }
-                engine = getattr(getattr(ev, "engine", None), "name", None)
+                eng = getattr(ev, "engine", None)
+                opts = eng.options() if eng is not None and hasattr(eng, "options") else {}
+                checks = {k: opts[k] for k in ("deck", "collapse") if k in opts}
+                if checks:  # settings that change a melt's status or R_x (issues #12, #14): results under
+                    # other failure checks or another deck are other results, never served for these
+                    ident["engine_checks"] = {"version": 2, **checks}
+                engine = getattr(eng, "name", None)
                 if engine not in (None, "lammps"):
                     # another engine's melts are other results; LAMMPS (the original engine) adds no key
                     # so that stores written before there was a choice keep serving their results

@@ -34,3 +34,20 @@ def test_cache_keeps_failures_and_thread_changes_are_private(tmp_path, engine, t
     clone = copy.copy(cache)
     clone.threads = 7
     assert clone.threads == 7 and engine.threads == 1 and cache.threads == 1
+
+
+def test_deck_and_collapse_policy_separate_cached_results(tmp_path, classical_reference):
+    """Melt-cache keys and store keys differ between decks and collapse policies, so a result computed
+    under other failure checks or another deck is never served for these."""
+    from silica_explorer.engine.cache import melt_key
+    from silica_explorer.engine.lammps import LammpsEngine
+    from silica_explorer.evaluate import Evaluator
+    from silica_explorer.fidelity import FIDELITIES
+    from silica_explorer.forcefield import ForceField
+    from silica_explorer.store import CachedCost
+    ff, fid = ForceField.preset("BKS"), FIDELITIES["tiny"]
+    engines = [LammpsEngine(), LammpsEngine(deck="hybrid"), LammpsEngine(collapse="fail")]
+    assert len({melt_key(ff, fid, 0, e.version()) for e in engines}) == 3
+    keys = {CachedCost(Evaluator(classical_reference, fid, engine=e), tmp_path / f"s{i}").key(ff, 0)
+            for i, e in enumerate(engines)}
+    assert len(keys) == 3

@@ -67,7 +67,8 @@ def test_bo_finds_minimum_of_noisy_branin():
     mean, std = bo.predict(space.from_unit(np.array([best_u, [0.9, 0.9]])))
     assert mean.shape == (2,) and np.all(std > 0) and mean[0] < mean[1]
     hist = bo.history_frame()
-    assert len(hist) == 30 and set(hist.kind) == {"initial", "ei"}
+    assert len(hist) == 30 and set(hist.kind) == {"base", "preset", "initial", "ei"}
+    assert hist.label[0] == "BKS" and hist.kind[0] == "base"  # the base set first, then the presets in the box
     ei_rows = hist[hist.kind == "ei"]
     assert ei_rows[["ei", "mean", "std"]].notna().all().all() and (ei_rows.ei >= 0).all()
 
@@ -82,7 +83,7 @@ def test_bo_beats_random_on_noisy_quadratic():
 
 def test_batch_constant_liar_and_bounds_of_every_proposal():
     space = SearchSpace(["q_Si", "rho_OO", "C_SiSi"], base="CHIK")
-    bo = BayesianOptimizer(space, n_initial=4, random_state=1, **FAST_BO)
+    bo = BayesianOptimizer(space, n_initial=3, preset_starts=False, random_state=1, **FAST_BO)
     seen = []
     for _ in range(4):
         U = bo.ask(3)
@@ -90,7 +91,7 @@ def test_batch_constant_liar_and_bounds_of_every_proposal():
         for u in U:
             seen.append(u)
             bo.tell(u, rough_basin(u))
-    assert {h["kind"] for h in bo.history} >= {"initial", "ei", "ei-liar"}
+    assert {h["kind"] for h in bo.history} >= {"base", "initial", "ei", "ei-liar"}
     assert np.all(np.array(seen) >= 0) and np.all(np.array(seen) <= 1)
 
 
@@ -268,7 +269,8 @@ def test_batch_runs_concurrently_into_the_store(tmp_path):
     space = SearchSpace()
     cost = AnalyticCost("sphere", space, sleep_s=0.05)
     res = fit(cost, space, "bo", budget=9, seed=0, store=tmp_path, n_workers=3,
-              options={**FAST_BO, "batch_size": 3, "n_initial": 3})
+              options={**FAST_BO, "batch_size": 3, "n_initial": 2, "preset_starts": False})
     rows = Store(tmp_path).records(res.run_id)
     assert len(rows) == 9 and sorted(r.iteration for r in rows) == list(range(9))
-    assert [r.proposal["kind"] for r in sorted(rows, key=lambda r: r.iteration)][3:] == ["ei", "ei-liar", "ei-liar"] * 2
+    kinds = [r.proposal["kind"] for r in sorted(rows, key=lambda r: r.iteration)]
+    assert kinds == ["base", "initial", "initial"] + ["ei", "ei-liar", "ei-liar"] * 2

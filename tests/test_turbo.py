@@ -19,8 +19,9 @@ def test_trust_region_state_machine():
     """Lengths after each told value, worked out by hand from the TuRBO rules (success = better than the
     TR's best by > 1e-3 of it; 2 in a row double, 2 failures in a row halve, restart below length_min)."""
     space = SearchSpace()
-    opt = TurboOptimizer(space, n_initial=3, success_tolerance=2, failure_tolerance=2, length_min=0.15,
-                         n_restart=2, random_state=0, **FAST)
+    # initial design of 3: the base set (BKS, always first) + 2 Sobol points (no preset starts)
+    opt = TurboOptimizer(space, n_initial=2, preset_starts=False, success_tolerance=2, failure_tolerance=2,
+                         length_min=0.15, n_restart=2, random_state=0, **FAST)
     values = [1.0, 0.9, 0.8,  # initial design
               0.7, 0.6,  # 2 successes: 0.8 -> 1.6
               0.59, 0.5994,  # a success, then a "failure" (within 1e-3 of the best)
@@ -52,7 +53,7 @@ def test_trust_region_shape_follows_length_scales():
     """Side lengths w_i L with w the local GP's length scales normalized to geometric mean 1."""
     space = SearchSpace(FREE_PARAMETERS[:4])
     cost = AnalyticCost(lambda u: 0.1 + 4 * (u[0] - 0.5) ** 2 + 0.05 * (u[3] - 0.5) ** 2, space)
-    res = fit(cost, space, "turbo", budget=16, seed=0, options=FAST)
+    res = fit(cost, space, "turbo", budget=16, seed=0, options={**FAST, "preset_starts": False})
     opt = res.optimizer
     lo, hi = opt.tr_bounds_
     c = np.array(opt._pending[-1]["tr_center"]) if opt._pending else opt.center()
@@ -105,7 +106,8 @@ class Interrupting(AnalyticCost):
         return super().__call__(ff, seed)
 
 
-RESTARTING = {**FAST, "failure_tolerance": 1, "length_min": 0.3, "n_restart": 2, "n_initial": 4}
+RESTARTING = {**FAST, "failure_tolerance": 1, "length_min": 0.3, "n_restart": 2, "n_initial": 4,
+              "preset_starts": False}
 
 
 @pytest.mark.parametrize("optimizer,options", [
@@ -146,7 +148,7 @@ def test_cli_fit_turbo_and_constrained(tmp_path, capsys):
     cli_fit.register_cli(parser.add_subparsers(dest="command"))
     base = ["fit", "--stand-in", "sphere", "--store", str(tmp_path), "--quiet", "--budget", "8"]
     args = parser.parse_args(base + ["--free", "q_Si,A_SiO,C_OO", "--optimizer", "turbo", "--failure-policy",
-                                     "constrained", "--n-initial", "4"])
+                                     "constrained", "--n-initial", "3", "--no-preset-starts"])  # BKS + 3
     assert args.func(args) == 0
     (run,) = Store(tmp_path).runs()
     opts = run["config"]["optimizer_options"]

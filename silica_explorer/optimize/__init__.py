@@ -1,9 +1,13 @@
 """Optimizers of the forcefield parameters against the cost R_x.
 
-- :class:`SearchSpace` - free parameters, bounds, base forcefield; unit box <-> parameters <-> ForceField.
-- :class:`BayesianOptimizer` - Gaussian-process regression + expected improvement (the paper's method).
+- :class:`SearchSpace` - free parameters, bounds, base forcefield, coordinates (box, log A, or log of the
+  repulsion at contact + rho); unit box <-> parameters <-> ForceField.
+- :class:`BayesianOptimizer` - Gaussian-process regression + expected improvement (the paper's method);
+  starts from the base set and the presets inside the bounds; its fast paths live in
+  :mod:`.acquisition` (posterior + EI gradients) and :mod:`.gp_likelihood` (marginal likelihood).
 - :class:`ConjugateGradient` - scipy CG with finite-difference gradients on the same budget.
 - :class:`BOThenCG` - BO, then CG refinement from BO's best point.
+- :class:`CompositeBO` - composite BO: a surrogate of the partial PDFs (PCA + GPs), EI of R_x by sampling.
 - :class:`RandomSearch` - baseline.
 - :class:`Objective` - shared budget, failure policy, re-play of stored evaluations on resume.
 - :func:`fit` - one call: optimizer + store + budget + resume -> :class:`FitResult`.
@@ -22,16 +26,17 @@ Driver use (store-backed, resumable)::
 
 from .bayes import BayesianOptimizer, expected_improvement, initial_design
 from .cg import ConjugateGradient
+from .composite import CompositeBO
 from .objective import BudgetExhausted, Objective, impute_failures, run_ask_tell
 from .pipeline import OPTIMIZERS, BOThenCG, FitResult, default_run_id, fit, make_optimizer
 from .random_search import RandomSearch
 from .space import SearchSpace, parse_bounds, parse_free
-from .testfunctions import AnalyticCost
+from .testfunctions import AnalyticCost, PDFStandIn
 
 __all__ = [
     "SearchSpace", "parse_free", "parse_bounds",
     "BayesianOptimizer", "expected_improvement", "initial_design",
-    "ConjugateGradient", "RandomSearch", "BOThenCG", "make_optimizer", "OPTIMIZERS",
+    "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "PDFStandIn", "make_optimizer", "OPTIMIZERS",
     "Objective", "BudgetExhausted", "impute_failures", "run_ask_tell",
     "fit", "FitResult", "default_run_id", "AnalyticCost",
 ]

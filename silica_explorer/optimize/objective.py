@@ -69,12 +69,15 @@ class Objective:
     executor : a :mod:`silica_explorer.parallel` executor (e.g. a ``DaskExecutor`` on a LocalCluster or
         a SLURM cluster) that runs the fresh evaluations of a batch; with a store-backed cost the
         results come back to this process and are appended to the store as each one finishes.
+    keep_pdfs : attach each successful evaluation's partial-PDF Dataset to its entry (``entry["pdf"]``;
+        from the evaluator's result, or from the store for stored rows); set by optimizers that model
+        the PDFs (:class:`~silica_explorer.optimize.composite.CompositeBO`). Failed entries have none.
     """
 
     def __init__(self, space: SearchSpace, cost: Callable, budget: int, *, md_seed: int = 0,
                  run_id: str | None = None, failure_value: str | float = "worst",
                  failure_fallback: float = 1.0, callback: Callable[[dict], None] | None = None,
-                 n_workers: int = 1, executor=None):
+                 n_workers: int = 1, executor=None, keep_pdfs: bool = False):
         if int(budget) < 1:
             raise ValueError(f"budget = {budget} must be >= 1 evaluation")
         if failure_value != "worst":
@@ -92,6 +95,7 @@ class Objective:
         self.callback = callback
         self.n_workers = max(1, int(n_workers))
         self.executor = executor
+        self.keep_pdfs = bool(keep_pdfs)
         self._task = None  # what the executor runs (built on first use)
         self.phase: str | None = None
         #: soft cap on evaluations for the current phase (BO part of BO -> CG)
@@ -143,24 +147,31 @@ class Objective:
 
     # ------------------------------------------------------------------ evaluation
     def _entry(self, u: np.ndarray, rec, replayed: bool, proposal: Mapping | None) -> dict:
+        pdf = None
         if isinstance(rec, Record):
             status, reason, rx = rec.status, rec.reason, rec.R_x
             rid, cached = rec.id, rec.cached
             if rec.proposal and not proposal:
                 proposal = rec.proposal
+            if self.keep_pdfs and rec.ok:
+                pdf = self.cost.store.get_pdf(rec.id)
         else:
             fields = _result_fields(rec)
             status, reason, rx = fields["status"], fields["reason"], float(fields["R_x"])
             rid, cached = None, False
+            pdf = fields["pdf"] if self.keep_pdfs else None
         if status != "ok" or not math.isfinite(rx):
             status, rx = "failed", float("nan")
             reason = reason or "non-finite R_x"
+            pdf = None  # failures carry no PDFs
         entry = {
             "n": self.n_evals, "phase": self.phase, "u": np.asarray(u, dtype=float).copy(),
             "params": self.space.params(u), "status": status, "reason": reason, "R_x": rx,
             "y": self.penalized(rx), "record_id": rid, "cached": cached, "replayed": replayed,
             "proposal": dict(proposal) if proposal else None,
         }
+        if pdf is not None:
+            entry["pdf"] = pdf
         self.entries.append(entry)
         best = self.best()
         entry["best_R_x"] = best["R_x"] if best else float("nan")
@@ -333,7 +344,7 @@ class Objective:
         import pandas as pd
         rows = []
         for e in self.entries:
-            row = {k: v for k, v in e.items() if k not in ("u", "params", "proposal")}
+            row = {k: v for k, v in e.items() if k not in ("u", "params", "proposal", "pdf")}
             row.update(e["params"])
             row.update({f"u_{n}": float(x) for n, x in zip(self.space.names, e["u"])})
             if e["proposal"]:

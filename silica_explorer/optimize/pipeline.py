@@ -14,6 +14,7 @@ from ..forcefield import ForceField
 from ..store import CachedCost, Store
 from .bayes import BayesianOptimizer
 from .cg import ConjugateGradient
+from .composite import CompositeBO
 from .feasibility import ConstrainedBayesianOptimizer, check_failure_policy
 from .objective import Objective
 from .random_search import RandomSearch
@@ -21,7 +22,7 @@ from .space import SearchSpace
 from .turbo import TurboOptimizer
 
 #: Optimizer names accepted by :func:`make_optimizer` and the CLI.
-OPTIMIZERS = ("bo", "cg", "random", "bo+cg", "turbo", "turbo+cg")
+OPTIMIZERS = ("bo", "cg", "random", "bo+cg", "turbo", "turbo+cg", "composite")
 
 
 def make_bo(space: SearchSpace, kind: str = "bo", random_state: int = 0, **options):
@@ -99,7 +100,7 @@ class BOThenCG:
 
 
 def make_optimizer(name: str, space: SearchSpace, random_state: int = 0, **options):
-    """An optimizer by name (``bo``, ``cg``, ``random``, ``bo+cg``, ``turbo``, ``turbo+cg``) with its options."""
+    """An optimizer by name (``bo``, ``cg``, ``random``, ``bo+cg``, ``turbo``, ``turbo+cg``, ``composite``) with its options."""
     if name in ("bo", "turbo"):
         return make_bo(space, name, random_state=random_state, **options)
     if name == "turbo+cg":
@@ -110,6 +111,8 @@ def make_optimizer(name: str, space: SearchSpace, random_state: int = 0, **optio
         return RandomSearch(space, random_state=random_state, **options)
     if name in ("bo+cg", "bocg", "bo-cg"):
         return BOThenCG(space, random_state=random_state, **options)
+    if name == "composite":
+        return CompositeBO(space, random_state=random_state, **options)
     raise ValueError(f"unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}")
 
 

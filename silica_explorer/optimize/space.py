@@ -1,7 +1,19 @@
-"""The search space of a fit: which parameters are free, their bounds, and the fixed rest.
+"""The search space of a fit: which parameters are free, their bounds, the fixed rest, and the
+coordinates the optimizers search in.
 
 Optimizers work in the unit box [0, 1]^d; :class:`SearchSpace` maps unit coordinates <-> parameter
-values (linear in each parameter) <-> :class:`~silica_explorer.forcefield.ForceField`.
+values <-> :class:`~silica_explorer.forcefield.ForceField`. The forcefield always keeps A and rho;
+only the map differs between the three coordinate systems (``coords``):
+
+- ``"box"``: every parameter linear between its bounds;
+- ``"log"``: every Buckingham prefactor ``A_<pair>`` logarithmic between its bounds (an A whose lower
+  bound is 0, i.e. a pair that may be switched off, stays linear), the rest linear;
+- ``"contact"``: for a pair whose A and rho are both free, the coordinates are log E0 and rho, with
+  ``E0 = A exp(-r0 / rho)`` the Buckingham repulsion (eV) at the contact distance ``r0``
+  (:data:`CONTACT_R0`: Si-O 1.6, O-O 2.6, Si-Si 3.1 A) and E0 bounded by ``E0_<pair>=LOW:HIGH``
+  (default :data:`CONTACT_BOUNDS`); so ``A = E0 exp(r0 / rho)``. Sets with the same repulsion at
+  contact lie along A ~ exp(r0 / rho), diagonal in a box over (A, rho) and axis-aligned here. An A
+  free without its rho is logarithmic (log E0 at fixed rho), the rest linear.
 """
 
 from __future__ import annotations
@@ -11,8 +23,17 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..forcefield import (FREE_PARAMETERS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField, ParameterError,
+from ..forcefield import (FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField, ParameterError,
                           _range_text)
+
+#: Coordinate systems of :class:`SearchSpace` (module docstring).
+COORDS = ("box", "log", "contact")
+#: Contact distance r0 (A) of each pair for the ``"contact"`` coordinates: near the first peaks of the
+#: liquid (Si-O 1.62, O-O 2.66, Si-Si 3.14 A at 3600 K).
+CONTACT_R0 = {"SiO": 1.6, "OO": 2.6, "SiSi": 3.1}
+#: Default bounds (eV) of the repulsion at contact E0 = A exp(-r0 / rho): the span of the presets
+#: (Si-O 2.43-7.40, O-O 0.49-1.06, Si-Si 0.0033-0.46 eV) widened by a factor of 2 either side.
+CONTACT_BOUNDS = {"SiO": (1.2, 15.0), "OO": (0.25, 2.2), "SiSi": (1.5e-3, 1.0)}
 
 
 def parse_free(free: str | Iterable[str]) -> tuple[str, ...]:
@@ -49,7 +70,8 @@ def parse_bounds(text: str | Mapping | None) -> dict[str, tuple[float, float]]:
 
 
 class SearchSpace:
-    """Free parameter names, their search bounds, and a base forcefield for the fixed ones.
+    """Free parameter names, their search bounds, a base forcefield for the fixed ones, and the
+    coordinates of the unit box.
 
     Parameters
     ----------
@@ -57,29 +79,70 @@ class SearchSpace:
         as a sequence or ``"q_Si,A_SiO"``); default the paper's 2-parameter study ``("q_Si", "A_SiO")``.
     bounds : ``{name: (low, high)}`` overriding :data:`~silica_explorer.forcefield.SEARCH_BOUNDS`
         (units of :data:`~silica_explorer.forcefield.UNITS`); must lie inside the parameter's valid range.
+        With ``coords="contact"``, a pair whose A and rho are both free takes ``E0_<pair>`` (eV) instead
+        of ``A_<pair>``.
     base : a :class:`ForceField` or preset name whose values the fixed parameters keep (default BKS).
+    coords : ``"box"`` (default), ``"log"`` or ``"contact"`` (module docstring).
 
-    ``to_unit``/``from_unit`` map parameter vectors to/from the unit box (linear); ``forcefield(u)``
-    gives the full forcefield of a unit point.
+    ``to_unit``/``from_unit`` map parameter vectors to/from the unit box; ``forcefield(u)`` gives the
+    full forcefield of a unit point. ``bounds`` is the range each free parameter can take (for
+    contact coordinates the envelope of A over the box); ``coord_bounds`` the bounds of the box axes
+    (what ``as_dict`` records), ``transforms`` how each axis maps (linear, log, log-contact).
     """
 
     def __init__(self, free: str | Sequence[str] = ("q_Si", "A_SiO"),
                  bounds: Mapping[str, Sequence[float]] | str | None = None,
-                 base: ForceField | str = "BKS"):
+                 base: ForceField | str = "BKS", coords: str = "box"):
         self.names = parse_free(free)
         self.base = base if isinstance(base, ForceField) else ForceField.preset(base)
+        if coords not in COORDS:
+            raise ParameterError(f"coords (search space) must be one of {list(COORDS)}, got {coords!r}")
+        self.coords = coords
         given = parse_bounds(bounds)
-        unknown = [n for n in given if n not in self.names]
+        contact_pairs = [p for p in PAIRS if coords == "contact" and f"A_{p}" in self.names
+                         and f"rho_{p}" in self.names]
+        allowed = set(self.names) | {f"E0_{p}" for p in contact_pairs}
+        for p in contact_pairs:
+            if f"A_{p}" in given:
+                raise ParameterError(
+                    f"with coords='contact', A_{p} is searched through E0_{p} = A_{p} exp(-{CONTACT_R0[p]:g} A / "
+                    f"rho_{p}); give bounds E0_{p}=LOW:HIGH (eV, default {CONTACT_BOUNDS[p][0]:g}:"
+                    f"{CONTACT_BOUNDS[p][1]:g}) instead of A_{p}")
+        unknown = [n for n in given if n not in allowed]
         if unknown:
-            raise ParameterError(f"bounds given for {unknown}, which are not free; free: {list(self.names)}")
-        lows, highs = [], []
+            raise ParameterError(f"bounds given for {unknown}, which are not free; free: {list(self.names)}"
+                                 + (f"; contact coordinates: {sorted(allowed - set(self.names))}"
+                                    if contact_pairs else ""))
+        keys, transforms, lows, highs = [], [], [], []
         for n in self.names:
-            lo, hi = given.get(n, SEARCH_BOUNDS[n])
-            self._check_bound(n, lo, hi)
+            pair = n.split("_", 1)[1] if n.startswith("A_") else None
+            if pair in contact_pairs:
+                key = f"E0_{pair}"
+                lo, hi = given.get(key, CONTACT_BOUNDS[pair])
+                self._check_e0(key, lo, hi)
+                transform = "log-contact"
+            else:
+                key = n
+                lo, hi = given.get(n, SEARCH_BOUNDS[n])
+                self._check_bound(n, lo, hi)
+                transform = "log" if (pair is not None and coords != "box" and lo > 0) else "linear"
+            keys.append(key)
+            transforms.append(transform)
             lows.append(float(lo))
             highs.append(float(hi))
-        self.lower = np.array(lows)
-        self.upper = np.array(highs)
+        self.keys = tuple(keys)
+        self.transforms = tuple(transforms)
+        self._lo = np.array(lows)
+        self._hi = np.array(highs)
+        self._log = np.array([t != "linear" for t in transforms])
+        # contact axes: (axis of A, axis of its rho, r0)
+        self._contact = [(i, self.names.index(f"rho_{self.names[i][2:]}"), CONTACT_R0[self.names[i][2:]])
+                         for i, t in enumerate(transforms) if t == "log-contact"]
+        lo_p, hi_p = self._lo.copy(), self._hi.copy()
+        for i, j, r0 in self._contact:  # envelope of A = E0 exp(r0 / rho) over the box
+            lo_p[i] = self._lo[i] * math.exp(r0 / self._hi[j])
+            hi_p[i] = self._hi[i] * math.exp(r0 / self._lo[j])
+        self.lower, self.upper = lo_p, hi_p
 
     @staticmethod
     def _check_bound(name: str, lo: float, hi: float) -> None:
@@ -92,6 +155,12 @@ class SearchSpace:
         if (lo < vlo or (lo == vlo and not lo_incl)) or hi > vhi:
             raise ParameterError(f"bounds of {name} = ({lo:g}, {hi:g}) leave its allowed range {allowed}")
 
+    @staticmethod
+    def _check_e0(key: str, lo: float, hi: float) -> None:
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+            raise ParameterError(f"bounds of {key} = ({lo:g}, {hi:g}) must satisfy 0 < low < high, finite "
+                                 f"(eV, repulsion at contact)")
+
     # ------------------------------------------------------------------ properties
     @property
     def dim(self) -> int:
@@ -99,21 +168,29 @@ class SearchSpace:
 
     @property
     def bounds(self) -> dict[str, tuple[float, float]]:
+        """Range of each free parameter (units of ``UNITS``) over the box."""
         return {n: (float(lo), float(hi)) for n, lo, hi in zip(self.names, self.lower, self.upper)}
 
+    @property
+    def coord_bounds(self) -> dict[str, tuple[float, float]]:
+        """Bounds of the box axes: ``{key: (low, high)}`` (key = parameter name, or ``E0_<pair>``)."""
+        return {k: (float(lo), float(hi)) for k, lo, hi in zip(self.keys, self._lo, self._hi)}
+
     def __repr__(self) -> str:
-        b = ", ".join(f"{n}=[{lo:g}, {hi:g}]" for n, (lo, hi) in self.bounds.items())
-        return f"SearchSpace({b}; base={self.base.name})"
+        b = ", ".join(f"{k}=[{lo:g}, {hi:g}]{' (log)' if t != 'linear' else ''}"
+                      for k, t, (lo, hi) in zip(self.keys, self.transforms, self.coord_bounds.values()))
+        return f"SearchSpace({b}; base={self.base.name}; coords={self.coords})"
 
     def as_dict(self) -> dict:
-        return {"free": list(self.names), "bounds": {n: list(v) for n, v in self.bounds.items()},
-                "base": self.base.as_dict()}
+        return {"free": list(self.names), "bounds": {k: list(v) for k, v in self.coord_bounds.items()},
+                "base": self.base.as_dict(), "coords": self.coords,
+                "transforms": dict(zip(self.keys, self.transforms))}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "SearchSpace":
         base = data.get("base", "BKS")
         base = ForceField.from_dict(base) if isinstance(base, Mapping) else base
-        return cls(data["free"], data.get("bounds"), base)
+        return cls(data["free"], data.get("bounds"), base, data.get("coords", "box"))
 
     # ------------------------------------------------------------------ maps
     def _as_2d(self, x) -> tuple[np.ndarray, bool]:
@@ -127,13 +204,24 @@ class SearchSpace:
     def from_unit(self, u) -> np.ndarray:
         """Unit-box coordinates -> parameter values (same shape)."""
         u2, single = self._as_2d(u)
-        x = self.lower + u2 * (self.upper - self.lower)
+        lin = self._lo + u2 * (self._hi - self._lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logv = np.exp(np.log(self._lo) + u2 * (np.log(self._hi) - np.log(self._lo)))
+        x = np.where(self._log, logv, lin)
+        for i, j, r0 in self._contact:
+            x[:, i] = x[:, i] * np.exp(r0 / x[:, j])
         return x[0] if single else x
 
     def to_unit(self, x) -> np.ndarray:
         """Parameter values -> unit-box coordinates (same shape; outside [0, 1] when out of bounds)."""
         x2, single = self._as_2d(x)
-        u = (x2 - self.lower) / (self.upper - self.lower)
+        x2 = x2.copy()
+        for i, j, r0 in self._contact:
+            x2[:, i] = x2[:, i] * np.exp(-r0 / x2[:, j])
+        lin = (x2 - self._lo) / (self._hi - self._lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logu = (np.log(x2) - np.log(self._lo)) / (np.log(self._hi) - np.log(self._lo))
+        u = np.where(self._log, logu, lin)
         return u[0] if single else u
 
     def contains_unit(self, u, tol: float = 1e-12) -> bool:
@@ -161,6 +249,28 @@ class SearchSpace:
         """Unit coordinates of a forcefield (or parameter dict) in this space."""
         get = (lambda n: getattr(forcefield, n)) if isinstance(forcefield, ForceField) else forcefield.__getitem__
         return self.to_unit(np.array([float(get(n)) for n in self.names]))
+
+    def contains(self, forcefield: ForceField | Mapping) -> bool:
+        """Whether the free-parameter values of ``forcefield`` lie inside the box."""
+        u = self.unit_of(forcefield)
+        return bool(np.all(np.isfinite(u))) and self.contains_unit(u)
+
+    def outside_reason(self, forcefield: ForceField | Mapping) -> str | None:
+        """None if ``forcefield`` lies inside the box, else which axes it leaves (values and bounds)."""
+        u = self.unit_of(forcefield)
+        bad = []
+        for k, t, ui, (lo, hi) in zip(self.keys, self.transforms, u, self.coord_bounds.values()):
+            if not (np.isfinite(ui) and -1e-12 <= ui <= 1 + 1e-12):
+                v = self._coord_value(forcefield, k)
+                bad.append(f"{k} = {v:.4g} not in [{lo:g}, {hi:g}]")
+        return None if not bad else "outside the bounds: " + "; ".join(bad)
+
+    def _coord_value(self, forcefield, key: str) -> float:
+        get = (lambda n: getattr(forcefield, n)) if isinstance(forcefield, ForceField) else forcefield.__getitem__
+        if key.startswith("E0_"):
+            p = key[3:]
+            return float(get(f"A_{p}")) * math.exp(-CONTACT_R0[p] / float(get(f"rho_{p}")))
+        return float(get(key))
 
     def base_unit(self) -> np.ndarray:
         """Unit coordinates of the base forcefield (may be outside [0, 1] if base is out of bounds)."""

@@ -152,3 +152,161 @@ class AnalyticCost:
                     "engine_version": self.engine_version}
         return {"status": "ok", "reason": None, "R_x": self.value(u, seed), "chi": {},
                 "wall_time_s": time.perf_counter() - t0, "engine": "analytic", "engine_version": self.engine_version}
+
+
+# ------------------------------------------------------------------------------------------ PDF stand-in
+#: Peaks (position A, width A, height above 1) of the stand-in's reference-like liquid, per pair.
+_PDF_PEAKS = {
+    "SiSi": [(3.12, 0.14, 2.0), (5.05, 0.40, 0.30)],
+    "SiO": [(1.62, 0.065, 4.6), (4.05, 0.30, 0.35)],
+    "OO": [(2.64, 0.12, 1.9), (4.95, 0.38, 0.28)],
+}
+
+
+class PDFStandIn:
+    """A stand-in *melt*: partial PDFs as a smooth function of the unit point, plus noise - NOT MD.
+
+    For development and tests of PDF-based optimizers (:mod:`silica_explorer.optimize.composite`).
+    Called like an :class:`~silica_explorer.evaluate.Evaluator` (``cost(forcefield, seed=...) ->
+    mapping`` with ``status``, ``R_x``, ``chi``, ``pdf``), with ``reference``, ``r_range`` and
+    ``align`` attributes as an Evaluator has, and ``cache_identity()`` for the store.
+
+    Model: ``g_ab(r) = s(r) [1 + sum_k h_k exp(-(r - r_k)^2 / 2 w_k^2)]`` on bin centres
+    ``dr/2 ... r_max`` (A), with a smooth core ``s(r) = 1 / (1 + exp(-(r - r_core)/0.04))``. Each peak's
+    position ``r_k``, width ``w_k`` and height ``h_k`` depend smoothly on ``t = u - target``: linear
+    and quadratic terms with fixed random coefficients (seeded by ``landscape_seed``), scaled by
+    ``sensitivity``. The reference is the noise-free liquid at ``target`` with a fixed "model error"
+    the parametric family cannot reproduce (an extra Si-Si shoulder at 2.5 A and a 4 % lower O-O
+    first peak), so the smallest R_x is about 8-9 %, not 0.
+
+    Noise (MD sampling noise): independent Gaussian per bin with sd ``noise * sqrt(g(r)) * 2.5 / r``
+    (counting statistics of shells of area ~ r^2), a deterministic function of (point, seed) as a
+    melt with a fixed seed is. ``noise=0.05`` gives an R_x seed-to-seed sd of about 0.3 %
+    (similar to quick MD).
+
+    Failures: ``u[0] + u[1] < fail_below`` (if ``fail_below`` is not None) is a "collapsed" melt:
+    status ``failed``, no PDF - a band next to the valley, as in the real landscape.
+    """
+
+    engine_version = "PDF stand-in v1 (no MD)"
+
+    def __init__(self, space: SearchSpace, noise: float = 0.05, target=None, fail_below: float | None = 0.45,
+                 sensitivity: float = 1.0, landscape_seed: int = 7, r_max: float = 7.0, dr: float = 0.02,
+                 model_error: bool = True, name: str = "pdf_peaks"):
+        from ..cost import rx  # noqa: F401  (import check: cost module available)
+        if noise < 0:
+            raise ValueError(f"noise = {noise} must be >= 0")
+        if dr <= 0 or r_max <= 1.0:
+            raise ValueError(f"need dr > 0 and r_max > 1 A, got dr={dr}, r_max={r_max}")
+        self.space = space
+        self.noise = float(noise)
+        self.target = np.full(space.dim, 0.35) if target is None else np.asarray(target, dtype=float)
+        if self.target.shape != (space.dim,):
+            raise ValueError(f"target must have {space.dim} unit coordinates, got {self.target.shape}")
+        self.fail_below = None if fail_below is None else float(fail_below)
+        if self.fail_below is not None and space.dim < 2:
+            raise ValueError("fail_below needs >= 2 free parameters (it uses u[0] + u[1]); pass fail_below=None")
+        self.sensitivity = float(sensitivity)
+        self.landscape_seed = int(landscape_seed)
+        self.name = name
+        self.model_error = bool(model_error)
+        self.r = np.arange(dr / 2, r_max, dr)
+        self.dr = float(dr)
+        self.r_range = None
+        self.align = "exact"
+        self.n_calls = 0
+        rng = np.random.default_rng(self.landscape_seed)
+        n_peaks = sum(len(v) for v in _PDF_PEAKS.values())
+        d = space.dim
+        # per peak: linear (3, d) and quadratic (3, d) coefficients for (position, log width, log height)
+        self._lin = rng.normal(size=(n_peaks, 3, d)) * np.array([0.15, 0.6, 0.9])[None, :, None] / np.sqrt(d)
+        self._quad = rng.normal(size=(n_peaks, 3, d)) * np.array([0.1, 0.5, 0.75])[None, :, None] / np.sqrt(d)
+        # the Si-O first peak moves inwards towards the failure band (u0 + u1 small)
+        self._lin[2, 0, :2] = np.abs(self._lin[2, 0, :2]) + 0.1
+        self.reference = self._pdf_dataset(self.liquid(self.target, reference=True), source="PDF stand-in reference")
+
+    def cache_identity(self) -> dict:
+        return {"fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
+                "reference_id": f"standin:{self.name}:{self.landscape_seed}:{self.target.tolist()}:"
+                                f"{self.fail_below}:{self.sensitivity}:{self.space.as_dict()}",
+                "reference": f"PDF stand-in {self.name} (not MD)"}
+
+    def _pdf_dataset(self, g: np.ndarray, source: str):
+        from ..forcefield import PAIRS
+        from ..structure import pdf_dataset
+        return pdf_dataset(self.r, {p: g[i] for i, p in enumerate(PAIRS)}, self.dr, source=source)
+
+    def liquid(self, u, reference: bool = False) -> np.ndarray:
+        """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.forcefield.PAIRS`
+        order); ``reference=True`` adds the model error."""
+        from ..forcefield import PAIRS
+        t = (np.asarray(u, dtype=float) - self.target) * self.sensitivity
+        out = np.empty((len(PAIRS), self.r.size))
+        k = 0
+        for i, p in enumerate(PAIRS):
+            g = np.ones_like(self.r)
+            r_first = None
+            for j, (r0, w0, h0) in enumerate(_PDF_PEAKS[p]):
+                dpos, dlw, dlh = self._lin[k] @ t + self._quad[k] @ (t**2)
+                rk, wk, hk = r0 + dpos, w0 * np.exp(dlw), h0 * np.exp(dlh)
+                if reference and self.model_error and j == 0:
+                    hk *= {"OO": 0.8, "SiO": 1.2, "SiSi": 1.0}[p]
+                g += hk * np.exp(-0.5 * ((self.r - rk) / wk) ** 2)
+                r_first = rk - 2.8 * wk if r_first is None else r_first
+                k += 1
+            if reference and self.model_error and p == "SiSi":
+                g += 1.0 * np.exp(-0.5 * ((self.r - 2.5) / 0.12) ** 2)
+            out[i] = g / (1.0 + np.exp(-(self.r - r_first) / 0.04))
+        return out
+
+    def failed(self, u) -> bool:
+        return self.fail_below is not None and float(u[0] + u[1]) < self.fail_below
+
+    def sample(self, u, seed: int = 0) -> np.ndarray:
+        """Noisy g (pair, r) at ``u`` for MD seed ``seed`` (deterministic per point and seed)."""
+        u = np.asarray(u, dtype=float)
+        g = self.liquid(u)
+        if self.noise:
+            h = int.from_bytes(hashlib.sha256(np.round(u, 12).tobytes()).digest()[:8], "little")
+            eps = np.random.default_rng([int(seed) & 0xFFFFFFFF, h, 0x9DF]).standard_normal(g.shape)
+            g = g + self.noise * np.sqrt(np.maximum(g, 0.0)) * 2.5 / self.r * eps
+        return g
+
+    def value(self, u, seed: int = 0, noise: bool = True) -> float:
+        """R_x at unit point ``u`` (nan in the failure region); ``noise=False``: of the noise-free liquid."""
+        from ..cost import rx
+        if self.failed(u):
+            return float("nan")
+        g = self.sample(u, seed) if noise else self.liquid(u)
+        return rx(self.reference, self._pdf_dataset(g, "stand-in"), self.r_range, self.align).R_x
+
+    def floor(self, n_seeds: int = 16, n_starts: int = 12) -> tuple[float, np.ndarray]:
+        """(expected measured R_x at the best point, that unit point): the noise-free R_x minimized over
+        the unit box (multi-start L-BFGS-B), with the mean noise contribution to chi2 measured at that
+        point over ``n_seeds`` seeds added (E[R_x^2] = R_x,noise-free^2 + noise term)."""
+        from scipy.optimize import minimize
+        rng = np.random.default_rng(0)
+        best = (np.inf, None)
+        for x0 in [self.target] + list(rng.random((n_starts, self.space.dim))):
+            res = minimize(lambda u: self.value(u, noise=False) if not self.failed(u) else 10.0, x0,
+                           method="L-BFGS-B", bounds=[(0.0, 1.0)] * self.space.dim)
+            if res.fun < best[0]:
+                best = (float(res.fun), np.clip(res.x, 0, 1))
+        r2 = np.mean([self.value(best[1], seed=s) ** 2 for s in range(n_seeds)])
+        noise_term = r2 - self.value(best[1], noise=False) ** 2
+        return float(np.sqrt(best[0] ** 2 + noise_term)), best[1]
+
+    def __call__(self, forcefield: ForceField, seed: int = 0, **_) -> dict:
+        from ..cost import rx
+        self.n_calls += 1
+        t0 = time.perf_counter()
+        u = self.space.unit_of(forcefield)
+        if self.failed(u):
+            return {"status": "failed", "reason": "stand-in failure region (collapsed Si-O)", "R_x": float("nan"),
+                    "wall_time_s": time.perf_counter() - t0, "engine": "pdf-stand-in",
+                    "engine_version": self.engine_version}
+        pdf = self._pdf_dataset(self.sample(u, seed), source="PDF stand-in (not MD)")
+        c = rx(self.reference, pdf, self.r_range, self.align)
+        return {"status": "ok", "reason": None, "R_x": c.R_x, "chi": c.chi, "pdf": pdf,
+                "wall_time_s": time.perf_counter() - t0, "engine": "pdf-stand-in",
+                "engine_version": self.engine_version}

@@ -30,7 +30,8 @@ except Exception as exc:  # pragma: no cover
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
-                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement"}
+                    "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement",
+                    "composite": "composite BO (GP surrogate of the partial PDFs)"}
 
 
 def _display(p: Path) -> str:
@@ -92,6 +93,13 @@ class FitView:
         self.bounds_box = pn.Column(sizing_mode="stretch_width")
         self.base = pn.widgets.Select(label="Base set (fixed parameters)", options=names, value="BKS",
                                       sizing_mode="stretch_width")
+        self.coords = pn.widgets.Select(
+            label="Search coordinates", value="contact", sizing_mode="stretch_width",
+            options={"contact: log E0 = A exp(-r0/rho) and rho (default)": "contact", "log A": "log",
+                     "box: every parameter linear": "box"})
+        self.coords_note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.preset_starts = pn.widgets.Checkbox(name="BO also starts from the presets inside the bounds",
+                                                 value=True)
         opts = list(getattr(_optimize, "OPTIMIZERS", ("bo", "cg", "random", "bo+cg")))
         self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in opts},
                                            value="bo", sizing_mode="stretch_width")
@@ -120,6 +128,7 @@ class FitView:
         set_grid(self.best_pdf, plots.pdf_plot(state.reference, {}))
 
         self.free.param.watch(lambda e: self._show_bounds(), "value")
+        self.coords.param.watch(lambda e: self._show_bounds(), "value")
         self.start_button.on_click(lambda e: self.start(resume=False))
         self.resume_button.on_click(lambda e: self.start(resume=True))
         self.stop_button.on_click(lambda e: self.stop())
@@ -130,7 +139,8 @@ class FitView:
             self.panel = pn.Column(pn.pane.Alert(f"Fitting is not available yet: {OPTIMIZE_ERROR}.",
                                                  alert_type="warning"), name=self.title)
             return
-        left = pn.Column(self.free, self.bounds_box, self.base, self.optimizer,
+        left = pn.Column(self.free, self.coords, self.coords_note, self.bounds_box, self.base, self.optimizer,
+                         self.preset_starts,
                          pn.Row(self.budget, self.fidelity, self.seed), pn.Row(self.engine, self.workers), self.store_dir,
                          pn.Row(self.start_button, self.stop_button, self.resume_button), self.error,
                          width=380, margin=(0, 10, 0, 0))
@@ -144,8 +154,18 @@ class FitView:
             sizing_mode="stretch_width", name=self.title)
 
     # ----------------------------------------------------------------------------- configuration
+    def _contact_A(self, free, coords) -> list[str]:
+        """A_<pair> searched through E0_<pair> (contact coordinates, rho free too): its slider is unused."""
+        return [f"A_{p}" for p in ("SiO", "OO", "SiSi")
+                if coords == "contact" and f"A_{p}" in free and f"rho_{p}" in free]
+
     def _show_bounds(self) -> None:
-        self.bounds_box.objects = [self.bounds[n] for n in self.free.value]
+        skip = self._contact_A(self.free.value, self.coords.value)
+        self.bounds_box.objects = [self.bounds[n] for n in self.free.value if n not in skip]
+        from ...optimize.space import CONTACT_BOUNDS, CONTACT_R0
+        self.coords_note.object = "".join(
+            f"{a} is searched through E0_{a[2:]} = {a} exp(-{CONTACT_R0[a[2:]]:g} Å / rho_{a[2:]}) in "
+            f"[{CONTACT_BOUNDS[a[2:]][0]:g}, {CONTACT_BOUNDS[a[2:]][1]:g}] eV (log). " for a in skip)
 
     def _sets_changed(self, event) -> None:
         self.base.options = list(self.state.all_sets())
@@ -153,13 +173,22 @@ class FitView:
     def config(self) -> dict:
         return {"free": list(self.free.value),
                 "bounds": {n: tuple(float(v) for v in self.bounds[n].value) for n in self.free.value},
-                "base": self.base.value, "optimizer": self.optimizer.value, "budget": int(self.budget.value),
+                "base": self.base.value, "space": self.coords.value, "preset_starts": bool(self.preset_starts.value),
+                "optimizer": self.optimizer.value, "budget": int(self.budget.value),
                 "fidelity": self.fidelity.value, "seed": int(self.seed.value),
                 "workers": int(self.workers.value), "store": self.store_dir.value.strip(),
                 "engine": self.state.engine_name}
 
     def _space(self, cfg: dict):
-        return _optimize.SearchSpace(cfg["free"], cfg["bounds"], base=self.state.get_set(cfg["base"]))
+        coords = cfg.get("space", "box")
+        skip = self._contact_A(cfg["free"], coords)
+        bounds = {n: b for n, b in cfg["bounds"].items() if n not in skip}
+        return _optimize.SearchSpace(cfg["free"], bounds, base=self.state.get_set(cfg["base"]), coords=coords)
+
+    @staticmethod
+    def _options(cfg: dict) -> dict:
+        bo = {"preset_starts": bool(cfg.get("preset_starts", True))}
+        return {"bo": bo, "bo+cg": {"bo_options": bo}}.get(cfg["optimizer"], {})
 
     # ----------------------------------------------------------------------------- run control
     def start(self, resume: bool = False) -> Job | None:
@@ -213,6 +242,7 @@ class FitView:
             try:
                 return _optimize.fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
                                      store=store, run_id=run_id, resume=resume, callback=callback,
+                                     options=self._options(cfg),
                                      n_workers=cfg["workers"],
                                      extra_config={"n_workers": cfg["workers"], "app_session": self.state.session_id})
             finally:
