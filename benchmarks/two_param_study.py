@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from silica_explorer.engine.checks import is_flagged  # noqa: E402
 from silica_explorer.forcefield import ForceField  # noqa: E402
 from silica_explorer.optimize import SearchSpace, fit  # noqa: E402
 from silica_explorer.store import CachedCost, Store  # noqa: E402
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
             p = r.best_params or {}
             print(f"  seed {s}: best R_x {pct(r.best_R_x)} % at q_Si={p.get('q_Si', float('nan')):.4f}, "
                   f"A_SiO={p.get('A_SiO', float('nan')):.1f} ({sum(e['status'] != 'ok' for e in r.objective.entries)} failed, "
-                  f"{sum(e['status'] == 'ok' and str(e.get('reason') or '').startswith('flagged') for e in r.objective.entries)} flagged)")
+                  f"{sum(e['status'] == 'ok' and is_flagged(e.get('reason')) for e in r.objective.entries)} flagged)")
     if ("cg", 0) in results:
         r = results[("cg", 0)]
         cg = r.optimizer

@@ -11,6 +11,7 @@ from silica_explorer.optimize.pipeline import BOThenCG, make_optimizer
 from silica_explorer.optimize.testfunctions import sphere
 from silica_explorer.optimize.turbo import TurboOptimizer
 from silica_explorer.store import Store
+from test_optimize import Interrupting  # the stand-in cost that raises Ctrl-C after stop_at calls
 
 FAST = {"n_restarts_optimizer": 1, "n_ei_starts": 3}
 
@@ -93,17 +94,6 @@ def test_bad_turbo_options_name_the_option():
         make_optimizer("turbo+cg", space, bo_options={"failure_policy": "drop"})
     with pytest.raises(ValueError, match=r"unknown optimizer 'trubo'"):
         make_optimizer("trubo", space)
-
-
-class Interrupting(AnalyticCost):
-    def __init__(self, *a, stop_at=None, **kw):
-        super().__init__(*a, **kw)
-        self.stop_at = stop_at
-
-    def __call__(self, ff, seed=0, **kw):
-        if self.stop_at is not None and self.n_calls >= self.stop_at:
-            raise KeyboardInterrupt
-        return super().__call__(ff, seed)
 
 
 RESTARTING = {**FAST, "failure_tolerance": 1, "length_min": 0.3, "n_restart": 2, "n_initial": 4,

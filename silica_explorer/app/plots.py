@@ -15,6 +15,7 @@ import holoviews as hv
 import numpy as np
 import xarray as xr
 
+from ..engine.checks import is_flagged
 from ..forcefield import UNITS, ForceField
 
 if "bokeh" not in hv.Store.renderers:  # plotting options need a loaded backend
@@ -245,7 +246,7 @@ def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 3
     layers = [hv.Curve((n, best), it, rd, label="best so far").opts(color="black", line_width=2,
                                                                   interpolation="steps-post"),
               hv.Scatter((n[ok], R[ok]), it, rd, label="evaluation").opts(color="#d62728", size=7)]
-    flagged = ok & np.array([str(t.get("reason") or "").startswith("flagged") for t in trace])
+    flagged = ok & np.array([is_flagged(t.get("reason")) for t in trace])
     if flagged.any():  # usable melts with a flag (e.g. a partial Si-O collapse): R_x kept, marked
         layers.append(hv.Scatter((n[flagged], R[flagged]), it, rd, label="flagged (collapse)").opts(
             color="#ff7f0e", marker="triangle", size=9))
