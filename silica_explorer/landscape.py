@@ -707,9 +707,9 @@ class Landscape:
         executor = SerialExecutor() if executor is None else executor
         options = {m: dict(v) for m, v in (options or {}).items()}
         try:
-            space = SearchSpace((self.x.name, self.y.name), base=self.base,
-                                bounds={self.x.name: (self.x.start, self.x.stop),
-                                        self.y.name: (self.y.start, self.y.stop)})
+            names = (self.x.name, self.y.name)
+            bounds = {self.x.name: (self.x.start, self.x.stop), self.y.name: (self.y.start, self.y.stop)}
+            space = SearchSpace(names, base=self.base, bounds=bounds)
             if start is None:
                 start = (float(np.clip(getattr(self.base, self.x.name), self.x.start, self.x.stop)),
                          float(np.clip(getattr(self.base, self.y.name), self.y.start, self.y.stop)))
@@ -758,10 +758,7 @@ class Landscape:
                 opts = dict(options.get(method, {}))
                 method_space = space
                 if method == "bo":  # BO's design starts with its base set: the path's start point
-                    start_ff = space.forcefield(u0)
-                    method_space = SearchSpace((self.x.name, self.y.name), base=start_ff,
-                                               bounds={self.x.name: (self.x.start, self.x.stop),
-                                                       self.y.name: (self.y.start, self.y.stop)})
+                    method_space = SearchSpace(names, base=space.forcefield(u0), bounds=bounds)
                 elif method == "cg":
                     opts.setdefault("x0", u0)
 

@@ -563,8 +563,9 @@ class CachedCost:
     ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator` or any callable
     ``(forcefield, seed=...) -> Evaluation | mapping | float`` (a mapping has ``status``, ``R_x``,
     ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``). The cache identity of
-    the evaluator is its fidelity, reference content hash, r range, alignment and MD engine (when it is not
-    LAMMPS, the original engine, whose keys stay as they were); a stand-in evaluator
+    the evaluator is its fidelity, reference content hash, r range, alignment, the engine settings that
+    change a melt's status or R_x (deck and collapse policy) and the MD engine when it is not LAMMPS; a
+    stand-in evaluator
     may define ``cache_identity() -> dict`` instead. ``keep_pdf=False`` stores no PDFs.
 
     Keyword arguments of a call (``run_id``, ``optimizer``, ``iteration``, ``free``, ``u``,
@@ -612,8 +613,7 @@ class CachedCost:
                     ident["engine_checks"] = {"version": 2, **checks}
                 engine = getattr(eng, "name", None)
                 if engine not in (None, "lammps"):
-                    # another engine's melts are other results; LAMMPS (the original engine) adds no key
-                    # so that stores written before there was a choice keep serving their results
+                    # another engine's melts are other results (LAMMPS, the original engine, adds no name)
                     ident["engine"] = str(engine)
             self._identity = ident
         return self._identity
