@@ -344,7 +344,7 @@ class ForceField:
         """
         check_deck(deck)
         if r_inner is None:
-            r_inner = TABLE_R_INNER if deck == "one-table" else HYBRID_R_INNER
+            r_inner = table_r_inner(deck)
         if n_points < 2:
             raise ParameterError(f"n_points = {n_points} must be >= 2")
         if not 0.0 < r_inner < self.r_cut:
@@ -388,6 +388,11 @@ class ForceField:
         lines += [f"set type {TYPE_OF['Si']} charge {self.charge('Si'):.12g}",
                   f"set type {TYPE_OF['O']} charge {self.charge('O'):.12g}"]
         return lines
+
+
+def table_r_inner(deck: str) -> float:
+    """Shortest tabulated distance (A) of a deck's table: a closer pair stops LAMMPS."""
+    return TABLE_R_INNER if check_deck(deck) == "one-table" else HYBRID_R_INNER
 
 
 def check_deck(deck: str) -> str:

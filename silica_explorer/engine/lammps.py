@@ -41,7 +41,7 @@ import numpy as np
 import xarray as xr
 
 from ..fidelity import Fidelity
-from ..forcefield import HYBRID_R_INNER, TABLE_R_INNER, ForceField, check_deck
+from ..forcefield import TABLE_R_INNER, ForceField, check_deck, table_r_inner
 from ..system import RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
 from . import MeltResult, ProgressCallback, check_warm_start
 from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
@@ -311,7 +311,7 @@ class LammpsEngine:
             err_file = rundir / "stderr.txt"
             stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""
             reason = _failure_reason(rc, timed_out, error, thermo, fidelity, self.timeout_s, stderr_tail,
-                                     TABLE_R_INNER if self.deck == "one-table" else HYBRID_R_INNER)
+                                     table_r_inner(self.deck))
             if reason is not None:
                 return MeltResult(status="failed", reason=reason, thermo=thermo, wall_time_s=wall, **base)
             counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
