@@ -491,6 +491,14 @@ PRESETS: dict[str, ForceField] = {
     "Guillot-Sator": ForceField(name="Guillot-Sator", q_Si=1.89,
                                 A_SiO=50306.10, rho_SiO=0.161, C_SiO=46.2978,
                                 A_OO=9022.79, rho_OO=0.265, C_OO=85.0921),
+    # this project's own fits against the shipped CHGNet reference (data/fits/; not the paper's ML set)
+    "CHGNet-fit7": ForceField(name="CHGNet-fit7", q_Si=1.8378311842713155,
+                              A_SiO=23422.48262045623, rho_SiO=0.19617659470607468, C_SiO=138.01458918065853,
+                              A_OO=900.3706292685622, rho_OO=0.35595046853282863, C_OO=21.401445866815223),
+    "CHGNet-fit10": ForceField(name="CHGNet-fit10", q_Si=1.787575845458571,
+                               A_SiO=24080.90213271934, rho_SiO=0.1954969689564352, C_SiO=139.53198244639992,
+                               A_OO=1424.3620604560442, rho_OO=0.3385898552907309, C_OO=24.80958716615822,
+                               A_SiSi=20831.31015923903, rho_SiSi=0.20747860322329803, C_SiSi=118.56036474140845),
 }
 
 #: Where each preset comes from.
@@ -502,4 +510,13 @@ PRESET_SOURCES = {
             "(paper D values and DSF Coulomb instead of its own D and Wolf sum)",
     "Teter": "Teter potential as used by Du & Cormack",
     "Guillot-Sator": "Guillot & Sator (2007), silica part (q_Si = 1.89)",
+    "CHGNet-fit7": "silica-explorer fit against the CHGNet reference liquid (7 parameters, Si-Si off; turbo+cg, "
+                   "300 quick melts, MD seed 0): data/fits/fit7. Not the paper's ML set",
+    "CHGNet-fit10": "silica-explorer fit against the CHGNet reference liquid (all 10 parameters; turbo+cg, "
+                    "250 quick melts, MD seed 0): data/fits/fit10. Not the paper's ML set",
 }
+
+#: The published sets among :data:`PRESETS` (the others are this project's fits, :data:`FITTED_PRESETS`).
+PUBLISHED_PRESETS = ("ML", "BKS", "CHIK", "SHIK", "Teter", "Guillot-Sator")
+#: This project's fitted sets among :data:`PRESETS` (data/fits/).
+FITTED_PRESETS = ("CHGNet-fit7", "CHGNet-fit10")

@@ -5,8 +5,13 @@ import re
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import (FREE_PARAMETERS, K_E, PAIRS, PRESETS, ForceField, ParameterError,
-                                        dsf_energy, dsf_force, dsf_self_energy)
+from pathlib import Path
+
+from silica_explorer.forcefield import (FITTED_PRESETS, FREE_PARAMETERS, K_E, PAIRS, PRESET_SOURCES, PRESETS,
+                                        PUBLISHED_PRESETS, ForceField, ParameterError, dsf_energy, dsf_force,
+                                        dsf_self_energy)
+
+FITS = Path(__file__).resolve().parent.parent / "data" / "fits"
 
 
 def test_presets_match_published_values():
@@ -18,7 +23,22 @@ def test_presets_match_published_values():
     ml = ForceField.preset("ML")
     assert (ml.q_Si, ml.A_SiO, ml.A_SiSi, ml.rho_SiSi) == (1.955, 20453.601, 0.0, 1.0)
     assert (ml.D_SiO, ml.D_OO, ml.D_SiSi) == (29.0, 113.0, 3423200.0)
-    assert set(PRESETS) == {"ML", "BKS", "CHIK", "SHIK", "Teter", "Guillot-Sator"}
+    assert set(PRESETS) == {"ML", "BKS", "CHIK", "SHIK", "Teter", "Guillot-Sator", "CHGNet-fit7", "CHGNet-fit10"}
+    assert set(PUBLISHED_PRESETS) | set(FITTED_PRESETS) == set(PRESETS) and set(PRESET_SOURCES) == set(PRESETS)
+
+
+@pytest.mark.parametrize("name,folder", [("CHGNet-fit7", "fit7"), ("CHGNet-fit10", "fit10")])
+def test_fitted_presets_are_the_shipped_fits(name, folder):
+    """The fitted presets are exactly the best evaluations shipped in data/fits/ (JSON and store)."""
+    from silica_explorer.store import Store
+    shipped = ForceField.load(FITS / folder / f"{name}.json")
+    assert shipped == PRESETS[name]
+    store = Store(FITS / folder)
+    best = min((r for r in store.records() if r.ok), key=lambda r: r.R_x)
+    assert ForceField.from_dict({**best.forcefield, "name": name}) == PRESETS[name]
+    store.close()
+    if name == "CHGNet-fit7":  # the paper's setting: Si-Si off
+        assert PRESETS[name].A_SiSi == 0 and PRESETS[name].C_SiSi == 0
 
 
 def test_energy_and_force_hand_computed():
