@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--truth", default=None,
                     help="known answer: a preset (CHIK), a forcefield JSON, or a synthetic reference .nc")
     ap.add_argument("--n-nearest", type=int, default=150, help="successful points nearest the best in the GP")
+    ap.add_argument("--select", default="nearest", choices=["nearest", "lowest"],
+                    help="which successful points the GP sees: nearest the best (unit box) or lowest R_x")
     ap.add_argument("--at", default="best", choices=["best", "gp-min"], help="where the Hessian is taken")
     ap.add_argument("--delta", type=float, default=None,
                     help="R_x rise (fraction) defining a direction's step (default: the GP's noise std)")
@@ -39,7 +41,7 @@ def main(argv=None) -> int:
         ap.error(f"--store {args.store} does not exist")
     truth = truth_forcefield(args.truth) if args.truth else None
     store = Store(args.store)
-    ident, summary = analyse_run(store, args.run, truth=truth, n_nearest=args.n_nearest, at=args.at,
+    ident, summary = analyse_run(store, args.run, truth=truth, n_nearest=args.n_nearest, select=args.select, at=args.at,
                                  delta=args.delta, flat_step=args.flat_step, random_state=args.seed)
     text = ident.report(truth, title=f"run {args.run} in {store.path}")
     print(text)

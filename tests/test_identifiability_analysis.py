@@ -107,6 +107,10 @@ def test_truth_errors_and_too_few_points(space):
         Identifiability(space, n_nearest=10).fit(U[:3], y[:3])
     with pytest.raises(ValueError, match="n_nearest"):
         Identifiability(space, n_nearest=2)
+    with pytest.raises(ValueError, match="select"):
+        Identifiability(space, select="best")
+    lowest = Identifiability(space, n_nearest=10, select="lowest").fit(U, y)
+    np.testing.assert_array_equal(np.sort(lowest.y_), np.sort(y)[:10])  # the 10 lowest costs
 
 
 def test_store_run_and_script(tmp_path, space):

@@ -152,7 +152,9 @@ class Identifiability:
     Parameters
     ----------
     space : the run's :class:`SearchSpace`.
-    n_nearest : successful points nearest the best (unit-box distance) that the GP sees (default 150).
+    n_nearest : successful points the GP sees (default 150): those nearest the best (unit-box distance,
+        ``select="nearest"``, default) or those with the lowest cost (``select="lowest"``).
+    select : ``"nearest"`` or ``"lowest"`` (see ``n_nearest``).
     at : where the Hessian is taken: ``"best"`` (the best evaluated point, default) or ``"gp-min"``
         (the minimum of the GP mean, L-BFGS-B in the box from the best point).
     delta : cost rise (R_x fraction) that defines a direction's ``step`` (default None: the GP's fitted
@@ -166,7 +168,11 @@ class Identifiability:
     """
 
     def __init__(self, space: SearchSpace, n_nearest: int = 150, at: str = "best", delta: float | None = None,
-                 flat_step: float = 0.1, dominant_share: float = 0.15, random_state: int = 0, n_restarts: int = 5):
+                 flat_step: float = 0.1, dominant_share: float = 0.15, random_state: int = 0, n_restarts: int = 5,
+                 select: str = "nearest"):
+        if select not in ("nearest", "lowest"):
+            raise ValueError(f"select must be 'nearest' or 'lowest', got {select!r}")
+        self.select = select
         if int(n_nearest) != n_nearest or n_nearest < space.dim + 2:
             raise ValueError(f"n_nearest = {n_nearest} must be an integer >= d + 2 = {space.dim + 2}")
         if at not in ("best", "gp-min"):
@@ -192,7 +198,8 @@ class Identifiability:
         U, y = U[ok], y[ok]
         ib = int(np.argmin(y))
         dist = np.sqrt(((U - U[ib]) ** 2).sum(1))
-        near = np.argsort(dist, kind="stable")[: self.n_nearest]
+        order = np.argsort(dist if self.select == "nearest" else y, kind="stable")
+        near = order[: self.n_nearest]
         self.U_, self.y_ = U[near], y[near]
         self.n_used_, self.n_ok_ = len(near), int(ok.sum())
         self.radius_ = float(dist[near].max())
@@ -304,7 +311,7 @@ class Identifiability:
         """Everything as a JSON-able dict."""
         out = {
             "free": list(self.space.names), "coords": self.space.coords,
-            "n_successful": self.n_ok_, "n_used": self.n_used_, "radius_unit_box": self.radius_,
+            "n_successful": self.n_ok_, "n_used": self.n_used_, "select": self.select, "radius_unit_box": self.radius_,
             "best_R_x": self.y_best_, "best_params": self.space.params(self.u_best_),
             "analysis_point": self.at, "params_at": self.params_at_, "gp_mean_at": self.mean_at_,
             "gp_grad_norm_unit": float(np.linalg.norm(self.grad_unit_)),
@@ -323,7 +330,8 @@ class Identifiability:
         """A short text report of :meth:`summary`."""
         s = self.summary(truth)
         lines = [f"identifiability{': ' + title if title else ''}",
-                 f"  GP ({s['gp_kernel']}) on the {s['n_used']} successful points nearest the best "
+                 f"  GP ({s['gp_kernel']}) on the {s['n_used']} successful points "
+                 f"{'nearest the best' if s['select'] == 'nearest' else 'of lowest R_x'} "
                  f"(of {s['n_successful']}; unit-box radius {s['radius_unit_box']:.3f})",
                  f"  best R_x {100 * s['best_R_x']:.3f} %; GP mean at the {s['analysis_point']} point "
                  f"{100 * s['gp_mean_at']:.3f} %; GP noise std {100 * s['gp_noise_std']:.3f} %; "
