@@ -144,3 +144,12 @@ def test_truth_from_synthetic_reference(tmp_path):
     assert truth_forcefield("CHIK") == ForceField.preset("CHIK")
     path = ForceField.preset("SHIK").save(tmp_path / "s.json")
     assert truth_forcefield(str(path)) == ForceField.preset("SHIK")
+
+
+def test_negative_curvature_is_reported(space):
+    """A saddle (down along A_SiO): no convex minimum, and the report says so instead of calling it flat."""
+    U, y = sample(lambda u: 1.0 + 10 * (u[0] - 0.4) ** 2 - 1.0 * (u[1] - 0.6) ** 2, n=80, seed=5)
+    ident = Identifiability(space, n_nearest=80).fit(U, y)
+    down = ident.directions_[0]
+    assert down.eigenvalue < 0 and down.kind == "not convex" and down.dominant == ["A_SiO"]
+    assert "negative curvature" in ident.report()

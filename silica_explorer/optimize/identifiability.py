@@ -16,6 +16,8 @@ From the evaluations of a fit (a store run, or any unit points and costs) :class
     that raises the cost by ``delta`` (default: the GP's fitted white-noise standard deviation, i.e. the
     MD noise), ``step = sqrt(2 delta / lambda)``. A direction is *flat* when its step exceeds
     ``flat_step`` (default 0.1 = 10 %): the cost cannot tell parameters apart along it; else *stiff*;
+    *not convex* (lambda <= 0) means the point is not a minimum of the GP mean (a noisy best point: use
+    ``at="gp-min"``);
 (c) with a known answer ``truth`` (a synthetic reference's generating set), each recovered parameter's
     relative error ``(p_best - p_true) / |p_true|`` (absolute error when ``p_true`` is 0), and the
     share of the scaled error vector that lies along the flat directions.
@@ -29,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -256,7 +258,7 @@ class Identifiability:
             step = math.sqrt(2.0 * self.delta_ / lam[k]) if lam[k] > 0 else math.inf
             kind = "flat" if step > self.flat_step else "stiff"
             if lam[k] <= 0:
-                kind = "flat (not convex)"
+                kind = "not convex"
             dirs.append(Direction(float(lam[k]), {n: float(x) for n, x in zip(names, v)}, dominant, float(step), kind))
         self.directions_ = dirs  # eigh: ascending eigenvalues = flattest first
 
@@ -343,7 +345,10 @@ class Identifiability:
         lines.append(f"  Hessian of the GP mean in relative coordinates (flattest first); step = relative change "
                      f"that raises R_x by delta:")
         for d in self.directions_:
-            lines.append(f"    {d.kind:6s} lambda {d.eigenvalue:10.4g}  step {d.step:8.3g}  {d.label()}")
+            lines.append(f"    {d.kind:10s} lambda {d.eigenvalue:10.4g}  step {d.step:8.3g}  {d.label()}")
+        if any(d.kind == "not convex" for d in self.directions_):
+            lines.append("    (negative curvature: the analysis point is not a minimum of the GP mean - a noisy best "
+                         "point; at='gp-min' / --at gp-min takes the Hessian at the GP-mean minimum)")
         if truth is not None:
             t = s["truth"]
             lines.append(f"  against the truth {t['truth']} (inside the box: {t['truth_inside_box']}):")
