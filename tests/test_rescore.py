@@ -145,3 +145,25 @@ def test_script_tiny(tmp_path):
     assert list(ds.set.values) == ["BKS", "mine"] and np.all(np.isfinite(ds.R_x.values))
     assert (tmp_path / "r.csv").read_text().count("\n") == 4  # header, 2 sets, reference
     assert "| mine | 1/1 |" in (tmp_path / "r.md").read_text()
+
+
+def test_failed_melt_is_a_recorded_nan(reference, tiny):
+    """A set whose melt fails keeps its seed as nan with status and reason; the table counts it out."""
+    from silica_explorer.engine import MeltResult
+
+    class Failing:
+        name = "fake"
+
+        def version(self):
+            return "fake 0"
+
+        def melt(self, ff, fidelity, seed, warm_start=None, progress=None):
+            return MeltResult(status="failed", reason="overlap: test", forcefield=ff, fidelity=fidelity, seed=seed,
+                              engine="fake", engine_version="fake 0", wall_time_s=0.0)
+
+    ds = rescore([ForceField.preset("BKS")], tiny, [0, 1], reference, Failing())
+    assert list(ds.status.values[0]) == ["failed", "failed"] and str(ds.reason.values[0, 0]) == "overlap: test"
+    assert np.all(np.isnan(ds.R_x.values)) and np.all(np.isnan(ds.theta_OSiO.values))
+    row = table(ds).iloc[0]
+    assert row["n_ok"] == 0 and np.isnan(row["R_x"])
+    assert "| BKS | 0/2 | - |" in markdown(table(ds))
