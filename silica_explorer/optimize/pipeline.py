@@ -14,6 +14,7 @@ from ..forcefield import ForceField
 from ..store import CachedCost, Store
 from .bayes import BayesianOptimizer
 from .cg import ConjugateGradient
+from .checks import check_fit_inputs
 from .composite import CompositeBO
 from .feasibility import ConstrainedBayesianOptimizer, check_failure_policy
 from .objective import Objective
@@ -210,8 +211,15 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
     Batches (BO/random ``batch_size`` > 1, CG's finite-difference points) run on ``executor`` (a
     :mod:`silica_explorer.parallel` executor, e.g. Dask on a cluster) if given, else on ``n_workers``
     threads of this process; results are stored here as each one finishes.
+
+    Bad input fails before any evaluation and before the store registers the run
+    (:func:`~silica_explorer.optimize.checks.check_fit_inputs`): budget, seeds, workers, failure value,
+    optimizer name and options, and a start outside the box (``"cg"`` from a base set outside the bounds).
     """
-    md_seed = seed if md_seed is None else int(md_seed)
+    checked = check_fit_inputs(space, optimizer, budget, seed=seed, md_seed=md_seed, failure_value=failure_value,
+                               n_workers=n_workers, options=options)
+    budget, seed, n_workers, failure_value = (checked[k] for k in ("budget", "seed", "n_workers", "failure_value"))
+    md_seed = seed if checked["md_seed"] is None else checked["md_seed"]
     if isinstance(optimizer, str):
         opt_name = optimizer
         opt = make_optimizer(optimizer, space, random_state=seed, **dict(options or {}))

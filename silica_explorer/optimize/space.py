@@ -55,7 +55,7 @@ def parse_bounds(text: str | Mapping | None) -> dict[str, tuple[float, float]]:
     if text is None:
         return {}
     if isinstance(text, Mapping):
-        return {str(k): tuple(float(x) for x in v) for k, v in text.items()}
+        return {str(k): _bound_pair(str(k), v) for k, v in text.items()}
     out = {}
     for item in (s.strip() for s in text.split(",")):
         if not item:
@@ -67,6 +67,22 @@ def parse_bounds(text: str | Mapping | None) -> dict[str, tuple[float, float]]:
         except ValueError:
             raise ParameterError(f"bad bounds item {item!r}; expected NAME=LOW:HIGH, e.g. q_Si=1.6:2.6") from None
     return out
+
+
+def _bound_pair(name: str, value) -> tuple[float, float]:
+    """``(low, high)`` of one bounds entry as floats; ParameterError naming ``name`` if it is not two numbers."""
+    if name in VALID_RANGE:
+        what = f"{_range_text(name)} {UNITS[name]}"
+    elif name.startswith("E0_"):
+        what = "0 < low < high (eV, repulsion at contact)"
+    else:
+        what = f"one of the free parameters {list(FREE_PARAMETERS)}"
+    try:
+        lo, hi = value
+        return float(lo), float(hi)
+    except (TypeError, ValueError):
+        raise ParameterError(f"bounds of {name} must be two numbers (low, high), got {value!r}; allowed range "
+                             f"{what}") from None
 
 
 class SearchSpace:
@@ -94,7 +110,21 @@ class SearchSpace:
                  bounds: Mapping[str, Sequence[float]] | str | None = None,
                  base: ForceField | str = "BKS", coords: str = "box"):
         self.names = parse_free(free)
-        self.base = base if isinstance(base, ForceField) else ForceField.preset(base)
+        if isinstance(base, ForceField):
+            self.base = base
+        elif isinstance(base, str) and base.lower().endswith(".json"):
+            self.base = ForceField.load(base)
+        elif isinstance(base, str):
+            self.base = ForceField.preset(base)
+        else:
+            raise ParameterError(f"base must be a ForceField, a preset name or a forcefield JSON path, got "
+                                 f"{type(base).__name__}")
+        for p in PAIRS:  # a free rho whose pair's repulsion is off and fixed changes nothing
+            if f"rho_{p}" in self.names and f"A_{p}" not in self.names and getattr(self.base, f"A_{p}") == 0:
+                raise ParameterError(
+                    f"free parameter rho_{p} has no effect: A_{p} is fixed at 0 eV in the base set "
+                    f"{self.base.name!r} (the {p} Buckingham repulsion is off); free A_{p} as well (allowed "
+                    f"range {_range_text(f'A_{p}')} eV) or use a base set with A_{p} > 0")
         if coords not in COORDS:
             raise ParameterError(f"coords (search space) must be one of {list(COORDS)}, got {coords!r}")
         self.coords = coords
@@ -151,7 +181,8 @@ class SearchSpace:
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ParameterError(f"bounds of {name} must be finite, got ({lo}, {hi}); allowed range {allowed}")
         if not lo < hi:
-            raise ParameterError(f"bounds of {name}: low = {lo:g} must be < high = {hi:g} ({UNITS[name]})")
+            raise ParameterError(f"bounds of {name}: low = {lo:g} must be < high = {hi:g} ({UNITS[name]}); "
+                                 f"allowed range {allowed}")
         if (lo < vlo or (lo == vlo and not lo_incl)) or hi > vhi:
             raise ParameterError(f"bounds of {name} = ({lo:g}, {hi:g}) leave its allowed range {allowed}")
 
