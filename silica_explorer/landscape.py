@@ -58,6 +58,7 @@ import xarray as xr
 from . import __version__
 from .fidelity import Fidelity, get_fidelity
 from .forcefield import FREE_PARAMETERS, PAIRS, PRESETS, UNITS, ForceField, ParameterError
+from .evaluate import cost_identity
 from .store import _json_default  # numpy scalars/arrays -> JSON, as in the evaluation store
 
 __all__ = ["Axis", "Window", "Landscape", "open_landscape", "point_record", "SyntheticCost",
@@ -469,10 +470,10 @@ class Landscape:
         executor = SerialExecutor() if executor is None else executor
         try:
             cost = self._cost(cost, executor, reference)
-            ref_name = reference_name or str(_find(cost, "reference_name") or
+            ident = cost_identity(cost)
+            ref_name = reference_name or str(ident.get("reference") or
                                              _reference_label(reference if reference is not None else self.reference))
-            ref_id = _reference_id(_find(cost, "reference"))
-            header = self.header(ref_name, ref_id, _cost_options(cost))
+            header = self.header(ref_name, str(ident.get("reference_id") or "unknown"), _cost_options(ident))
             sidecar = _open_sidecar(Path(out), header, resume) if out is not None else None
             out = Path(out) if out is not None else None
             records = dict(sidecar.points) if sidecar is not None else {}
@@ -485,9 +486,9 @@ class Landscape:
                 note = sidecar.note
             if command is None and sidecar is not None:
                 command = sidecar.command
-            meta = dict(reference=ref_name, reference_id=ref_id, cost_options=header["cost_options"], note=note,
-                        command=command, executor=executor.describe(),
-                        cost=_describe_cost(cost), engine_version=_engine_version(cost), previous_wall_s=prev_wall)
+            meta = dict(reference=ref_name, reference_id=header["reference_id"], cost_options=header["cost_options"],
+                        note=note, command=command, executor=executor.describe(), cost=ident["kind"],
+                        engine_version=ident.get("engine_version"), previous_wall_s=prev_wall)
             if progress is not None:
                 progress(done, total, f"{done} cached" if done else "start")
             last_write = time.monotonic()
@@ -534,17 +535,18 @@ class Landscape:
             from .engine import get_engine
             from .evaluate import Evaluator
             return Evaluator(reference, self.fidelity, engine=get_engine(self.engine, threads=executor.md_threads))
-        fid = getattr(cost, "fidelity", None)
+        fid = cost_identity(cost).get("fidelity")
         if fid is not None:
             try:
                 fid = get_fidelity(fid)
-            except Exception:
+            except (ValueError, TypeError):  # a stand-in's own protocol label, not an MD fidelity
                 fid = None
             if fid is not None and fid != self.fidelity:
                 raise ValueError(f"the cost runs fidelity {fid.name!r} but the landscape is at "
                                  f"{self.fidelity.name!r}; make them agree")
         cost = executor.configure(cost)
-        _preflight(cost, self.fidelity)
+        if hasattr(cost, "check_grid"):  # an Evaluator: its reference must fit its g(r) bins before any MD
+            cost.check_grid()
         return cost
 
     # ----------------------------------------------------------------------------- datasets
@@ -718,9 +720,9 @@ class Landscape:
             if not space.contains_unit(u0):
                 raise ValueError(f"path start {start} lies outside the full window {self.x} x {self.y}")
             cost = executor.configure(cost)
-            ref_name = reference_name or str(_find(cost, "reference_name") or "unknown")
-            ref_id = _reference_id(_find(cost, "reference"))
-            header = self.header(ref_name, ref_id, _cost_options(cost))
+            ident = cost_identity(cost)
+            ref_name = reference_name or str(ident.get("reference") or "unknown")
+            header = self.header(ref_name, str(ident.get("reference_id") or "unknown"), _cost_options(ident))
             sidecar = _open_sidecar(Path(out), header, resume=True) if out is not None else None
             records: dict[str, dict] = dict(sidecar.points) if sidecar is not None else {}
             lock = threading.Lock()
@@ -807,9 +809,9 @@ class Landscape:
                                 "command": sidecar.command})
                 prev = sidecar.previous_wall_s
                 sidecar.close()
-                meta = dict(reference=ref_name, reference_id=ref_id, cost_options=header["cost_options"],
+                meta = dict(reference=ref_name, reference_id=header["reference_id"], cost_options=header["cost_options"],
                             note=sidecar.note, command=sidecar.command, executor=executor.describe(),
-                            cost=_describe_cost(cost), engine_version=_engine_version(cost), previous_wall_s=prev)
+                            cost=ident["kind"], engine_version=ident.get("engine_version"), previous_wall_s=prev)
                 _atomic_write(self.to_datatree(records, meta, wall, paths), Path(out))
             return {m: paths[m] for m in methods}
         finally:
@@ -843,62 +845,11 @@ def _reference_label(reference) -> str:
     return str(reference)
 
 
-def _preflight(cost, fidelity: Fidelity) -> None:
-    """Check before any MD that the cost's reference and this fidelity's g(r) bins are comparable
-    (otherwise every point would fail with the same GridMismatchError)."""
-    reference = _find(cost, "reference")
-    if not isinstance(reference, xr.Dataset) or "g" not in reference or "r" not in reference.coords:
-        return
-    from .cost import aligned
-    r = (np.arange(fidelity.rdf_bins) + 0.5) * fidelity.rdf_dr  # LAMMPS compute rdf bin centres
-    md = xr.Dataset({"g": (("pair", "r"), np.ones((len(PAIRS), r.size)))}, coords={"pair": list(PAIRS), "r": r})
-    aligned(reference, md, _find(cost, "r_range"), _find(cost, "align") or "exact")
-
-
-def _cost_options(cost) -> dict:
-    """The options of an Evaluator-like cost that change R_x (r range, grid alignment)."""
-    r_range = _find(cost, "r_range")
+def _cost_options(identity: Mapping) -> dict:
+    """The options of a cost that change R_x (r range, grid alignment), from its identity."""
+    r_range = identity.get("r_range")
     return {"r_range": None if r_range is None else [float(v) for v in r_range],
-            "align": str(_find(cost, "align") or "exact")}
-
-
-def _find(cost, attr: str):
-    """``cost.<attr>``, or that of a wrapped cost (``evaluator``, ``cost``, ``inner``), or None."""
-    for obj in (cost, getattr(cost, "evaluator", None), getattr(cost, "cost", None), getattr(cost, "inner", None)):
-        if obj is not None and getattr(obj, attr, None) is not None:
-            return getattr(obj, attr)
-    return None
-
-
-def _reference_id(reference) -> str:
-    """Content hash of a reference PDF Dataset (as the evaluation store computes it), or "unknown"."""
-    if not isinstance(reference, xr.Dataset) or "g" not in reference:
-        return "unknown"
-    try:
-        from .store import reference_fingerprint
-        return reference_fingerprint(reference)
-    except Exception:
-        import hashlib
-        h = hashlib.sha256(json.dumps([str(p) for p in reference.pair.values]).encode())
-        h.update(np.ascontiguousarray(reference.r.values, dtype=float).tobytes())
-        h.update(np.ascontiguousarray(reference.g.values, dtype=float).tobytes())
-        return h.hexdigest()[:16]
-
-
-def _describe_cost(cost) -> str:
-    inner = getattr(cost, "cost", cost)
-    return f"{type(inner).__module__}.{type(inner).__qualname__}"
-
-
-def _engine_version(cost) -> str | None:
-    for obj in (cost, getattr(cost, "evaluator", None), getattr(cost, "cost", None)):
-        engine = getattr(obj, "engine", None)
-        if engine is not None and hasattr(engine, "version"):
-            try:
-                return str(engine.version())
-            except Exception:
-                return None
-    return None
+            "align": str(identity.get("align") or "exact")}
 
 
 def _atomic_write(tree: xr.DataTree, out: Path) -> None:
@@ -1060,6 +1011,20 @@ class SyntheticCost:
         self.fail_param, self.fail_above, self.delay_s = fail_param, fail_above, delay_s
         self.reference_name = "synthetic stand-in cost (no MD)"
         self.calls = 0
+
+    #: Protocol and cost options (None: no MD protocol); tests set them to imitate an Evaluator's.
+    fidelity = None
+    r_range = None
+    align = "exact"
+
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`): no reference
+        id (its landscapes record "unknown"), the fidelity only when one is set."""
+        ident = {"kind": f"{type(self).__module__}.{type(self).__qualname__}", "reference": self.reference_name,
+                 "r_range": self.r_range, "align": self.align}
+        if self.fidelity is not None:
+            ident["fidelity"] = get_fidelity(self.fidelity).as_dict()
+        return ident
 
     def __call__(self, forcefield: ForceField, seed: int = 0) -> dict:
         self.calls += 1

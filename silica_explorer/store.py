@@ -56,6 +56,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from .cost import reference_fingerprint  # noqa: F401  (re-exported: the store's reference_id)
 from .forcefield import FREE_PARAMETERS, PAIRS, ForceField
 from .parallel import TaskFailure
 
@@ -130,23 +131,31 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"))
 
 
+#: Fields of a cost's identity that label a result but do not change it (not part of the cache key).
+LABEL_FIELDS = ("reference", "kind", "engine_version")
+
+
+def key_identity(identity: Mapping) -> dict:
+    """The part of a cost's ``identity()`` that enters the cache key: everything but
+    :data:`LABEL_FIELDS` and the fidelity's name; the engine only when it is not LAMMPS (the original
+    engine, whose keys carry no name)."""
+    ident = {k: v for k, v in identity.items() if k not in LABEL_FIELDS}
+    if ident.get("engine") == "lammps":
+        ident.pop("engine")
+    fid = dict(ident.get("fidelity") or {})
+    fid.pop("name", None)
+    ident["fidelity"] = fid
+    return ident
+
+
 def request_key(forcefield: ForceField | Mapping, seed: int, identity: Mapping) -> str:
     """Cache key of one evaluation request: SHA-256 (hex) of the canonical JSON of the forcefield's
     numeric parameters (its ``name`` is ignored), the MD seed, and ``identity`` (fidelity fields without
-    the name, reference content hash, cost options; see :meth:`CachedCost.identity`)."""
+    the name, reference content hash, cost options; see :func:`key_identity`)."""
     params = forcefield.as_dict() if isinstance(forcefield, ForceField) else dict(forcefield)
     params.pop("name", None)
     payload = {"forcefield": params, "seed": int(seed), **dict(identity)}
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
-
-
-def reference_fingerprint(reference) -> str:
-    """Content hash (16 hex digits) of a reference PDF Dataset: its pairs, r grid and g values."""
-    h = hashlib.sha256()
-    h.update(canonical_json([str(p) for p in reference.pair.values]).encode())
-    h.update(np.ascontiguousarray(reference.r.values, dtype=float).tobytes())
-    h.update(np.ascontiguousarray(reference.g.values, dtype=float).tobytes())
-    return h.hexdigest()[:16]
 
 
 # ------------------------------------------------------------------------------------------ PDFs
@@ -562,11 +571,11 @@ class CachedCost:
 
     ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator` or any callable
     ``(forcefield, seed=...) -> Evaluation | mapping | float`` (a mapping has ``status``, ``R_x``,
-    ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``). The cache identity of
-    the evaluator is its fidelity, reference content hash, r range, alignment, the engine settings that
-    change a melt's status or R_x (deck and collapse policy) and the MD engine when it is not LAMMPS; a
-    stand-in evaluator
-    may define ``cache_identity() -> dict`` instead. ``keep_pdf=False`` stores no PDFs.
+    ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``) with an ``identity()``
+    like the Evaluator's. The cache key takes from it what changes a result (:func:`key_identity`): the
+    fidelity, reference content hash, r range, alignment, the engine settings that change a melt's
+    status or R_x (deck and collapse policy) and the MD engine when it is not LAMMPS.
+    ``keep_pdf=False`` stores no PDFs.
 
     Keyword arguments of a call (``run_id``, ``optimizer``, ``iteration``, ``free``, ``u``,
     ``proposal``) only label the stored row. A request already evaluated elsewhere gets its own row
@@ -584,56 +593,28 @@ class CachedCost:
         self.n_cached = 0
 
     def identity(self) -> dict:
-        """What besides the parameters and seed determines a result (part of the cache key)."""
+        """The wrapped evaluator's :meth:`~silica_explorer.evaluate.Evaluator.identity` (passed through;
+        what besides the parameters and seed determines a result). A plain callable without
+        ``identity()``, or one whose identity names no fidelity and reference id, is refused."""
         if self._identity is None:
             ev = self.evaluator
-            if hasattr(ev, "cache_identity"):
-                ident = dict(ev.cache_identity())
-            else:
-                if getattr(ev, "fidelity", None) is None or getattr(ev, "reference", None) is None:
-                    raise TypeError(
-                        f"{type(ev).__name__} has no fidelity/reference attributes and no cache_identity(): "
-                        "the store could not tell its results apart from other protocols' (wrap an Evaluator, "
-                        "or define cache_identity() -> dict)")
-                fid = getattr(ev, "fidelity", None)
-                fid = fid.as_dict() if hasattr(fid, "as_dict") else dict(fid or {})
-                ref = getattr(ev, "reference", None)
-                ident = {
-                    "fidelity": fid,
-                    "reference_id": reference_fingerprint(ref) if ref is not None else None,
-                    "reference": getattr(ev, "reference_name", None),
-                    "r_range": list(ev.r_range) if getattr(ev, "r_range", None) is not None else None,
-                    "align": getattr(ev, "align", None),
-                }
-                eng = getattr(ev, "engine", None)
-                opts = eng.options() if eng is not None and hasattr(eng, "options") else {}
-                checks = {k: opts[k] for k in ("deck", "collapse") if k in opts}
-                if checks:  # settings that change a melt's status or R_x (issues #12, #14): results under
-                    # other failure checks or another deck are other results, never served for these
-                    ident["engine_checks"] = {"version": 2, **checks}
-                engine = getattr(eng, "name", None)
-                if engine not in (None, "lammps"):
-                    # another engine's melts are other results (LAMMPS, the original engine, adds no name)
-                    ident["engine"] = str(engine)
+            ident = dict(ev.identity()) if hasattr(ev, "identity") else {}
+            if ident.get("fidelity") is None or ident.get("reference_id") is None:
+                raise TypeError(
+                    f"{type(ev).__name__} has no identity() naming its fidelity and reference_id: the store could "
+                    "not tell its results apart from other protocols' (wrap an Evaluator, or define identity() "
+                    "-> dict; the stand-ins of silica_explorer.optimize.testfunctions do)")
             self._identity = ident
         return self._identity
 
     def _key_identity(self) -> dict:
-        ident = dict(self.identity())
-        ident.pop("reference", None)  # the name is a label; the content hash identifies it
-        fid = dict(ident.get("fidelity") or {})
-        fid.pop("name", None)
-        ident["fidelity"] = fid
-        return ident
+        return key_identity(self.identity())
 
     def key(self, forcefield: ForceField, seed: int = 0) -> str:
         return request_key(forcefield, seed, self._key_identity())
 
     def engine_version(self) -> str | None:
-        eng = getattr(self.evaluator, "engine", None)
-        if eng is not None and hasattr(eng, "version"):
-            return eng.version()
-        return getattr(self.evaluator, "engine_version", None)
+        return self.identity().get("engine_version")
 
     def lookup(self, forcefield: ForceField, seed: int = 0, **labels) -> Record | None:
         """If this request was evaluated before, append its labelled copy (``cached_from`` the original)

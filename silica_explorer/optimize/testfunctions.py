@@ -1,7 +1,7 @@
 """Cheap stand-in costs for tests and benchmarks: analytic functions of the unit box - NOT MD.
 
 :class:`AnalyticCost` behaves like an :class:`~silica_explorer.evaluate.Evaluator` (``cost(forcefield,
-seed=...) -> mapping`` with status, R_x, ...; ``cache_identity()`` for the store), so optimizers,
+seed=...) -> mapping`` with status, R_x, ...; ``identity()`` for the store), so optimizers,
 the store and the CLI machinery can be exercised in milliseconds. The noise of a request is a
 deterministic function of (point, seed), as MD with a fixed seed is.
 
@@ -126,10 +126,11 @@ class AnalyticCost:
         self.sleep_s = float(sleep_s)
         self.n_calls = 0
 
-    def cache_identity(self) -> dict:
-        return {"fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
+        return {"kind": f"{__name__}.AnalyticCost", "fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
                 "reference_id": f"analytic:{self.name}:{self.space.as_dict()}",
-                "reference": f"analytic stand-in {self.name} (not MD)"}
+                "reference": f"analytic stand-in {self.name} (not MD)", "engine_version": self.engine_version}
 
     def value(self, u, seed: int = 0) -> float:
         """The noisy value at unit point ``u``."""
@@ -169,7 +170,7 @@ class PDFStandIn:
     For development and tests of PDF-based optimizers (:mod:`silica_explorer.optimize.composite`).
     Called like an :class:`~silica_explorer.evaluate.Evaluator` (``cost(forcefield, seed=...) ->
     mapping`` with ``status``, ``R_x``, ``chi``, ``pdf``), with ``reference``, ``r_range`` and
-    ``align`` attributes as an Evaluator has, and ``cache_identity()`` for the store.
+    ``align`` attributes as an Evaluator has, and ``identity()`` for the store.
 
     Model: ``g_ab(r) = s(r) [1 + sum_k h_k exp(-(r - r_k)^2 / 2 w_k^2)]`` on bin centres
     ``dr/2 ... r_max`` (A), with a smooth core ``s(r) = 1 / (1 + exp(-(r - r_core)/0.04))``. Each peak's
@@ -225,8 +226,10 @@ class PDFStandIn:
         self._lin[2, 0, :2] = np.abs(self._lin[2, 0, :2]) + 0.1
         self.reference = self._pdf_dataset(self.liquid(self.target, reference=True), source="PDF stand-in reference")
 
-    def cache_identity(self) -> dict:
-        return {"fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
+        return {"kind": f"{__name__}.PDFStandIn", "engine_version": self.engine_version,
+                "fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
                 "reference_id": f"standin:{self.name}:{self.landscape_seed}:{self.target.tolist()}:"
                                 f"{self.fail_below}:{self.sensitivity}:{self.space.as_dict()}",
                 "reference": f"PDF stand-in {self.name} (not MD)"}
