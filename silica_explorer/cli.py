@@ -17,7 +17,7 @@ from pathlib import Path
 #: Modules that contribute subcommands (each has ``register_cli(subparsers)``).
 SUBCOMMAND_MODULES = [
     "silica_explorer.cli_evaluate",
-    "silica_explorer.reference",
+    "silica_explorer.cli_reference",
     "silica_explorer.scores",
     "silica_explorer.cli_landscape",
     "silica_explorer.cli_fit",
