@@ -11,7 +11,7 @@ import pytest
 
 from silica_explorer import structure
 from silica_explorer.forcefield import PAIRS
-from silica_explorer.cli_reference import register_cli
+from silica_explorer.cli.reference import register_cli
 from silica_explorer.reference import ReferenceError, from_trajectory, load_reference, save_reference, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "reference"

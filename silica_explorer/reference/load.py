@@ -34,6 +34,17 @@ TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None, ".dat": None}
 NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")
 LABEL = "machine-learned DFT (PBE) surrogate, not CPMD"
 
+#: The shipped default reference (see data/reference/README.md).
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference" / "sio2_3600K_chgnet.nc"
+
+
+def default_reference() -> Path:
+    """The shipped reference, or a clear error naming --reference when it is absent."""
+    if not DEFAULT_REFERENCE.exists():
+        raise FileNotFoundError(f"default reference {DEFAULT_REFERENCE} not found; pass --reference FILE")
+    return DEFAULT_REFERENCE
+
+
 class ReferenceError(ValueError):
     """A reference file or trajectory is missing, malformed or physically implausible."""
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from .reference import CALCULATORS, from_trajectory, generate, load_reference, save_reference, summary
-from .reference.load import _netcdf_attr
+from ..reference import CALCULATORS, from_trajectory, generate, load_reference, save_reference, summary
+from ..reference.load import _netcdf_attr
+from .options import seed_type
 
 
 def _cmd_show(args) -> int:
@@ -102,7 +103,7 @@ def register_cli(subparsers) -> None:
     g.add_argument("--relax-ps", type=float, default=3.0)
     g.add_argument("--production-ps", type=float, default=10.0)
     g.add_argument("--sample-every", type=int, default=10, help="steps between stored frames")
-    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--seed", type=seed_type, default=1, help="random seed of the start and thermostat (>= 0, default 1)")
     g.add_argument("--out-dir", default="output/reference")
     g.add_argument("--start", default=None, help="starting structure (any file ASE reads; last frame)")
     g.add_argument("--friction", type=float, default=0.01, help="Langevin friction in 1/fs (default 0.01)")
