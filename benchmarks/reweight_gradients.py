@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from silica_explorer.cli_evaluate import default_reference
+from silica_explorer.reference import default_reference
 from silica_explorer.cost import rx
 from silica_explorer.engine.lammps import LammpsEngine
 from silica_explorer.fidelity import get_fidelity

@@ -19,7 +19,7 @@ import math
 import sys
 import time
 
-from silica_explorer.cli_evaluate import default_reference
+from silica_explorer.reference import default_reference
 from silica_explorer.engine.lammps import LammpsEngine
 from silica_explorer.evaluate import Evaluator
 from silica_explorer.fidelity import get_fidelity

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
                   f"within 2x of BKS {100 * w2.mean():5.1f} %, inside preset span {100 * insp.mean():5.1f} %")
         print(f"  every free pair within 2x of BKS: {100 * all2.mean():5.1f} %")
     if args.md:
-        from silica_explorer.cli_evaluate import default_reference
+        from silica_explorer.reference import default_reference
         from silica_explorer.engine.checks import is_flagged
         from silica_explorer.engine.lammps import LammpsEngine
         from silica_explorer.evaluate import Evaluator

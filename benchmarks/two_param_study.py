@@ -96,7 +96,7 @@ def main(argv=None) -> int:
         ref_label = reference.attrs["name"]
     else:
         if args.reference is None:
-            from silica_explorer.cli_evaluate import default_reference
+            from silica_explorer.reference import default_reference
             args.reference = default_reference()
         reference, ref_label = args.reference, str(args.reference)
     evaluator = Evaluator(reference, fidelity, engine=engine)

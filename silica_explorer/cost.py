@@ -18,11 +18,23 @@ only if ``r_range`` excludes them; otherwise that too is an error.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 
 import numpy as np
 import xarray as xr
 
 from .forcefield import PAIRS
+
+
+def reference_fingerprint(reference: xr.Dataset) -> str:
+    """Content hash (16 hex digits) of a reference PDF Dataset: its pairs, r grid and g values (the
+    ``reference_id`` of a cost's identity, part of the evaluation store's cache key)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([str(p) for p in reference.pair.values], separators=(",", ":")).encode())
+    h.update(np.ascontiguousarray(reference.r.values, dtype=float).tobytes())
+    h.update(np.ascontiguousarray(reference.g.values, dtype=float).tobytes())
+    return h.hexdigest()[:16]
 
 
 class GridMismatchError(ValueError):

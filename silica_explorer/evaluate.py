@@ -8,6 +8,14 @@
 
 A melt that blows up gives ``result.status == "failed"`` with ``result.reason`` and ``R_x = nan``; it
 never raises into the caller's loop.
+
+**A cost's identity.** :meth:`Evaluator.identity` says what a cost is, in one JSON-able dict: the
+reference (name and content hash), the fidelity, the engine and its version, the settings of the engine
+that change a result, and the cost options. The evaluation store (cache keys and run records), the
+landscapes (resume checks and provenance) and the app read a cost only through it; wrappers (the store's
+:class:`~silica_explorer.store.CachedCost`, the app's job wrapper) pass it through, and the stand-in
+costs of :mod:`silica_explorer.optimize.testfunctions` define their own. A callable without
+``identity()`` is a plain callable: :func:`cost_identity` describes it as such.
 """
 
 from __future__ import annotations
@@ -22,10 +30,10 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .cost import CostResult, rx
+from .cost import CostResult, aligned, reference_fingerprint, rx
 from .engine import Engine, MeltResult, ProgressCallback, get_engine
 from .fidelity import Fidelity, get_fidelity
-from .forcefield import ForceField
+from .forcefield import PAIRS, ForceField
 from .system import Configuration
 
 
@@ -124,6 +132,31 @@ class Evaluator:
         self.r_range = r_range
         self.align = align
 
+    def identity(self) -> dict:
+        """What this cost is (JSON-able): ``kind``; ``reference`` (name) and ``reference_id`` (content
+        hash, :func:`~silica_explorer.cost.reference_fingerprint`); ``fidelity`` (all fields);
+        ``r_range`` (A, or None) and ``align``; ``engine`` (name) and ``engine_version``; and
+        ``engine_checks`` (deck and collapse policy: settings that change a melt's status or R_x) when
+        the engine has them."""
+        ident = {"kind": f"{type(self).__module__}.{type(self).__qualname__}",
+                 "reference": self.reference_name, "reference_id": reference_fingerprint(self.reference),
+                 "fidelity": self.fidelity.as_dict(),
+                 "r_range": None if self.r_range is None else [float(v) for v in self.r_range],
+                 "align": str(self.align), "engine": str(getattr(self.engine, "name", type(self.engine).__name__)),
+                 "engine_version": str(self.engine.version())}
+        opts = self.engine.options() if hasattr(self.engine, "options") else {}
+        checks = {k: opts[k] for k in ("deck", "collapse") if k in opts}
+        if checks:
+            ident["engine_checks"] = {"version": 2, **checks}
+        return ident
+
+    def check_grid(self) -> None:
+        """Raise :class:`~silica_explorer.cost.GridMismatchError` (before any MD) when the reference
+        cannot be compared with the g(r) bins this fidelity produces (every melt would fail alike)."""
+        r = (np.arange(self.fidelity.rdf_bins) + 0.5) * self.fidelity.rdf_dr  # LAMMPS compute rdf bin centres
+        md = xr.Dataset({"g": (("pair", "r"), np.ones((len(PAIRS), r.size)))}, coords={"pair": list(PAIRS), "r": r})
+        aligned(self.reference, md, self.r_range, self.align)
+
     def __call__(self, forcefield: ForceField, seed: int = 0, warm_start: Configuration | None = None,
                  progress: ProgressCallback | None = None) -> Evaluation:
         stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -139,3 +172,14 @@ class Evaluator:
         return Evaluation(forcefield=forcefield, fidelity=self.fidelity, seed=int(seed), status=status,
                           reason=reason, melt=melt, cost=cost, reference_name=self.reference_name,
                           timestamp=stamp)
+
+
+def cost_identity(cost) -> dict:
+    """``cost.identity()``, or, for a callable without one, ``{"kind": "plain callable <module.name>"}``
+    (no reference, fidelity or engine is known of it)."""
+    if hasattr(cost, "identity"):
+        ident = dict(cost.identity())
+        ident.setdefault("kind", f"{type(cost).__module__}.{type(cost).__qualname__}")
+        return ident
+    kind = getattr(cost, "__qualname__", None) or type(cost).__qualname__
+    return {"kind": f"plain callable {getattr(cost, '__module__', None) or type(cost).__module__}.{kind}"}

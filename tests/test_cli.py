@@ -43,3 +43,28 @@ def test_bad_params_file_is_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2
     assert "q_Si = 5.0 is outside its allowed range (0, 4]" in err
+
+
+def test_negative_seeds_are_argparse_errors_naming_the_option(tmp_path, capsys):
+    import pytest
+    cases = [["evaluate", "--seed", "-5"], ["fit", "--seed", "-1"], ["fit", "--md-seed", "-3"],
+             ["landscape", "--x", "q_Si:1.6:2.6:3", "--y", "A_SiO:12000:30000:3", "--out", str(tmp_path / "l.nc"),
+              "--seeds", "0,-2"], ["table", "--seeds", "-1"], ["reference", "generate", "--seed", "-7"]]
+    for argv in cases:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2, argv
+        option = next(a for a in argv if a.startswith("--seed") or a.startswith("--md-seed"))
+        assert f"argument {option}" in err and "non-negative integer" in err, (argv, err)
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--seed", "two"])
+    assert "argument --seed: seed must be a non-negative integer, got 'two'" in capsys.readouterr().err
+
+
+def test_fit_config_with_a_negative_seed_is_one_clear_line(tmp_path, capsys):
+    cfg = tmp_path / "fit.json"
+    cfg.write_text(json.dumps({"seed": -4, "stand-in": "sphere"}))
+    rc = main(["fit", "--config", str(cfg), "--store", str(tmp_path / "s"), "--budget", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "seed" in err and "non-negative integer" in err, err

@@ -240,7 +240,7 @@ def test_clear_errors():
 
 
 def test_cli_fit_composite_on_the_pdf_stand_in(tmp_path, capsys):
-    from silica_explorer import cli_fit
+    from silica_explorer.cli import fit as cli_fit
     parser = argparse.ArgumentParser()
     cli_fit.register_cli(parser.add_subparsers(dest="command"))
     argv = ["fit", "--stand-in", "pdf_peaks", "--optimizer", "composite", "--budget", "7", "--n-initial", "4",

@@ -176,6 +176,31 @@ def test_resume_from_netcdf_without_sidecar_and_refuses_other_base(tmp_path):
         ls.compute(narrow, out=out)
 
 
+def test_reference_label_is_stored_without_the_absolute_path_and_old_absolute_files_resume(tmp_path):
+    from pathlib import Path
+
+    from silica_explorer.landscape import portable_label
+    project = Path(__file__).resolve().parent.parent
+    inside = project / "data" / "reference" / "sio2_3600K_chgnet.nc"
+    assert portable_label(f"{inside} (CHGNet liquid)") == "data/reference/sio2_3600K_chgnet.nc (CHGNet liquid)"
+    assert portable_label("/somewhere/else/ref.nc") == "ref.nc"
+    assert portable_label("classical CHIK liquid, stand-in") == "classical CHIK liquid, stand-in"
+    cost = SyntheticCost()
+    cost.reference_name = f"{inside} (stand-in)"
+    out = tmp_path / "p.nc"
+    small(seeds=(0,)).compute(cost, out=out)
+    assert open_landscape(out).attrs["reference"] == "data/reference/sio2_3600K_chgnet.nc (stand-in)"
+    # a file written before (absolute path of another machine in the header and attrs) still resumes
+    side = sidecar_path(out)
+    lines = side.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["reference"] = "/home/someone/project/data/reference/sio2_3600K_chgnet.nc (stand-in)"
+    side.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+    again = Counting(SyntheticCost())
+    tree = small(seeds=(0,)).compute(again, out=out)
+    assert again.calls == 0 and tree["full"].ds.attrs["n_pending"] == 0
+
+
 def test_fidelity_mismatch_is_refused():
     class Cost(SyntheticCost):
         fidelity = "quick"

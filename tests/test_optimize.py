@@ -222,7 +222,7 @@ def test_interrupt_and_resume_is_deterministic(tmp_path, optimizer, options):
 def test_cli_fit_stand_in_with_config_and_resume(tmp_path, capsys):
     import argparse
 
-    from silica_explorer import cli_fit
+    from silica_explorer.cli import fit as cli_fit
     parser = argparse.ArgumentParser()
     cli_fit.register_cli(parser.add_subparsers(dest="command"))
     cfg = tmp_path / "fit.yaml"

@@ -197,7 +197,7 @@ def test_cli_fit_on_a_running_scheduler(dask2, tmp_path):
     """``silica-explorer fit --scheduler ADDR``: evaluations run on the cluster, rows land in the local store."""
     import argparse
 
-    from silica_explorer import cli_fit
+    from silica_explorer.cli import fit as cli_fit
     from silica_explorer.store import Store
     parser = argparse.ArgumentParser()
     cli_fit.register_cli(parser.add_subparsers(dest="command"))

@@ -11,8 +11,8 @@ import pytest
 
 from silica_explorer import structure
 from silica_explorer.forcefield import PAIRS
-from silica_explorer.reference import (ReferenceError, from_trajectory, load_reference, register_cli,
-                                       save_reference, summary)
+from silica_explorer.cli.reference import register_cli
+from silica_explorer.reference import ReferenceError, from_trajectory, load_reference, save_reference, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "reference"
 BOX = 14.264475  # 64 SiO2 at 2.2 g/cm3

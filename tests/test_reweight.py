@@ -7,7 +7,7 @@ import pytest
 from scipy.signal import lfilter
 from scipy.stats import norm
 
-from silica_explorer.cli_evaluate import default_reference
+from silica_explorer.reference import default_reference
 from silica_explorer.cost import aligned, rx
 from silica_explorer.engine.lammps import LammpsEngine, melt_input
 from silica_explorer.forcefield import FREE_PARAMETERS, PAIR_SPECIES, PAIRS, ForceField, ParameterError, dsf_self_energy

@@ -15,7 +15,7 @@ import pytest
 
 from silica_explorer.forcefield import FREE_PARAMETERS, PAIRS, ForceField
 from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
-from silica_explorer.store import CachedCost, Store, StoreError, request_key
+from silica_explorer.store import CachedCost, Store, StoreError, reference_fingerprint, request_key
 from silica_explorer.structure import pdf_dataset
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +37,10 @@ class FakeEvaluator:
         self.fidelity = {"name": "fake", "n_SiO2": 8}
         self.reference = _pdf(np.random.default_rng(0))
         self.reference_name = "fake reference (not ab initio)"
+
+    def identity(self):
+        return {"fidelity": self.fidelity, "reference_id": reference_fingerprint(self.reference),
+                "reference": self.reference_name}
 
     def __call__(self, ff, seed=0):
         self.calls += 1
@@ -96,7 +100,7 @@ def test_cached_cost_serves_identical_requests(tmp_path, rng):
     ev2 = FakeEvaluator(rng)
     assert CachedCost(ev2, tmp_path)(bks, seed=1).cached and ev2.calls == 0
     # a callable that cannot say which protocol/reference it scores is refused, not cached blindly
-    with pytest.raises(TypeError, match="cache_identity"):
+    with pytest.raises(TypeError, match="identity"):
         CachedCost(lambda ff, seed=0: 0.1, tmp_path)(bks, seed=1)
 
 

@@ -133,7 +133,7 @@ def test_interrupt_and_resume_is_exact(tmp_path, optimizer, options):
 def test_cli_fit_turbo_and_constrained(tmp_path, capsys):
     import argparse
 
-    from silica_explorer import cli_fit
+    from silica_explorer.cli import fit as cli_fit
     parser = argparse.ArgumentParser()
     cli_fit.register_cli(parser.add_subparsers(dest="command"))
     base = ["fit", "--stand-in", "sphere", "--store", str(tmp_path), "--quiet", "--budget", "8"]

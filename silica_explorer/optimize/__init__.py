@@ -31,12 +31,12 @@ from .objective import BudgetExhausted, Objective, impute_failures, run_ask_tell
 from .pipeline import OPTIMIZERS, BOThenCG, FitResult, default_run_id, fit, make_optimizer
 from .random_search import RandomSearch
 from .space import SearchSpace, parse_bounds, parse_free
-from .testfunctions import AnalyticCost, PDFStandIn
+from .testfunctions import AnalyticCost, PDFStandIn, SyntheticCost
 
 __all__ = [
     "SearchSpace", "parse_free", "parse_bounds",
     "BayesianOptimizer", "expected_improvement", "initial_design",
     "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "PDFStandIn", "make_optimizer", "OPTIMIZERS",
     "Objective", "BudgetExhausted", "impute_failures", "run_ask_tell",
-    "fit", "FitResult", "default_run_id", "AnalyticCost",
+    "fit", "FitResult", "default_run_id", "AnalyticCost", "SyntheticCost",
 ]

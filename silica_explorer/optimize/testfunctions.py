@@ -1,8 +1,10 @@
 """Cheap stand-in costs for tests and benchmarks: analytic functions of the unit box - NOT MD.
 
 :class:`AnalyticCost` behaves like an :class:`~silica_explorer.evaluate.Evaluator` (``cost(forcefield,
-seed=...) -> mapping`` with status, R_x, ...; ``cache_identity()`` for the store), so optimizers,
-the store and the CLI machinery can be exercised in milliseconds. The noise of a request is a
+seed=...) -> mapping`` with status, R_x, ...; ``identity()`` for the store), so optimizers,
+the store and the CLI machinery can be exercised in milliseconds. :class:`PDFStandIn` also returns
+partial PDFs; :class:`SyntheticCost` is a two-parameter stand-in for cost landscapes
+(:mod:`silica_explorer.landscape`). The noise of a request is a
 deterministic function of (point, seed), as MD with a fixed seed is.
 
 Functions (of unit coordinates ``u``, shape (d,)):
@@ -21,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import zlib
 from typing import Callable
 
 import numpy as np
 
+from ..fidelity import get_fidelity
 from ..forcefield import ForceField
 from .space import SearchSpace
 
@@ -126,10 +130,11 @@ class AnalyticCost:
         self.sleep_s = float(sleep_s)
         self.n_calls = 0
 
-    def cache_identity(self) -> dict:
-        return {"fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
+        return {"kind": f"{__name__}.AnalyticCost", "fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
                 "reference_id": f"analytic:{self.name}:{self.space.as_dict()}",
-                "reference": f"analytic stand-in {self.name} (not MD)"}
+                "reference": f"analytic stand-in {self.name} (not MD)", "engine_version": self.engine_version}
 
     def value(self, u, seed: int = 0) -> float:
         """The noisy value at unit point ``u``."""
@@ -169,7 +174,7 @@ class PDFStandIn:
     For development and tests of PDF-based optimizers (:mod:`silica_explorer.optimize.composite`).
     Called like an :class:`~silica_explorer.evaluate.Evaluator` (``cost(forcefield, seed=...) ->
     mapping`` with ``status``, ``R_x``, ``chi``, ``pdf``), with ``reference``, ``r_range`` and
-    ``align`` attributes as an Evaluator has, and ``cache_identity()`` for the store.
+    ``align`` attributes as an Evaluator has, and ``identity()`` for the store.
 
     Model: ``g_ab(r) = s(r) [1 + sum_k h_k exp(-(r - r_k)^2 / 2 w_k^2)]`` on bin centres
     ``dr/2 ... r_max`` (A), with a smooth core ``s(r) = 1 / (1 + exp(-(r - r_core)/0.04))``. Each peak's
@@ -225,8 +230,10 @@ class PDFStandIn:
         self._lin[2, 0, :2] = np.abs(self._lin[2, 0, :2]) + 0.1
         self.reference = self._pdf_dataset(self.liquid(self.target, reference=True), source="PDF stand-in reference")
 
-    def cache_identity(self) -> dict:
-        return {"fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
+        return {"kind": f"{__name__}.PDFStandIn", "engine_version": self.engine_version,
+                "fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
                 "reference_id": f"standin:{self.name}:{self.landscape_seed}:{self.target.tolist()}:"
                                 f"{self.fail_below}:{self.sensitivity}:{self.space.as_dict()}",
                 "reference": f"PDF stand-in {self.name} (not MD)"}
@@ -310,3 +317,57 @@ class PDFStandIn:
         return {"status": "ok", "reason": None, "R_x": c.R_x, "chi": c.chi, "pdf": pdf,
                 "wall_time_s": time.perf_counter() - t0, "engine": "pdf-stand-in",
                 "engine_version": self.engine_version}
+
+
+# ------------------------------------------------------------------------------------------ landscape stand-in
+class SyntheticCost:
+    """A cheap, deterministic, picklable stand-in for the MD cost (tests, demos, benchmarks of the
+    machinery - **never** a physical result).
+
+    R_x = ``floor`` + ``curvature`` * (dx^2 + dy^2) + ``ripple`` * sin(2 pi ``freq`` dx) sin(2 pi ``freq`` dy)
+    + ``noise`` * N(0, 1), with dx, dy the parameters' offsets from ``center`` in units of ``scale``;
+    the noise is a deterministic function of (parameters, seed). Points with parameter ``fail_param``
+    above ``fail_above`` fail (status "failed", reason "overlap: synthetic failure"); ``delay_s``
+    sleeps to imitate a slow evaluation. Returns a dict like :func:`silica_explorer.landscape.point_record` expects."""
+
+    def __init__(self, x: str = "q_Si", y: str = "A_SiO", center=(1.95, 20000.0), scale=(0.5, 10000.0),
+                 floor: float = 0.08, curvature: float = 0.1, ripple: float = 0.0, freq: float = 3.0,
+                 noise: float = 0.0, fail_param: str | None = None, fail_above: float = math.inf,
+                 delay_s: float = 0.0):
+        self.x, self.y, self.center, self.scale = x, y, tuple(center), tuple(scale)
+        self.floor, self.curvature, self.ripple, self.freq, self.noise = floor, curvature, ripple, freq, noise
+        self.fail_param, self.fail_above, self.delay_s = fail_param, fail_above, delay_s
+        self.reference_name = "synthetic stand-in cost (no MD)"
+        self.calls = 0
+
+    #: Protocol and cost options (None: no MD protocol); tests set them to imitate an Evaluator's.
+    fidelity = None
+    r_range = None
+    align = "exact"
+
+    def identity(self) -> dict:
+        """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`): no reference
+        id (its landscapes record "unknown"), the fidelity only when one is set."""
+        ident = {"kind": f"{type(self).__module__}.{type(self).__qualname__}", "reference": self.reference_name,
+                 "r_range": self.r_range, "align": self.align}
+        if self.fidelity is not None:
+            ident["fidelity"] = get_fidelity(self.fidelity).as_dict()
+        return ident
+
+    def __call__(self, forcefield: ForceField, seed: int = 0) -> dict:
+        self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        xv, yv = getattr(forcefield, self.x), getattr(forcefield, self.y)
+        if self.fail_param is not None and getattr(forcefield, self.fail_param) > self.fail_above:
+            return {"status": "failed", "reason": "overlap: synthetic failure", "wall_time_s": self.delay_s}
+        dx = (xv - self.center[0]) / self.scale[0]
+        dy = (yv - self.center[1]) / self.scale[1]
+        r = self.floor + self.curvature * (dx * dx + dy * dy)
+        r += self.ripple * math.sin(2 * math.pi * self.freq * dx) * math.sin(2 * math.pi * self.freq * dy)
+        if self.noise:
+            h = zlib.crc32(f"{float(xv):.10g},{float(yv):.10g},{int(seed)}".encode())  # the grid-point key digits
+            r += self.noise * float(np.random.default_rng(h).standard_normal())
+        r = abs(r)
+        chi = {"SiSi": 1.2 * r, "SiO": 0.9 * r, "OO": math.sqrt(max(0.0, 3 * r * r - (1.44 + 0.81) * r * r))}
+        return {"status": "ok", "reason": "", "R_x": r, "chi": chi, "wall_time_s": self.delay_s}

@@ -1,26 +1,29 @@
-"""Command line: ``silica-explorer evaluate|reference|fit|landscape ...``.
+"""Command line: ``silica-explorer evaluate|reference|table|landscape|fit ...``.
 
-Each subcommand lives with the module it drives: that module exposes ``register_cli(subparsers)``
-which adds its parser and sets ``func`` (``args -> exit code``). This file only assembles them.
+One module per subcommand (:mod:`.evaluate`, :mod:`.reference`, :mod:`.table`, :mod:`.landscape`,
+:mod:`.fit`), each with ``register_cli(subparsers)`` that adds its parser and sets ``func`` (``args ->
+exit code``); the options they share (engine and melt cache, reference, fidelity, seeds) are in
+:mod:`.options`. The library modules know nothing of argparse. This file assembles the parser and runs
+it; ``python -m silica_explorer.cli`` and the ``silica-explorer`` console script both call :func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import signal
 import sys
 import threading
-from pathlib import Path
+
+from .options import existing_path, print_json  # noqa: F401  (re-exported for scripts)
 
 #: Modules that contribute subcommands (each has ``register_cli(subparsers)``).
 SUBCOMMAND_MODULES = [
-    "silica_explorer.cli_evaluate",
-    "silica_explorer.reference",
-    "silica_explorer.scores",
-    "silica_explorer.cli_landscape",
-    "silica_explorer.cli_fit",
+    "silica_explorer.cli.evaluate",
+    "silica_explorer.cli.reference",
+    "silica_explorer.cli.table",
+    "silica_explorer.cli.landscape",
+    "silica_explorer.cli.fit",
 ]
 
 
@@ -28,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="silica-explorer",
         description="Score and fit empirical forcefields for liquid/glassy SiO2 against an ab initio reference.")
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"silica-explorer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMAND_MODULES:
@@ -55,18 +58,3 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:  # user errors: one clear line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-def print_json(obj) -> None:
-    print(json.dumps(obj, indent=2, default=str))
-
-
-def existing_path(text: str) -> Path:
-    p = Path(text)
-    if not p.exists():
-        raise argparse.ArgumentTypeError(f"no such file: {text}")
-    return p
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

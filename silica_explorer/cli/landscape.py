@@ -15,21 +15,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from .cli import existing_path
-
-
-def _seeds(text: str) -> tuple[int, ...]:
-    try:
-        seeds = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers, got {text!r}") from None
-    if not seeds:
-        raise argparse.ArgumentTypeError("--seeds needs at least one integer")
-    return seeds
+from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, reference_from_args,
+                      seed_list_type, tqdm_progress)
 
 
 def _axis(text: str):
-    from .landscape import Axis
+    from ..landscape import Axis
     try:
         return Axis.parse(text)
     except ValueError as exc:
@@ -52,9 +43,7 @@ def _zoom(text: str):
 
 
 def register_cli(sub) -> None:
-    from .cli_evaluate import add_engine_args
-    from .fidelity import FIDELITIES
-    from .forcefield import PRESETS
+    from ..forcefield import PRESETS
     p = sub.add_parser(
         "landscape", help="R_x on a grid of two parameters (others at a preset), in parallel",
         description="Compute the cost R_x on a grid of two forcefield parameters with all others fixed at a "
@@ -71,8 +60,8 @@ def register_cli(sub) -> None:
     p.add_argument("--base", default="BKS",
                    help=f"preset for the other parameters ({', '.join(PRESETS)}) or a forcefield JSON file "
                         "(default BKS)")
-    p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
-    p.add_argument("--seeds", type=_seeds, default=(0,), help="MD seeds per point, comma-separated (default 0)")
+    add_fidelity_arg(p)
+    p.add_argument("--seeds", type=seed_list_type, default=(0,), help="MD seeds per point, comma-separated (default 0)")
     p.add_argument("--zoom", type=_zoom, action="append", default=[], metavar="XAXIS,YAXIS|auto[:S[:R]]",
                    help="a finer sub-window, e.g. q_Si:1.9:2.1:11,A_SiO:17000:21000:11, or 'auto[:S[:R]]': "
                         "centred on the full window's lowest R_x, S full steps either side (default 2), R times "
@@ -87,8 +76,7 @@ def register_cli(sub) -> None:
                         "1 = serial, no Dask)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="use a running Dask scheduler, e.g. tcp://host:8786 (dask-jobqueue / dask worker)")
-    p.add_argument("--reference", type=existing_path, default=None,
-                   help="reference PDFs (netCDF or table); default: the shipped CHGNet liquid")
+    add_reference_arg(p)
     p.add_argument("--r-range", type=float, nargs=2, metavar=("RMIN", "RMAX"), default=None,
                    help="restrict the cost to this r window (A)")
     p.add_argument("--out", type=Path, required=True, help="output netCDF file")
@@ -105,31 +93,17 @@ def register_cli(sub) -> None:
 
 
 def _base(text: str):
-    from .forcefield import ForceField
+    from ..forcefield import ForceField
     path = Path(text)
     if path.suffix == ".json" or path.exists():
         return ForceField.load(path)
     return text
 
 
-def _load_reference(path: Path):
-    """The reference as the Evaluator takes it: the path when :mod:`reference` can load it, else an
-    in-memory netCDF Dataset."""
-    try:
-        from .reference import load_reference  # noqa: F401
-        return path
-    except ImportError:
-        import xarray as xr
-        ds = xr.load_dataset(path)
-        ds.attrs.setdefault("name", str(path))
-        return ds
-
-
 def run_landscape(args) -> int:
-    from .cli_evaluate import default_reference, engine_from_args, tqdm_progress
-    from .evaluate import Evaluator
-    from .landscape import Landscape, sidecar_path
-    from .parallel import get_executor
+    from ..evaluate import Evaluator
+    from ..landscape import Landscape, open_landscape, sidecar_path
+    from ..parallel import get_executor
 
     out: Path = args.out
     if (out.exists() or sidecar_path(out).exists()) and not (args.resume or args.overwrite):
@@ -138,8 +112,7 @@ def run_landscape(args) -> int:
     auto = [z for z in args.zoom if z[0] == "auto"]
     ls = Landscape(args.x, args.y, base=_base(args.base), fidelity=args.fidelity, seeds=args.seeds, engine=args.engine,
                    zoom=[z for z in args.zoom if z[0] != "auto"])
-    reference_path = args.reference if args.reference is not None else default_reference()
-    reference = _load_reference(reference_path)
+    reference = reference_from_args(args)
     n_points = len(ls.points())
     executor = get_executor(args.workers, args.threads, args.scheduler,
                             **({"dashboard": args.dashboard} if args.dashboard and args.workers != 1 else {}))
@@ -183,7 +156,6 @@ def run_landscape(args) -> int:
                                    executor=executor, progress=pbar_cb)
             finally:
                 pbar.close()
-            from .landscape import open_landscape
             tree = open_landscape(out)
     finally:
         executor.close()

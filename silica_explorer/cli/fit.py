@@ -14,16 +14,16 @@ import math
 import sys
 from pathlib import Path
 
-from .cli import existing_path
+from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, existing_path,
+                      reference_from_args, seed_type)
 
 _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 
 
 def register_cli(sub) -> None:
-    from .fidelity import FIDELITIES
-    from .forcefield import FREE_PARAMETERS, PRESETS
-    from .optimize import OPTIMIZERS
-    from .optimize.testfunctions import FUNCTIONS
+    from ..forcefield import FREE_PARAMETERS, PRESETS
+    from ..optimize import OPTIMIZERS
+    from ..optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(
         "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
@@ -50,9 +50,10 @@ def register_cli(sub) -> None:
                    help="optimizer (default bo); composite = BO on a PCA + GP surrogate of the partial PDFs "
                         "(needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
-    p.add_argument("--fidelity", default="quick", choices=list(FIDELITIES), help="MD protocol (default quick)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the optimizer and (unless --md-seed) of every MD run")
-    p.add_argument("--md-seed", type=int, default=None, help="MD seed of every evaluation (default: --seed)")
+    add_fidelity_arg(p)
+    p.add_argument("--seed", type=seed_type, default=0,
+                   help="seed (>= 0) of the optimizer and (unless --md-seed) of every MD run")
+    p.add_argument("--md-seed", type=seed_type, default=None, help="MD seed (>= 0) of every evaluation (default: --seed)")
     p.add_argument("--store", type=Path, default=Path("runs") / "fit",
                    help="store directory (database STORE/store.sqlite; default runs/fit)")
     p.add_argument("--run-name", default=None, help="run id inside the store (default from optimizer, free, base, "
@@ -60,8 +61,7 @@ def register_cli(sub) -> None:
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="continue the run if it exists in the store (default); --no-resume starts a new run "
                         "under a new name")
-    p.add_argument("--reference", type=existing_path, default=None,
-                   help="reference PDFs (netCDF or table); default: the shipped CHGNet liquid")
+    add_reference_arg(p)
     p.add_argument("--r-range", type=float, nargs=2, metavar=("RMIN", "RMAX"), default=None,
                    help="restrict the cost to this r window (A)")
     p.add_argument("--batch", type=int, default=1, help="BO/random points proposed at once (constant liar)")
@@ -99,7 +99,6 @@ def register_cli(sub) -> None:
                         "(pdf_peaks: stand-in partial PDFs of Gaussian peaks, for --optimizer composite)")
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    from .cli_evaluate import add_engine_args
     add_engine_args(p)
     p.set_defaults(func=run_fit, _parser=p)
 
@@ -126,6 +125,11 @@ def load_config(path: Path, parser: argparse.ArgumentParser) -> dict:
             v = ",".join(f"{n}={lo}:{hi}" for n, (lo, hi) in v.items())
         if dest in ("store", "reference") and v is not None:
             v = Path(v)
+        if dest in ("seed", "md_seed") and v is not None:
+            try:
+                v = seed_type(str(v))
+            except argparse.ArgumentTypeError as exc:
+                raise ValueError(f"{path}: {k}: {exc}") from None
         out[dest] = v
     return out
 
@@ -145,14 +149,13 @@ def _apply_config(args) -> argparse.Namespace:
 def build_evaluator(args, space):
     """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
     if args.stand_in == "pdf_peaks":
-        from .optimize import PDFStandIn
+        from ..optimize import PDFStandIn
         return PDFStandIn(space)
     if args.stand_in:
-        from .optimize import AnalyticCost
+        from ..optimize import AnalyticCost
         return AnalyticCost(args.stand_in, space, noise=0.002)
-    from .cli_evaluate import default_reference, engine_from_args
-    from .evaluate import Evaluator
-    reference = args.reference if args.reference is not None else default_reference()
+    from ..evaluate import Evaluator
+    reference = reference_from_args(args)
     return Evaluator(reference, args.fidelity, engine=engine_from_args(args),
                      r_range=tuple(args.r_range) if args.r_range else None)
 
@@ -169,7 +172,7 @@ def _unique_run_id(store, base: str) -> str:
 
 def optimizer_preview(name: str, space, seed: int, options: dict):
     """The BO part of optimizer ``name`` as it will be built (for printing its start points), or None."""
-    from .optimize import make_optimizer
+    from ..optimize import make_optimizer
     if name not in ("bo", "bo+cg"):
         return None
     opt = make_optimizer(name, space, random_state=seed, **options)
@@ -179,9 +182,9 @@ def optimizer_preview(name: str, space, seed: int, options: dict):
 def run_fit(args) -> int:
     args = _apply_config(args)
     from tqdm import tqdm
-    from .forcefield import ForceField
-    from .optimize import SearchSpace, default_run_id, fit
-    from .store import CachedCost, Store, StoreError
+    from ..forcefield import ForceField
+    from ..optimize import SearchSpace, default_run_id, fit
+    from ..store import CachedCost, Store, StoreError
 
     base = ForceField.load(args.base) if Path(str(args.base)).suffix == ".json" else ForceField.preset(args.base)
     space = SearchSpace(args.free, args.bounds, base, coords=args.space)
@@ -246,7 +249,7 @@ def run_fit(args) -> int:
 
     executor = None
     if args.workers > 1 or args.scheduler:
-        from .parallel import get_executor
+        from ..parallel import get_executor
         executor = get_executor(None if args.scheduler and args.workers == 1 else args.workers, args.threads,
                                 args.scheduler)
         print(f"evaluations on {executor!r}", file=sys.stderr)
@@ -287,14 +290,12 @@ def run_reweight_fit(args, space) -> int:
     if getattr(args, "engine", "lammps") != "lammps":
         raise ValueError(f"--gradient reweight runs on the LAMMPS engine only (its dense gradient frames); "
                          f"got --engine {args.engine}")
-    from .cli_evaluate import default_reference
-    from .engine.lammps import LammpsEngine
-    from .evaluate import Evaluator
-    from .optimize.reweight_lbfgs import ReweightLBFGS
+    from ..engine.lammps import LammpsEngine
+    from ..evaluate import Evaluator
+    from ..optimize.reweight_lbfgs import ReweightLBFGS
     engine = LammpsEngine(threads=args.threads, mpi_ranks=args.mpi_ranks, timeout_s=args.timeout,
                           gradient_frames_every=args.gradient_frames_every)
-    reference = args.reference if args.reference is not None else default_reference()
-    evaluator = Evaluator(reference, args.fidelity, engine=engine, r_range=tuple(args.r_range) if args.r_range else None)
+    evaluator = Evaluator(reference_from_args(args), args.fidelity, engine=engine, r_range=tuple(args.r_range) if args.r_range else None)
     md_seed = args.md_seed if args.md_seed is not None else args.seed
     opt = ReweightLBFGS(space)
     print(f"cg with reweighting gradients: free {list(space.names)}, base {space.base.name}, budget {args.budget} "

@@ -1,43 +1,5 @@
-"""Durable evaluation store: every finished cost evaluation is one SQLite row, written at once.
-
-Format (documented here, one well-known file format): a single SQLite 3 database, by default
-``<directory>/store.sqlite``, in WAL journal mode with ``synchronous=FULL``; every evaluation is
-appended in its own transaction the moment it finishes, so a Ctrl-C or ``kill -9`` loses at most the
-evaluation that was still running. Open it with any SQLite client (``sqlite3 runs/fit/store.sqlite``)
-or with :class:`Store`.
-
-Tables
-------
-``meta(key TEXT PRIMARY KEY, value TEXT)``
-    ``schema_version`` (see :data:`SCHEMA_VERSION`), ``created``.
-``runs(run_id TEXT PRIMARY KEY, optimizer, created, updated, status, config_json, summary_json)``
-    One row per optimizer run: ``config_json`` holds everything needed to reproduce it (search space,
-    optimizer options, budget, seeds, fidelity, reference, engine version); ``status`` is
-    ``running``/``finished``/``interrupted``; ``summary_json`` the best result when it ended.
-``evaluations``
-    One row per evaluation *request of a run* (columns):
-
-    - ``id`` (autoincrement), ``key`` (cache key, see :func:`request_key`), ``cached_from`` (id of the row
-      whose result was reused when the identical request had already been evaluated; NULL for a row
-      whose MD really ran), ``run_id``, ``optimizer`` (the phase that asked: bo, cg, random, ...),
-      ``iteration`` (0-based index of the request within its run), ``timestamp`` (UTC ISO 8601);
-    - ``seed`` (MD seed), ``reference`` (name), ``reference_id`` (content hash of the reference PDFs),
-      ``fidelity_name``, ``fidelity_json`` (the full MD protocol);
-    - ``forcefield_json`` (all parameters), one REAL column per free parameter of the paper
-      (``q_Si``, ``A_SiO``, ... ``C_SiSi``, always filled), ``free_json`` (names free in this run),
-      ``u_json`` (the optimizer's unit-box coordinates of the free parameters);
-    - ``status`` (``ok``/``failed``), ``reason`` (why it failed), ``R_x`` (fraction; NULL if failed),
-      ``chi_SiSi``, ``chi_SiO``, ``chi_OO`` (fractions), ``wall_time_s``, ``engine``, ``engine_version``;
-    - ``proposal_json`` (how the optimizer chose the point: EI value, GP mean/std, kind),
-      ``record_json`` (the evaluator's full provenance record), ``pdf`` (BLOB: the partial-PDF
-      Dataset as netCDF-3 classic bytes, ``xarray.open_dataset(io.BytesIO(blob), engine="scipy")``;
-      NULL for failed runs, and for cached rows, whose PDF is that of ``cached_from``).
-
-Cache: :class:`CachedCost` looks a request up by ``key`` = SHA-256 of the canonical JSON of (all
-numeric forcefield parameters, the fidelity's fields except its name, the MD seed, the reference's
-content hash, the cost's r range and alignment) and, when found, serves the stored result instead of
-running MD again. Evaluations are reproducible from their row alone because they are cold starts
-(no warm start from a previous liquid).
+"""The SQLite evaluation store: schema, :class:`Record` (one stored evaluation) and :class:`Store`
+(append, query, runs; file format in :mod:`silica_explorer.store`), plus PDFs as netCDF bytes.
 """
 
 from __future__ import annotations
@@ -45,19 +7,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import hashlib
 import io
 import json
 import math
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 
-from .forcefield import FREE_PARAMETERS, PAIRS, ForceField
-from .parallel import TaskFailure
+from ..forcefield import FREE_PARAMETERS, PAIRS, ForceField
+from .keys import canonical_json
 
 SCHEMA_VERSION = 1
 #: File name of the database inside a store directory.
@@ -102,51 +63,6 @@ class StoreError(RuntimeError):
 
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
-# ------------------------------------------------------------------------------------------ keys
-def _canonical(obj: Any) -> Any:
-    """JSON-ready canonical form: dicts sorted by key (json does that), tuples -> lists, numpy -> python,
-    floats kept exactly (json writes the shortest round-trip repr), -0.0 -> 0.0."""
-    if isinstance(obj, Mapping):
-        return {str(k): _canonical(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_canonical(v) for v in obj.tolist()]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        if not math.isfinite(value):
-            return repr(value)
-        return 0.0 if value == 0.0 else value
-    return obj
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"))
-
-
-def request_key(forcefield: ForceField | Mapping, seed: int, identity: Mapping) -> str:
-    """Cache key of one evaluation request: SHA-256 (hex) of the canonical JSON of the forcefield's
-    numeric parameters (its ``name`` is ignored), the MD seed, and ``identity`` (fidelity fields without
-    the name, reference content hash, cost options; see :meth:`CachedCost.identity`)."""
-    params = forcefield.as_dict() if isinstance(forcefield, ForceField) else dict(forcefield)
-    params.pop("name", None)
-    payload = {"forcefield": params, "seed": int(seed), **dict(identity)}
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
-
-
-def reference_fingerprint(reference) -> str:
-    """Content hash (16 hex digits) of a reference PDF Dataset: its pairs, r grid and g values."""
-    h = hashlib.sha256()
-    h.update(canonical_json([str(p) for p in reference.pair.values]).encode())
-    h.update(np.ascontiguousarray(reference.r.values, dtype=float).tobytes())
-    h.update(np.ascontiguousarray(reference.g.values, dtype=float).tobytes())
-    return h.hexdigest()[:16]
 
 
 # ------------------------------------------------------------------------------------------ PDFs
@@ -438,7 +354,7 @@ class Store:
         ``with_pdfs=True`` adds ``g`` (evaluation, pair, r) for evaluations on a common r grid
         (nan for failed ones)."""
         import xarray as xr
-        from .forcefield import UNITS
+        from ..forcefield import UNITS
         recs = self.records(run_id)
         ids = np.array([r.id for r in recs], dtype=int)
         ds = xr.Dataset(coords={"evaluation": ("evaluation", ids), "pair": ("pair", list(PAIRS))})
@@ -517,195 +433,3 @@ class Store:
         with self._lock:
             row = self._conn.execute("SELECT config_json FROM runs WHERE run_id=?", (run_id,)).fetchone()
         return None if row is None else json.loads(row["config_json"])
-
-
-# ------------------------------------------------------------------------------------------ cached cost
-def _result_fields(result: Any) -> dict:
-    """Normalise what an evaluator returns (an :class:`~silica_explorer.evaluate.Evaluation`, a mapping,
-    a bare number, or an executor's :class:`~silica_explorer.parallel.TaskFailure`) into the fields the
-    store needs. A result that claims "ok" with a non-finite R_x is recorded as failed (reason
-    "non-finite R_x")."""
-    out = _raw_result_fields(result)
-    rx = out["R_x"]
-    if out["status"] == "ok" and (rx is None or not math.isfinite(float(rx))):
-        out["status"], out["reason"], out["R_x"] = "failed", out["reason"] or "non-finite R_x", float("nan")
-    return out
-
-
-def _raw_result_fields(result: Any) -> dict:
-    if isinstance(result, TaskFailure):  # an executor's task raised, or its worker kept dying
-        result = {"status": "failed", "reason": result.reason}
-    if hasattr(result, "record") and hasattr(result, "melt"):  # an Evaluation
-        rec = result.record()
-        return {"status": result.status, "reason": result.reason,
-                "R_x": result.R_x, "chi": dict(result.chi), "wall_time_s": result.melt.wall_time_s,
-                "engine": result.melt.engine, "engine_version": result.melt.engine_version,
-                "pdf": result.pdf, "record": rec}
-    if isinstance(result, Mapping):
-        d = dict(result)
-        rx = d.get("R_x")
-        rx = float("nan") if rx is None else float(rx)
-        status = d.get("status") or ("ok" if math.isfinite(rx) else "failed")
-        return {"status": status, "reason": d.get("reason"), "R_x": rx, "chi": dict(d.get("chi") or {}),
-                "wall_time_s": d.get("wall_time_s"), "engine": d.get("engine"),
-                "engine_version": d.get("engine_version"), "pdf": d.get("pdf"),
-                "record": {k: v for k, v in d.items() if k != "pdf"}}
-    rx = float(result)
-    return {"status": "ok" if math.isfinite(rx) else "failed",
-            "reason": None if math.isfinite(rx) else "non-finite cost", "R_x": rx, "chi": {},
-            "wall_time_s": None, "engine": None, "engine_version": None, "pdf": None, "record": None}
-
-
-class CachedCost:
-    """``cost(forcefield, seed) -> Record``: serve an identical request from the store, otherwise run
-    ``evaluator(forcefield, seed=seed)`` and append the result at once.
-
-    ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator` or any callable
-    ``(forcefield, seed=...) -> Evaluation | mapping | float`` (a mapping has ``status``, ``R_x``,
-    ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``). The cache identity of
-    the evaluator is its fidelity, reference content hash, r range, alignment, the engine settings that
-    change a melt's status or R_x (deck and collapse policy) and the MD engine when it is not LAMMPS; a
-    stand-in evaluator
-    may define ``cache_identity() -> dict`` instead. ``keep_pdf=False`` stores no PDFs.
-
-    Keyword arguments of a call (``run_id``, ``optimizer``, ``iteration``, ``free``, ``u``,
-    ``proposal``) only label the stored row. A request already evaluated elsewhere gets its own row
-    with ``cached_from`` pointing at the original, so every run's rows are complete. Failed
-    evaluations are cached too (the same request fails the same way). The stored result of a request
-    is served only when ``key`` matches exactly; nothing is recomputed or overwritten.
-    """
-
-    def __init__(self, evaluator: Callable, store: Store | str | Path, keep_pdf: bool = True):
-        self.evaluator = evaluator
-        self.store = store if isinstance(store, Store) else Store(store)
-        self.keep_pdf = keep_pdf
-        self._identity = None
-        self.n_evaluated = 0
-        self.n_cached = 0
-
-    def identity(self) -> dict:
-        """What besides the parameters and seed determines a result (part of the cache key)."""
-        if self._identity is None:
-            ev = self.evaluator
-            if hasattr(ev, "cache_identity"):
-                ident = dict(ev.cache_identity())
-            else:
-                if getattr(ev, "fidelity", None) is None or getattr(ev, "reference", None) is None:
-                    raise TypeError(
-                        f"{type(ev).__name__} has no fidelity/reference attributes and no cache_identity(): "
-                        "the store could not tell its results apart from other protocols' (wrap an Evaluator, "
-                        "or define cache_identity() -> dict)")
-                fid = getattr(ev, "fidelity", None)
-                fid = fid.as_dict() if hasattr(fid, "as_dict") else dict(fid or {})
-                ref = getattr(ev, "reference", None)
-                ident = {
-                    "fidelity": fid,
-                    "reference_id": reference_fingerprint(ref) if ref is not None else None,
-                    "reference": getattr(ev, "reference_name", None),
-                    "r_range": list(ev.r_range) if getattr(ev, "r_range", None) is not None else None,
-                    "align": getattr(ev, "align", None),
-                }
-                eng = getattr(ev, "engine", None)
-                opts = eng.options() if eng is not None and hasattr(eng, "options") else {}
-                checks = {k: opts[k] for k in ("deck", "collapse") if k in opts}
-                if checks:  # settings that change a melt's status or R_x (issues #12, #14): results under
-                    # other failure checks or another deck are other results, never served for these
-                    ident["engine_checks"] = {"version": 2, **checks}
-                engine = getattr(eng, "name", None)
-                if engine not in (None, "lammps"):
-                    # another engine's melts are other results (LAMMPS, the original engine, adds no name)
-                    ident["engine"] = str(engine)
-            self._identity = ident
-        return self._identity
-
-    def _key_identity(self) -> dict:
-        ident = dict(self.identity())
-        ident.pop("reference", None)  # the name is a label; the content hash identifies it
-        fid = dict(ident.get("fidelity") or {})
-        fid.pop("name", None)
-        ident["fidelity"] = fid
-        return ident
-
-    def key(self, forcefield: ForceField, seed: int = 0) -> str:
-        return request_key(forcefield, seed, self._key_identity())
-
-    def engine_version(self) -> str | None:
-        eng = getattr(self.evaluator, "engine", None)
-        if eng is not None and hasattr(eng, "version"):
-            return eng.version()
-        return getattr(self.evaluator, "engine_version", None)
-
-    def lookup(self, forcefield: ForceField, seed: int = 0, **labels) -> Record | None:
-        """If this request was evaluated before, append its labelled copy (``cached_from`` the original)
-        and return it; else None. ``labels``: as for :meth:`__call__`."""
-        key = self.key(forcefield, seed)
-        hit = self.store.lookup(key)
-        if hit is None:
-            return None
-        self.n_cached += 1
-        return self.store.append(
-            key=key, forcefield=forcefield, seed=seed, status=hit.status, R_x=hit.R_x, reason=hit.reason,
-            chi=hit.chi, fidelity=hit.fidelity, reference=hit.reference, reference_id=hit.reference_id,
-            wall_time_s=hit.wall_time_s, engine=hit.engine, engine_version=hit.engine_version,
-            record=hit.record, cached_from=hit.id, **_labels(**labels))
-
-    def task(self, executor=None) -> "ResultTask":
-        """The picklable function an executor runs for one request: the evaluator (with the executor's
-        MD threads if given), returning compact store fields; never raises (an exception is a failed
-        result with the error as reason). Record its output with :meth:`record`."""
-        evaluator = executor.configure(self.evaluator) if executor is not None else self.evaluator
-        return ResultTask(evaluator)
-
-    def record(self, forcefield: ForceField, seed: int, result: Any, **labels) -> Record:
-        """Append the result of a fresh evaluation (an Evaluation, a mapping such as :class:`ResultTask`
-        returns, a number, or a :class:`~silica_explorer.parallel.TaskFailure`) and return its row."""
-        fields = result if isinstance(result, ResultFields) else _result_fields(result)
-        ident = self.identity()
-        self.n_evaluated += 1
-        return self.store.append(
-            key=self.key(forcefield, seed), forcefield=forcefield, seed=seed, status=fields["status"],
-            R_x=fields["R_x"], reason=fields["reason"], chi=fields["chi"], fidelity=ident.get("fidelity"),
-            reference=ident.get("reference"), reference_id=ident.get("reference_id"),
-            wall_time_s=fields["wall_time_s"], engine=fields["engine"], engine_version=fields["engine_version"],
-            record=fields["record"], pdf=fields["pdf"] if self.keep_pdf else None, **_labels(**labels))
-
-    def __call__(self, forcefield: ForceField, seed: int = 0, *, run_id: str | None = None,
-                 optimizer: str | None = None, iteration: int | None = None, free: Iterable[str] | None = None,
-                 u: Iterable[float] | None = None, proposal: Mapping | None = None) -> Record:
-        labels = dict(run_id=run_id, optimizer=optimizer, iteration=iteration, free=free, u=u, proposal=proposal)
-        hit = self.lookup(forcefield, seed, **labels)
-        if hit is not None:
-            return hit
-        return self.record(forcefield, seed, self.evaluator(forcefield, seed=seed), **labels)
-
-
-def _labels(run_id: str | None = None, optimizer: str | None = None, iteration: int | None = None,
-            free: Iterable[str] | None = None, u: Iterable[float] | None = None,
-            proposal: Mapping | None = None) -> dict:
-    return dict(run_id=run_id, optimizer=optimizer, iteration=iteration,
-                free=list(free) if free is not None else None,
-                u=list(u) if u is not None else None, proposal=proposal)
-
-
-class ResultFields(dict):
-    """The normalised fields of one evaluation as the store keeps them (see :func:`_result_fields`)."""
-
-
-class ResultTask:
-    """``task(forcefield, seed=...) -> ResultFields``: runs an evaluator where an executor puts it (a
-    Dask worker) and returns only what the store keeps (status, R_x, chi, PDFs, record), so no
-    trajectory travels back. An exception becomes a failed result naming the error."""
-
-    def __init__(self, evaluator: Callable):
-        self.evaluator = evaluator
-
-    def __call__(self, forcefield: ForceField, seed: int = 0) -> ResultFields:
-        try:
-            result = self.evaluator(forcefield, seed=seed)
-        except Exception as exc:
-            result = {"status": "failed", "reason": f"error: {type(exc).__name__}: {exc}"}
-        return ResultFields(_result_fields(result))
-
-
-#: Alias: the store-backed evaluator wrapper.
-StoredEvaluator = CachedCost

@@ -1,0 +1,177 @@
+"""The store as a cache in front of a cost: :class:`CachedCost` serves an identical request from the store
+or runs the evaluator and appends its result at once; :class:`ResultTask` is what an executor runs for
+one request (compact fields, never raises)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from ..forcefield import ForceField
+from ..parallel import TaskFailure
+from .db import Record, Store
+from .keys import key_identity, request_key
+
+
+def _result_fields(result: Any) -> dict:
+    """Normalise what an evaluator returns (an :class:`~silica_explorer.evaluate.Evaluation`, a mapping,
+    a bare number, or an executor's :class:`~silica_explorer.parallel.TaskFailure`) into the fields the
+    store needs. A result that claims "ok" with a non-finite R_x is recorded as failed (reason
+    "non-finite R_x")."""
+    out = _raw_result_fields(result)
+    rx = out["R_x"]
+    if out["status"] == "ok" and (rx is None or not math.isfinite(float(rx))):
+        out["status"], out["reason"], out["R_x"] = "failed", out["reason"] or "non-finite R_x", float("nan")
+    return out
+
+
+def _raw_result_fields(result: Any) -> dict:
+    if isinstance(result, TaskFailure):  # an executor's task raised, or its worker kept dying
+        result = {"status": "failed", "reason": result.reason}
+    if hasattr(result, "record") and hasattr(result, "melt"):  # an Evaluation
+        rec = result.record()
+        return {"status": result.status, "reason": result.reason,
+                "R_x": result.R_x, "chi": dict(result.chi), "wall_time_s": result.melt.wall_time_s,
+                "engine": result.melt.engine, "engine_version": result.melt.engine_version,
+                "pdf": result.pdf, "record": rec}
+    if isinstance(result, Mapping):
+        d = dict(result)
+        rx = d.get("R_x")
+        rx = float("nan") if rx is None else float(rx)
+        status = d.get("status") or ("ok" if math.isfinite(rx) else "failed")
+        return {"status": status, "reason": d.get("reason"), "R_x": rx, "chi": dict(d.get("chi") or {}),
+                "wall_time_s": d.get("wall_time_s"), "engine": d.get("engine"),
+                "engine_version": d.get("engine_version"), "pdf": d.get("pdf"),
+                "record": {k: v for k, v in d.items() if k != "pdf"}}
+    rx = float(result)
+    return {"status": "ok" if math.isfinite(rx) else "failed",
+            "reason": None if math.isfinite(rx) else "non-finite cost", "R_x": rx, "chi": {},
+            "wall_time_s": None, "engine": None, "engine_version": None, "pdf": None, "record": None}
+
+
+class CachedCost:
+    """``cost(forcefield, seed) -> Record``: serve an identical request from the store, otherwise run
+    ``evaluator(forcefield, seed=seed)`` and append the result at once.
+
+    ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator` or any callable
+    ``(forcefield, seed=...) -> Evaluation | mapping | float`` (a mapping has ``status``, ``R_x``,
+    ``reason``, ``chi``, ``wall_time_s``, ``engine_version``, optionally ``pdf``) with an ``identity()``
+    like the Evaluator's. The cache key takes from it what changes a result (:func:`key_identity`): the
+    fidelity, reference content hash, r range, alignment, the engine settings that change a melt's
+    status or R_x (deck and collapse policy) and the MD engine when it is not LAMMPS.
+    ``keep_pdf=False`` stores no PDFs.
+
+    Keyword arguments of a call (``run_id``, ``optimizer``, ``iteration``, ``free``, ``u``,
+    ``proposal``) only label the stored row. A request already evaluated elsewhere gets its own row
+    with ``cached_from`` pointing at the original, so every run's rows are complete. Failed
+    evaluations are cached too (the same request fails the same way). The stored result of a request
+    is served only when ``key`` matches exactly; nothing is recomputed or overwritten.
+    """
+
+    def __init__(self, evaluator: Callable, store: Store | str | Path, keep_pdf: bool = True):
+        self.evaluator = evaluator
+        self.store = store if isinstance(store, Store) else Store(store)
+        self.keep_pdf = keep_pdf
+        self._identity = None
+        self.n_evaluated = 0
+        self.n_cached = 0
+
+    def identity(self) -> dict:
+        """The wrapped evaluator's :meth:`~silica_explorer.evaluate.Evaluator.identity` (passed through;
+        what besides the parameters and seed determines a result). A plain callable without
+        ``identity()``, or one whose identity names no fidelity and reference id, is refused."""
+        if self._identity is None:
+            ev = self.evaluator
+            ident = dict(ev.identity()) if hasattr(ev, "identity") else {}
+            if ident.get("fidelity") is None or ident.get("reference_id") is None:
+                raise TypeError(
+                    f"{type(ev).__name__} has no identity() naming its fidelity and reference_id: the store could "
+                    "not tell its results apart from other protocols' (wrap an Evaluator, or define identity() "
+                    "-> dict; the stand-ins of silica_explorer.optimize.testfunctions do)")
+            self._identity = ident
+        return self._identity
+
+    def _key_identity(self) -> dict:
+        return key_identity(self.identity())
+
+    def key(self, forcefield: ForceField, seed: int = 0) -> str:
+        return request_key(forcefield, seed, self._key_identity())
+
+    def engine_version(self) -> str | None:
+        return self.identity().get("engine_version")
+
+    def lookup(self, forcefield: ForceField, seed: int = 0, **labels) -> Record | None:
+        """If this request was evaluated before, append its labelled copy (``cached_from`` the original)
+        and return it; else None. ``labels``: as for :meth:`__call__`."""
+        key = self.key(forcefield, seed)
+        hit = self.store.lookup(key)
+        if hit is None:
+            return None
+        self.n_cached += 1
+        return self.store.append(
+            key=key, forcefield=forcefield, seed=seed, status=hit.status, R_x=hit.R_x, reason=hit.reason,
+            chi=hit.chi, fidelity=hit.fidelity, reference=hit.reference, reference_id=hit.reference_id,
+            wall_time_s=hit.wall_time_s, engine=hit.engine, engine_version=hit.engine_version,
+            record=hit.record, cached_from=hit.id, **_labels(**labels))
+
+    def task(self, executor=None) -> "ResultTask":
+        """The picklable function an executor runs for one request: the evaluator (with the executor's
+        MD threads if given), returning compact store fields; never raises (an exception is a failed
+        result with the error as reason). Record its output with :meth:`record`."""
+        evaluator = executor.configure(self.evaluator) if executor is not None else self.evaluator
+        return ResultTask(evaluator)
+
+    def record(self, forcefield: ForceField, seed: int, result: Any, **labels) -> Record:
+        """Append the result of a fresh evaluation (an Evaluation, a mapping such as :class:`ResultTask`
+        returns, a number, or a :class:`~silica_explorer.parallel.TaskFailure`) and return its row."""
+        fields = result if isinstance(result, ResultFields) else _result_fields(result)
+        ident = self.identity()
+        self.n_evaluated += 1
+        return self.store.append(
+            key=self.key(forcefield, seed), forcefield=forcefield, seed=seed, status=fields["status"],
+            R_x=fields["R_x"], reason=fields["reason"], chi=fields["chi"], fidelity=ident.get("fidelity"),
+            reference=ident.get("reference"), reference_id=ident.get("reference_id"),
+            wall_time_s=fields["wall_time_s"], engine=fields["engine"], engine_version=fields["engine_version"],
+            record=fields["record"], pdf=fields["pdf"] if self.keep_pdf else None, **_labels(**labels))
+
+    def __call__(self, forcefield: ForceField, seed: int = 0, *, run_id: str | None = None,
+                 optimizer: str | None = None, iteration: int | None = None, free: Iterable[str] | None = None,
+                 u: Iterable[float] | None = None, proposal: Mapping | None = None) -> Record:
+        labels = dict(run_id=run_id, optimizer=optimizer, iteration=iteration, free=free, u=u, proposal=proposal)
+        hit = self.lookup(forcefield, seed, **labels)
+        if hit is not None:
+            return hit
+        return self.record(forcefield, seed, self.evaluator(forcefield, seed=seed), **labels)
+
+
+def _labels(run_id: str | None = None, optimizer: str | None = None, iteration: int | None = None,
+            free: Iterable[str] | None = None, u: Iterable[float] | None = None,
+            proposal: Mapping | None = None) -> dict:
+    return dict(run_id=run_id, optimizer=optimizer, iteration=iteration,
+                free=list(free) if free is not None else None,
+                u=list(u) if u is not None else None, proposal=proposal)
+
+
+class ResultFields(dict):
+    """The normalised fields of one evaluation as the store keeps them (see :func:`_result_fields`)."""
+
+
+class ResultTask:
+    """``task(forcefield, seed=...) -> ResultFields``: runs an evaluator where an executor puts it (a
+    Dask worker) and returns only what the store keeps (status, R_x, chi, PDFs, record), so no
+    trajectory travels back. An exception becomes a failed result naming the error."""
+
+    def __init__(self, evaluator: Callable):
+        self.evaluator = evaluator
+
+    def __call__(self, forcefield: ForceField, seed: int = 0) -> ResultFields:
+        try:
+            result = self.evaluator(forcefield, seed=seed)
+        except Exception as exc:
+            result = {"status": "failed", "reason": f"error: {type(exc).__name__}: {exc}"}
+        return ResultFields(_result_fields(result))
+
+
+#: Alias: the store-backed evaluator wrapper.
+StoredEvaluator = CachedCost
