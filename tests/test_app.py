@@ -246,7 +246,7 @@ def test_parse_seeds():
 
 def test_results_table_without_evaluations():
     df = results_table(SessionState(reference=None), "tiny", 0)
-    assert list(df.set[:6]) == list(PRESETS)
+    assert list(df.set[:len(PRESETS)]) == list(PRESETS)
     assert df[df.set == "BKS"].iloc[0]["paper R_x (%)"] == 17.01
 
 

@@ -122,9 +122,11 @@ def test_initial_design_starts_with_base_then_presets_inside_the_bounds():
     bo = BayesianOptimizer(space, n_initial=3, initial_points=[PRESETS["BKS"]])
     labels = [p["label"] for p in bo.start_points_]
     # inside by their own values: BKS (2.4, 18004), ML (1.955, 20454), CHIK (1.91, 27029), Teter (2.4, 13703);
-    # outside: SHIK (q_Si 1.7755), Guillot-Sator (A_SiO 50306); the given BKS is not repeated
+    # outside: SHIK (q_Si 1.7755), Guillot-Sator (A_SiO 50306), the two CHGNet fits (q_Si 1.84, 1.79);
+    # the given BKS is not repeated
     assert labels == ["BKS", "ML", "CHIK", "Teter"]
-    assert {p["label"]: p["reason"] for p in bo.skipped_starts_}.keys() == {"SHIK", "Guillot-Sator"}
+    assert {p["label"]: p["reason"] for p in bo.skipped_starts_}.keys() == {"SHIK", "Guillot-Sator", "CHGNet-fit7",
+                                                                         "CHGNet-fit10"}
     assert "q_Si = 1.776 not in [1.85, 2.45]" in next(p["reason"] for p in bo.skipped_starts_ if p["label"] == "SHIK")
     U = bo.ask(7)
     for u, name in zip(U[:4], labels):
@@ -145,19 +147,20 @@ def test_base_outside_the_bounds_is_reported_not_evaluated():
 def test_cli_fit_seven_free_evaluates_bks_first_then_presets(tmp_path, capsys):
     store = tmp_path / "runs"
     rc = main(["fit", "--free", SEVEN, "--base", "BKS", "--optimizer", "bo+cg", "--stand-in", "sphere",
-               "--budget", "7", "--bo-fraction", "1", "--store", str(store), "--quiet"])
+               "--budget", "9", "--bo-fraction", "1", "--store", str(store), "--quiet"])
     assert rc == 0
     err = capsys.readouterr().err
     assert "BO starts: BKS (base), ML (preset)" in err
     (run,) = Store(store).runs()
     rows = sorted(Store(store).records(run["run_id"]), key=lambda r: r.iteration)
     names = SEVEN.split(",")
-    expect = ["BKS", "ML", "CHIK", "SHIK", "Teter", "Guillot-Sator"]
-    for r, name in zip(rows, expect):
+    expect = ["BKS", "ML", "CHIK", "SHIK", "Teter", "Guillot-Sator", "CHGNet-fit7", "CHGNet-fit10"]
+    assert set(PRESETS) == set(expect)  # every preset lies inside the default 7-D box
+    for r, name in zip(rows, expect, strict=False):
         np.testing.assert_allclose([r.forcefield[n] for n in names], [getattr(PRESETS[name], n) for n in names],
                                    rtol=1e-9)
         assert r.proposal["label"] == name
-    assert rows[0].proposal["kind"] == "base" and rows[6].proposal["kind"] == "initial"
+    assert rows[0].proposal["kind"] == "base" and rows[8].proposal["kind"] == "initial"
     cfg = run["config"]
     assert cfg["space"]["coords"] == "contact" and cfg["optimizer_options"]["bo"]["preset_starts"] is True
     # switched off (CLI flag and config key): BKS, then the space-filling design
