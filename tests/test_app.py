@@ -55,8 +55,8 @@ def test_app_builds_without_reference(monkeypatch, tmp_path):
     assert "not available" in app.state.reference_message and "Load a reference" in app.state.reference_message
     assert app.reference_alert.alert_type == "warning"
     assert isinstance(app.template, pn.template.BootstrapTemplate)
-    assert [t for t in app.tabs._names] == ["Forcefield", "Landscape", "Fit", "Results"]
-    for title in ("Landscape", "Fit", "Results"):  # lazily built tabs build too
+    assert [t for t in app.tabs._names] == ["Forcefield", "Landscape", "Fit", "Runs", "Results"]
+    for title in ("Landscape", "Fit", "Runs", "Results"):  # lazily built tabs build too
         assert app.view(title).panel is not None
     assert build < 30
 

@@ -1,4 +1,4 @@
-"""Small shared UI pieces: parameter editors, status lines, formatting."""
+"""Small shared UI pieces: the tab-view base, parameter editors, job controls, status lines, formatting."""
 
 from __future__ import annotations
 
@@ -9,10 +9,29 @@ import panel as pn
 
 from ..forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField
 from .jobs import Job
+from .state import ROOT
 
 PRETTY_UNITS = {"e": "e", "eV": "eV", "A": "Å", "eV A^6": "eV Å⁶", "eV A^24": "eV Å²⁴", "1/A": "1/Å"}
 GROUPS = (("Charge", ("q_Si",)), ("Si-O", ("A_SiO", "rho_SiO", "C_SiO")), ("O-O", ("A_OO", "rho_OO", "C_OO")),
           ("Si-Si", ("A_SiSi", "rho_SiSi", "C_SiSi")))
+
+
+class TabView:
+    """Base of a tab: the session's state and poller, and the tab's one background job at a time."""
+
+    title = ""
+
+    def __init__(self, state, poller):
+        self.state = state
+        self.poller = poller
+        self.job: Job | None = None
+
+
+def display_path(p) -> str:
+    """A path as the user reads it: relative to the repository when inside it."""
+    from pathlib import Path
+    p = Path(p)
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 def unit_label(name: str) -> str:
