@@ -21,12 +21,8 @@ from ..poller import Poller
 from ..state import ROOT, RUNS_DIR, SessionState
 from ..widgets import heading, progress_widgets, set_grid, set_plot, show_job, unit_label
 
-try:  # the optimize package is written concurrently; the tab says so if it is missing
-    from ... import optimize as _optimize
-    OPTIMIZE_ERROR = None if hasattr(_optimize, "fit") else "silica_explorer.optimize.fit is not available yet"
-except Exception as exc:  # pragma: no cover
-    _optimize = None
-    OPTIMIZE_ERROR = f"silica_explorer.optimize could not be imported: {type(exc).__name__}: {exc}"
+from ...optimize import OPTIMIZERS, SearchSpace, default_run_id
+from ...optimize import fit as run_fit
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
@@ -100,8 +96,7 @@ class FitView:
         self.coords_note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.preset_starts = pn.widgets.Checkbox(name="BO also starts from the presets inside the bounds",
                                                  value=True)
-        opts = list(getattr(_optimize, "OPTIMIZERS", ("bo", "cg", "random", "bo+cg")))
-        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in opts},
+        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in OPTIMIZERS},
                                            value="bo", sizing_mode="stretch_width")
         self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=20, start=1, end=5000, width=140)
         self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
@@ -135,10 +130,6 @@ class FitView:
         state.param.watch(self._sets_changed, "sets")
         self._show_bounds()
 
-        if OPTIMIZE_ERROR is not None:
-            self.panel = pn.Column(pn.pane.Alert(f"Fitting is not available yet: {OPTIMIZE_ERROR}.",
-                                                 alert_type="warning"), name=self.title)
-            return
         left = pn.Column(self.free, self.coords, self.coords_note, self.bounds_box, self.base, self.optimizer,
                          self.preset_starts,
                          pn.Row(self.budget, self.fidelity, self.seed), pn.Row(self.engine, self.workers), self.store_dir,
@@ -183,7 +174,7 @@ class FitView:
         coords = cfg.get("space", "box")
         skip = self._contact_A(cfg["free"], coords)
         bounds = {n: b for n, b in cfg["bounds"].items() if n not in skip}
-        return _optimize.SearchSpace(cfg["free"], bounds, base=self.state.get_set(cfg["base"]), coords=coords)
+        return SearchSpace(cfg["free"], bounds, base=self.state.get_set(cfg["base"]), coords=coords)
 
     @staticmethod
     def _options(cfg: dict) -> dict:
@@ -210,7 +201,7 @@ class FitView:
         if not store_path.is_absolute():
             store_path = ROOT / store_path
         if not resume:
-            stem = _optimize.default_run_id(cfg["optimizer"], space, cfg["seed"], cfg["fidelity"])
+            stem = default_run_id(cfg["optimizer"], space, cfg["seed"], cfg["fidelity"])
             self.run_id = f"{stem}_{self.state.session_id}_{len(self.state.jobs)}"
             self.trace = []
         else:
@@ -240,7 +231,7 @@ class FitView:
                              f"best R_x {100 * best:.2f} %" if math.isfinite(best) else "no successful melt yet")
 
             try:
-                return _optimize.fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
+                return run_fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
                                      store=store, run_id=run_id, resume=resume, callback=callback,
                                      options=self._options(cfg),
                                      n_workers=cfg["workers"],
