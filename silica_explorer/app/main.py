@@ -107,21 +107,11 @@ class App:
             self._placeholders[title].objects = [view.panel]
         return self._views[title]
 
-    @property
-    def landscape(self):
-        return self.view("Landscape")
-
-    @property
-    def fit(self):
-        return self.view("Fit")
-
-    @property
-    def runs(self):
-        return self.view("Runs")
-
-    @property
-    def results(self):
-        return self.view("Results")
+    # app.landscape, app.fit, app.runs, app.results: the tab's view (built on first use)
+    landscape = property(lambda self: self.view("Landscape"))
+    fit = property(lambda self: self.view("Fit"))
+    runs = property(lambda self: self.view("Runs"))
+    results = property(lambda self: self.view("Results"))
 
     def _tab_opened(self, event) -> None:
         self.view(self.TAB_TITLES[event.new])

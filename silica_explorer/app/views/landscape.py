@@ -15,14 +15,10 @@ import panel as pn
 from .. import plots
 from ..jobs import Job
 from ..poller import Poller
-from ..state import LANDSCAPE_DIR, ROOT, SessionState
-from ..widgets import heading, progress_widgets, set_plot, show_job
+from ..state import LANDSCAPE_DIR, SessionState
+from ..widgets import JobControls, TabView, display_path, heading, seed_input, set_plot
 
 from ... import landscape as _landscape
-
-
-def _display(p: Path) -> str:
-    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 def shipped_landscapes() -> list[Path]:
@@ -57,17 +53,15 @@ def landscape_from_tree(tree):
     return ls
 
 
-class LandscapeView:
+class LandscapeView(TabView):
     title = "Landscape"
 
     def __init__(self, state: SessionState, poller: Poller):
-        self.state = state
-        self.poller = poller
+        super().__init__(state, poller)
         self.tree = None
         self.path: Path | None = None
-        self.job: Job | None = None
         self.tap = None
-        files = {_display(p): str(p) for p in shipped_landscapes()}
+        files = {display_path(p): str(p) for p in shipped_landscapes()}
         self.file = pn.widgets.Select(label="Shipped landscape", options=files, sizing_mode="stretch_width",
                                       disabled=not files)
         self.upload = pn.widgets.FileInput(accept=".nc", multiple=False, sizing_mode="stretch_width")
@@ -94,11 +88,10 @@ class LandscapeView:
         self.methods = pn.widgets.MultiChoice(label="Methods", options=["bo", "cg", "random", "bo+cg"],
                                               value=["bo", "cg"], width=220)
         self.n_iter = pn.widgets.IntInput(label="Evaluations per method", value=10, start=2, end=500, width=150)
-        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
-        self.run_button = pn.widgets.Button(label="Run comparison", color="primary", width=150, align="end")
-        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=80, align="end",
-                                             disabled=True)
-        self.bar, self.status = progress_widgets()
+        self.seed = seed_input()
+        self.controls = JobControls("Run comparison", "Stop", go_width=150, stop_width=80)
+        self.run_button, self.stop_button = self.controls.go, self.controls.stop
+        self.bar, self.status = self.controls.bar, self.controls.status
 
         self.file.param.watch(lambda e: self.load(Path(e.new)), "value")
         self.upload.param.watch(self._uploaded, "value")
@@ -109,7 +102,6 @@ class LandscapeView:
         for w in (self.start_x, self.start_y):
             w.param.watch(lambda e: self.redraw(), "value")
         self.run_button.on_click(lambda e: self.run_comparison())
-        self.stop_button.on_click(lambda e: self.job and self.job.cancel())
 
         self.panel = pn.Column(
             pn.Row(self.file, pn.Column(pn.pane.Markdown("or load a landscape file (.nc):", margin=(0, 10)),
@@ -134,7 +126,7 @@ class LandscapeView:
         if files:
             self.load(Path(next(iter(files.values()))))
         else:
-            self.notice.object = (f"No shipped landscape in `{_display(LANDSCAPE_DIR)}/` yet. Load a "
+            self.notice.object = (f"No shipped landscape in `{display_path(LANDSCAPE_DIR)}/` yet. Load a "
                                   "landscape file written by `silica-explorer landscape` above.")
             self.notice.visible = True
 
@@ -335,17 +327,12 @@ class LandscapeView:
                                reference_name=reference_name)
             return _landscape.open_landscape(out)
 
-        self.job = self.state.submit(f"{'/'.join(m.upper() for m in methods)} from "
-                                     f"{'base' if start is None else f'({start[0]:.4g}, {start[1]:.4g})'}", work)
-        self.run_button.disabled = True
-        self.stop_button.disabled = False
-        self.poller.watch(self.job, on_update=lambda j: show_job(j, self.bar, self.status), on_done=self._finished)
+        label = f"{'/'.join(m.upper() for m in methods)} from " \
+                f"{'base' if start is None else f'({start[0]:.4g}, {start[1]:.4g})'}"
+        self.job = self.controls.run(self.state, self.poller, label, work, on_done=self._finished)
         return self.job
 
     def _finished(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
-        self.run_button.disabled = False
-        self.stop_button.disabled = True
         if job.state == "done":
             self.tree = job.result
             self._info()

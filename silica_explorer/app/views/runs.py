@@ -22,7 +22,7 @@ from ...store_reader import StoreGone, StoreReader, store_file
 from .. import plots, plots_runs
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState
-from ..widgets import TabView, display_path, heading, progress_widgets, set_grid, set_plot, show_job, unit_label
+from ..widgets import JobControls, TabView, display_path, heading, set_grid, set_plot, unit_label
 
 RUN_COLUMNS = ["run", "optimizer", "free parameters", "fidelity", "evaluations", "failed", "best R_x (%)", "status",
                "last evaluation (UTC)"]
@@ -95,10 +95,11 @@ class RunsView(TabView):
         self.parcoords = pn.pane.HoloViews(None)
         self.traces = pn.GridBox(ncols=4)
         self.best_pdf = pn.Row(sizing_mode="stretch_width")
-        self.slices_button = pn.widgets.Button(label="GP slices at this position", width=200)
+        self.controls = JobControls("GP slices at this position", go_width=200, align=None)
+        self.slices_button = self.controls.go
         self.slices = pn.GridBox(ncols=4)
         self.readout = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-readout"])
-        self.bar, self.status = progress_widgets()
+        self.bar, self.status = self.controls.bar, self.controls.status
         self._draw()
 
         self.stores.param.watch(lambda e: self.open(e.new), "value")
@@ -344,14 +345,11 @@ class RunsView(TabView):
             job.progress(1, 2, "slices")
             return gp_slices(model), constraint_readout(length_scales(model))
 
-        self.job = self.state.submit(f"GP of {n} evaluations", work, uses_md=False)
-        self.slices_button.disabled = True
-        self.poller.watch(self.job, on_update=lambda j: show_job(j, self.bar, self.status), on_done=self._sliced)
+        self.job = self.controls.run(self.state, self.poller, f"GP of {n} evaluations", work, uses_md=False,
+                                     on_done=self._sliced)
         return self.job
 
     def _sliced(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
-        self.slices_button.disabled = False
         if job.state != "done":
             return
         ds, readout = job.result
