@@ -87,9 +87,12 @@ def test_replay_positions_show_the_run_as_it_was(app, store, classical_reference
         assert f"evaluation {k} of 14" in view.summary.object
         assert f"best R_x so far = **{100 * best.R_x:.2f} %** at evaluation {recs.index(best) + 1}" in view.summary.object
         assert n_scatter(view.history.object, "evaluation") == len(ok)
-        paths = [e for e in view.parcoords.object if isinstance(e, hv.Path) and e.label != "best so far"]
-        assert sum(len(p.split()) for p in paths) == k  # one line per evaluation so far
-        assert len(view.traces.objects) == len(FREE)
+        segs = [e for e in view.parcoords.object if isinstance(e, hv.Segments) and e.label != "best so far"]
+        assert sum(len(e) for e in segs) == k * (len(FREE) - 1)  # one line per evaluation so far
+        best_line = next(e for e in view.parcoords.object if e.label == "best so far")
+        assert np.allclose(best_line.dimension_values("u"), best.u[:-1])  # segment starts: the best's coordinates
+        curves = [e for e in view.traces.object if isinstance(e, hv.Curve)]
+        assert len(curves) == len(FREE) and all(len(c) == k for c in curves)
     assert sha(store) == before  # replaying wrote nothing
 
 

@@ -13,7 +13,7 @@ import holoviews as hv
 import numpy as np
 import xarray as xr
 
-from .plots import message, param_dimension
+from .plots import PALETTE, message, param_dimension
 
 UNIT_DIM = hv.Dimension("u", label="position in the search range (0 = lower bound, 1 = upper)", range=(-0.02, 1.02))
 AXIS_DIM = hv.Dimension("axis", label="free parameter")
@@ -22,33 +22,69 @@ AXIS_DIM = hv.Dimension("axis", label="free parameter")
 def parallel_coordinates_plot(trace: Sequence[Mapping], names: Sequence[str], width: int = 760,
                               height: int = 330) -> hv.Overlay | hv.Text:
     """One line per evaluation across the free parameters (unit-box coordinates ``t['u']``), coloured by
-    R_x (%) (darker = lower); failed evaluations grey dashed; the best so far thick red."""
+    R_x (%) (darker = lower); failed evaluations grey dashed; the best so far thick red. Drawn as
+    segments between neighbouring axes (one table, fast to render for hundreds of evaluations)."""
     pts = [t for t in trace if t.get("u") is not None and len(t["u"]) == len(names)]
-    if not pts or not names:
+    if not pts or not names or len(names) < 2:
         return message("parallel coordinates appear with the first evaluation", width=width, height=height)
-    x = np.arange(len(names), dtype=float)
+    d = len(names)
+    U = np.array([np.asarray(t["u"], dtype=float) for t in pts])
     R = np.array([100 * float(t["R_x"]) if t.get("status") == "ok" and np.isfinite(float(t["R_x"])) else np.nan
                   for t in pts])
     rd = hv.Dimension("R_x", label="R_x", unit="%")
-    ok = [{"axis": x, "u": np.asarray(t["u"], dtype=float), "R_x": r} for t, r in zip(pts, R) if np.isfinite(r)]
-    ok.sort(key=lambda d: -d["R_x"])  # best drawn last (on top)
+    x0, x1 = np.arange(d - 1, dtype=float), np.arange(1, d, dtype=float)
+    kd = [AXIS_DIM, UNIT_DIM, hv.Dimension("axis1"), hv.Dimension("u1")]
+
+    def segments(rows: np.ndarray) -> tuple:
+        n = len(rows)
+        return (np.tile(x0, n), U[rows, :-1].ravel(), np.tile(x1, n), U[rows, 1:].ravel())
+
+    ok = np.flatnonzero(np.isfinite(R))
+    ok = ok[np.argsort(-R[ok])]  # best drawn last (on top)
     layers = []
-    bad = [{"axis": x, "u": np.asarray(t["u"], dtype=float)} for t, r in zip(pts, R) if not np.isfinite(r)]
-    if bad:
-        layers.append(hv.Path(bad, [AXIS_DIM, UNIT_DIM], label="failed").opts(
+    bad = np.flatnonzero(~np.isfinite(R))
+    if bad.size:
+        layers.append(hv.Segments(segments(bad), kd, label="failed").opts(
             color="#999999", line_dash="dashed", alpha=0.6, line_width=1))
-    if ok:
+    if ok.size:
         lo, hi = float(np.nanmin(R)), float(np.nanmax(R))
-        layers.append(hv.Path(ok, [AXIS_DIM, UNIT_DIM], vdims=[rd]).opts(
+        layers.append(hv.Segments((*segments(ok), np.repeat(R[ok], d - 1)), kd, [rd]).opts(
             color="R_x", cmap="viridis", colorbar=True, clim=(lo, hi if hi > lo else lo + 1e-9), line_width=1.5,
             alpha=0.8))
-        best = min(ok, key=lambda d: d["R_x"])
-        layers.append(hv.Path([best], [AXIS_DIM, UNIT_DIM], vdims=[rd], label="best so far").opts(
-            color="#d62728", line_width=4))
+        layers.append(hv.Segments(segments(ok[-1:]), kd, label="best so far").opts(color="#d62728", line_width=4))
     return hv.Overlay(layers).opts(
         title=f"parallel coordinates: {len(pts)} evaluations, colour R_x (%)", width=width, height=height,
         xticks=[(float(i), n) for i, n in enumerate(names)], show_grid=True, legend_position="top_right",
-        xlim=(-0.2, len(names) - 0.8))
+        xlim=(-0.2, d - 0.8), ylim=(-0.05, 1.05))
+
+
+def stacked_traces_plot(trace: Sequence[Mapping], names: Sequence[str], width: int = 760,
+                        height: int | None = None) -> hv.Overlay | hv.Text:
+    """Parameter traces in one plot: one row per free parameter, its position in the search range
+    (unit-box coordinate ``t['u']``, 0 = lower bound at the row's base line) versus evaluation; the best
+    so far marked with a red star in every row."""
+    pts = [t for t in trace if t.get("u") is not None and len(t["u"]) == len(names)]
+    height = height or 60 + 45 * max(1, len(names))
+    if not pts or not names:
+        return message("parameter traces appear with the first evaluation", width=width, height=height)
+    it = hv.Dimension("iteration", label="evaluation")
+    yd = hv.Dimension("row", label="free parameter")
+    n = np.array([int(t.get("iteration", i)) + 1 for i, t in enumerate(pts)])
+    U = np.array([np.asarray(t["u"], dtype=float) for t in pts])
+    R = np.array([float(t["R_x"]) if t.get("status") == "ok" else np.nan for t in pts])
+    ib = int(np.nanargmin(R)) if np.isfinite(R).any() else None
+    k = len(names)
+    layers = []
+    for j in range(k):
+        y = (k - 1 - j) + 0.8 * U[:, j]
+        layers.append(hv.Curve((n, y), it, yd).opts(color=PALETTE[j % len(PALETTE)], line_width=1.2, alpha=0.8))
+    if ib is not None:
+        layers.append(hv.Scatter(([n[ib]] * k, [(k - 1 - j) + 0.8 * U[ib, j] for j in range(k)]), it, yd,
+                                 label="best so far").opts(color="#d62728", marker="star", size=11))
+    ticks = [(float(k - 1 - j) + 0.4, name) for j, name in enumerate(names)]
+    return hv.Overlay(layers).opts(title="parameter traces: position in the search range (row base = lower bound)",
+                                   width=width, height=height, yticks=ticks, ylim=(-0.15, k), show_grid=True,
+                                   legend_position="top_right")
 
 
 def gp_slices_plot(ds: xr.Dataset, observed: Mapping[str, tuple] | None = None, width: int = 260,

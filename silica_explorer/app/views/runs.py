@@ -75,6 +75,8 @@ class RunsView(TabView):
         self.space = None
         self._pdfs: dict[int, object] = {}
         self._callback = None
+        self._hold = False  # set while several widgets change at once: one redraw at the end
+        self._shown_best = None
 
         stores = known_stores(state)
         self.stores = pn.widgets.Select(label="Store", options=stores, sizing_mode="stretch_width",
@@ -93,7 +95,7 @@ class RunsView(TabView):
         self.failures = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.history = pn.pane.HoloViews(None)
         self.parcoords = pn.pane.HoloViews(None)
-        self.traces = pn.GridBox(ncols=4)
+        self.traces = pn.pane.HoloViews(None)
         self.best_pdf = pn.Row(sizing_mode="stretch_width")
         self.controls = JobControls("GP slices at this position", go_width=200, align=None)
         self.slices_button = self.controls.go
@@ -105,7 +107,7 @@ class RunsView(TabView):
         self.stores.param.watch(lambda e: self.open(e.new), "value")
         self.open_button.on_click(lambda e: self.open(self.path.value.strip()))
         self.table.param.watch(self._selected, "selection")
-        self.player.param.watch(lambda e: self._draw(), "value")
+        self.player.param.watch(lambda e: self._hold or self._draw(), "value")
         self.slices_button.on_click(lambda e: self.compute_slices())
 
         self.panel = pn.Column(
@@ -113,7 +115,7 @@ class RunsView(TabView):
             self.notice, self.table,
             pn.Row(self.player, self.follow, sizing_mode="stretch_width"), self.summary,
             pn.Row(self.history, self.parcoords, sizing_mode="stretch_width"), self.failures,
-            heading("Parameter traces (star: best so far)"), self.traces,
+            self.traces,
             heading("Best set at this position: partial PDFs against the session's reference"), self.best_pdf,
             heading("Which parameters do the data constrain?",
                     "A Gaussian process refitted to the successful evaluations up to this position (the "
@@ -153,7 +155,7 @@ class RunsView(TabView):
             return False
         if self.reader is not None:
             self.reader.close()
-        self.reader, self.runs, self._pdfs = reader, runs, {}
+        self.reader, self.runs, self._pdfs, self._shown_best = reader, runs, {}, None
         self.notice.visible = False
         self.table.value = runs_table(runs)
         if not runs:
@@ -194,9 +196,7 @@ class RunsView(TabView):
             self._lost(exc)
         self.readout.object = ""
         self.slices.objects = []
-        self.player.param.update(end=max(1, len(self.records)), value=max(1, len(self.records)),
-                                 disabled=len(self.records) < 2)
-        self._draw()
+        self._set_player(len(self.records), len(self.records))
         if self.records and not any(r.ok for r in self.records):
             self._notice(f"Run `{run_id}` has no successful evaluation ({len(self.records)} failed): no best "
                          "R_x, PDFs or GP yet; the failures and their reasons are listed below.", "warning")
@@ -232,6 +232,8 @@ class RunsView(TabView):
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
+        self._hold = False  # set while several widgets change at once: one redraw at the end
+        self._shown_best = None
 
     def poll(self) -> int:
         """Read what the store gained since the last poll (runs' status, new evaluations of the shown
@@ -263,12 +265,20 @@ class RunsView(TabView):
         self._add(new)
         if not had_ok and any(r.ok for r in self.records):
             self.notice.visible = False
-        self.player.param.update(end=len(self.records), disabled=len(self.records) < 2)
-        if self.follow.value or at_end:
-            self.player.value = len(self.records)  # redraws
-        else:
-            self._draw()
+        self._set_player(len(self.records), len(self.records) if (self.follow.value or at_end) else None)
         return len(new)
+
+    def _set_player(self, end: int, value: int | None) -> None:
+        """New end (and position) of the replay slider, then one redraw."""
+        self._hold = True
+        try:
+            upd = {"end": max(1, end), "disabled": end < 2}
+            if value is not None:
+                upd["value"] = max(1, value)
+            self.player.param.update(**upd)
+        finally:
+            self._hold = False
+        self._draw()
 
     def _lost(self, exc: Exception) -> None:
         self._stop_polling()
@@ -286,7 +296,7 @@ class RunsView(TabView):
         names = self.names
         set_plot(self.history, plots.fit_history_plot(trace))
         set_plot(self.parcoords, plots_runs.parallel_coordinates_plot(trace, names))
-        set_grid(self.traces, plots.parameter_traces_plot(trace, names))
+        set_plot(self.traces, plots_runs.stacked_traces_plot(trace, names))
         failed = [t for t in trace if t["status"] != "ok"]
         self.failures.object = "" if not failed else (
             f"**{len(failed)} failed evaluation(s)** (grey crosses): " + "; ".join(
@@ -307,6 +317,10 @@ class RunsView(TabView):
         self._draw_best_pdf(min(ok, key=lambda t: t["R_x"]) if ok else None)
 
     def _draw_best_pdf(self, best: dict | None) -> None:
+        key = (None if best is None else best["record_id"], id(self.state.reference))
+        if key == self._shown_best:
+            return
+        self._shown_best = key
         pdf = None
         if best is not None and self.reader is not None:
             rid = int(best["record_id"])
