@@ -15,7 +15,7 @@ import xarray as xr
 
 from .plots import PALETTE, message, param_dimension
 
-UNIT_DIM = hv.Dimension("u", label="position in the search range (0 = lower bound, 1 = upper)", range=(-0.02, 1.02))
+UNIT_DIM = hv.Dimension("u", label="position in search range", range=(-0.02, 1.02))
 AXIS_DIM = hv.Dimension("axis", label="free parameter")
 
 
