@@ -423,6 +423,15 @@ SET_JS = """(a) => {
   return false;
 }"""
 PLAYER = "panel.models.widgets.Player"
+#: JS expression: the first x value of the landscape profile's data source (-1 while there is none).
+PROFILE_START_JS = """(() => {
+  for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
+    if (m.data === undefined || m.selected === undefined) continue;
+    const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+    if (Object.keys(d).sort().join() === 'A_SiO,R_x,q_Si,s' && d['s'].length === 80) return d['q_Si'][0];
+  }
+  return -1;
+})()"""
 SELECT = "panel.models.widgets.CustomSelect"
 
 STANDIN_FIT = """
@@ -536,8 +545,8 @@ def test_landscape_profile_line_and_surface(page):
     page.page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.75 * box["height"])
     page.page.wait_for_timeout(1500)
     page.page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.join() === 'A_SiO,R_x,q_Si,s' && s.n === 80)",
-                                timeout=120_000)
+    # the profile now starts where the first click was, not at the window's corner (the default line)
+    page.page.wait_for_function("() => " + PROFILE_START_JS + " > 1.61", timeout=180_000)
     assert before  # the default line's profile was there before the clicks
     page.page.wait_for_timeout(1500)
     shipped = LANDSCAPES.resolve() == (ROOT / "data" / "landscapes").resolve()
@@ -603,7 +612,7 @@ def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
             t1 = time.monotonic()
             w = windows[k % 2]
             c.page.evaluate(SET_JS, {"type": SELECT, "title": "Window", "value": w})
-            c.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('xs') && s.keys.includes('R_x') "
+            c.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('xs') && s.keys.includes('color') "
                                      f"&& s.n === {cells[w]})")
             t2 = time.monotonic()
             if fit_running():  # only rounds that ended while the fit still ran count
