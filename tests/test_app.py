@@ -424,9 +424,11 @@ def test_landscape_profile_line_and_surface(synthetic_landscape, classical_refer
     assert view.line is not None and isinstance(view.profile.object, hv.Overlay)  # the window's diagonal
     view.click_mode.value = "profile line"
     y = float(full.A_SiO.values[2])
-    view.tap.event(x=1.6, y=y)
+    first = view.tap
+    first.event(x=1.6, y=y)
     assert view._line_open and view.start_x.value is None  # profile clicks do not move the start point
-    view.tap.event(x=2.6, y=y)
+    assert view.tap is not first
+    first.event(x=2.6, y=y)  # the second click lands on the plot drawn before the first click's redraw
     assert view.line == [(1.6, y), (2.6, y)]
     curve = next(e for e in view.profile.object if isinstance(e, hv.Curve))
     v, x = curve.dimension_values("R_x"), curve.dimension_values("q_Si")

@@ -543,7 +543,7 @@ def test_landscape_profile_line_and_surface(page):
     box = canvas.bounding_box()
     before = {s["n"] for s in page.sources() if s["keys"] == ["A_SiO", "R_x", "q_Si", "s"]}
     page.page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.75 * box["height"])
-    page.page.wait_for_timeout(1500)
+    page.page.wait_for_timeout(3000)
     page.page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
     # the profile now starts where the first click was, not at the window's corner (the default line)
     page.page.wait_for_function("() => " + PROFILE_START_JS + " > 1.61", timeout=180_000)

@@ -235,9 +235,11 @@ class LandscapeView(TabView):
         self.tap.param.watch(self._tapped, ["x", "y"])
 
     def _tapped(self, *events) -> None:
-        if self.tap is None or self.tap.x is None or self.tap.y is None:
+        # the stream that fired: a click can land on the previous plot while a redraw is on its way
+        tap = events[0].obj if events else self.tap
+        if tap is None or tap.x is None or tap.y is None:
             return
-        x, y = (float(f"{float(v):.4g}") for v in (self.tap.x, self.tap.y))  # a click is not more precise
+        x, y = (float(f"{float(v):.4g}") for v in (tap.x, tap.y))  # a click is not more precise
         if self.click_mode.value == "profile line":
             self.profile_click(x, y)
             return
