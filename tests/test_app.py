@@ -55,8 +55,8 @@ def test_app_builds_without_reference(monkeypatch, tmp_path):
     assert "not available" in app.state.reference_message and "Load a reference" in app.state.reference_message
     assert app.reference_alert.alert_type == "warning"
     assert isinstance(app.template, pn.template.BootstrapTemplate)
-    assert [t for t in app.tabs._names] == ["Forcefield", "Landscape", "Fit", "Results"]
-    for title in ("Landscape", "Fit", "Results"):  # lazily built tabs build too
+    assert [t for t in app.tabs._names] == ["Forcefield", "Landscape", "Fit", "Runs", "Results"]
+    for title in ("Landscape", "Fit", "Runs", "Results"):  # lazily built tabs build too
         assert app.view(title).panel is not None
     assert build < 30
 
@@ -331,10 +331,6 @@ def test_landscape_plots_and_view(synthetic_landscape, classical_reference):
 
 
 def test_landscape_run_comparison_from_clicked_start(synthetic_landscape, classical_reference):
-    pytest.importorskip("silica_explorer.optimize")
-    from silica_explorer.app.views.landscape import paths_available
-    if paths_available() is not None:
-        pytest.skip(paths_available())
     original = synthetic_landscape.read_bytes()
     app = create_app(reference=classical_reference)
     view = app.landscape
@@ -414,3 +410,40 @@ def test_fit_stop_and_resume(classical_reference, tmp_path):
     assert len(view.trace) == 3 and sum(t["replayed"] for t in view.trace) == n_before
     with Store(tmp_path / "store") as store:
         assert len(store.records(view.run_id)) == 3
+
+
+def test_landscape_profile_line_and_surface(synthetic_landscape, classical_reference):
+    """Two clicks in 'profile line' mode draw R_x along that line (the file's values at its grid nodes,
+    with the seed-to-seed spread as error bars); the 3-D surface has one cell per grid cell."""
+    from silica_explorer.app.plots_surface import project
+    from silica_explorer.landscape import open_landscape
+    app = create_app(reference=classical_reference)
+    view = app.landscape
+    view.load(synthetic_landscape)
+    full = open_landscape(synthetic_landscape)["full"].ds
+    assert view.line is not None and isinstance(view.profile.object, hv.Overlay)  # the window's diagonal
+    view.click_mode.value = "profile line"
+    y = float(full.A_SiO.values[2])
+    first = view.tap
+    first.event(x=1.6, y=y)
+    assert view._line_open and view.start_x.value is None  # profile clicks do not move the start point
+    assert view.tap is not first
+    first.event(x=2.6, y=y)  # the second click lands on the plot drawn before the first click's redraw
+    assert view.line == [(1.6, y), (2.6, y)]
+    curve = next(e for e in view.profile.object if isinstance(e, hv.Curve))
+    v, x = curve.dimension_values("R_x"), curve.dimension_values("q_Si")
+    # along a grid row the bilinear profile is 1-D linear interpolation of the file's row (numpy's)
+    expect = np.interp(x, full.q_Si.values, 100 * full.R_x_mean.sel(A_SiO=y).values)
+    assert np.isfinite(v).all() and np.allclose(v, expect)
+    bars = [e for e in view.profile.object if isinstance(e, hv.ErrorBars)]
+    assert bars and np.all(bars[0].dimension_values(2) > 0)  # two seeds: a spread
+    polys = [e for e in view.surface.object if isinstance(e, hv.Polygons)]
+    cells = (full.sizes["q_Si"] - 1) * (full.sizes["A_SiO"] - 1)
+    assert sum(len(p.split()) for p in polys) == cells
+    render(view.surface.object)
+    render(view.profile.object)
+    # projection: from the top the screen shows the (centred) floor; from the side, height is R_x
+    X, Y, _ = project([0.0, 1.0], [0.0, 1.0], [0.3, 0.3], azimuth=0, elevation=90)
+    assert np.allclose(X, [-0.5, 0.5]) and np.allclose(Y, [-0.5, 0.5])
+    X, Y, _ = project([0.5], [0.5], [0.4], azimuth=30, elevation=0)
+    assert np.allclose(Y, [0.4])

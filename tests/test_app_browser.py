@@ -411,3 +411,220 @@ def test_landscape_upload_click_start_and_run_comparison(page, tmp_path):
                                 timeout=60_000)
     page.shot("landscape_comparison_devdata")
     assert page.errors == [], "\n".join(page.errors)
+
+
+# ===================================================================================== Runs tab
+#: JS: set the value of the first Bokeh widget model of a type (and title) on the page, as a user's
+#: drag/selection would (the change travels to the server like any widget event).
+SET_JS = """(a) => {
+  for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
+    if (m.type === a.type && (a.title === null || m.title === a.title)) { m.value = a.value; return true; }
+  }
+  return false;
+}"""
+PLAYER = "panel.models.widgets.Player"
+SELECT = "panel.models.widgets.CustomSelect"
+
+STANDIN_FIT = """
+import sys
+from pathlib import Path
+from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
+free = ["q_Si", "A_SiO", "rho_SiO", "C_SiO", "A_OO", "rho_OO", "C_OO"]
+space = SearchSpace(free, base="BKS", coords="contact")
+cost = AnalyticCost("rough_basin", space, noise=0.002, sleep_s=float(sys.argv[3]), fail_if=lambda u: u[0] > 0.93)
+fit(cost, space, "turbo", int(sys.argv[2]), seed=0, store=Path(sys.argv[1]), run_id="standin_turbo_7p")
+"""
+
+
+def standin_fit(store: Path, budget: int, sleep_s: float = 0.0, wait: bool = True):
+    """A 7-parameter TuRBO run on the analytic stand-in cost (no MD; a few failures where u[0] > 0.93),
+    written by another process into ``store``, as a CLI fit or a cluster would."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    proc = subprocess.Popen([sys.executable, "-c", STANDIN_FIT, str(store), str(budget), str(sleep_s)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if wait:
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, out
+    return proc
+
+
+def _open_store(page: Page, path: Path) -> None:
+    box = page.input("or any store")
+    box.fill(str(path))
+    box.press("Enter")
+    page.button("Open").click()
+
+
+def _summary(page: Page) -> str:
+    loc = page.page.locator(".runs-summary p")
+    return loc.first.inner_text() if loc.count() else ""
+
+
+def test_runs_replay_follow_and_bad_inputs(page, tmp_path):
+    """Open a store written by another process, replay it (slider), GP slices; a file that is not a
+    store, a live fit followed as it runs, the store deleted while followed: each a clear notice, and the
+    rest of the app keeps working."""
+    done = tmp_path / "done"
+    standin_fit(done, 40)
+    page.open()
+    page.tab("Runs")
+    shipped = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
+    if not shipped.exists():
+        page.page.get_by_text("is not here yet").first.wait_for(state="visible")
+    _open_store(page, done)
+    page.page.locator(".runs-summary", has_text="evaluation 40 of 40").first.wait_for(state="visible", timeout=180_000)
+    assert page.page.evaluate(SET_JS, {"type": PLAYER, "title": None, "value": 12})
+    page.page.locator(".runs-summary", has_text="evaluation 12 of 40").first.wait_for(state="visible", timeout=120_000)
+    # the parallel coordinates at evaluation 12: 12 lines of 6 segments (ok + failed layers)
+    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.includes('axis1')).map(s => s.n)"
+                                ".reduce((a, b) => a + b, 0) >= 12 * 6", timeout=120_000)
+    page.button("GP slices at this position").click()
+    page.page.locator(".runs-readout", has_text="constrained").first.wait_for(state="visible", timeout=300_000)
+    page.page.wait_for_timeout(1500)
+    page.shot("runs_replay")
+    # not a store: a clear notice; the run shown stays
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("not a database")
+    _open_store(page, bad)
+    page.page.locator(".runs-notice", has_text="not an SQLite database").first.wait_for(state="visible", timeout=120_000)
+    assert "evaluation 12 of 40" in _summary(page)
+    # follow a fit while another process writes it
+    live = tmp_path / "live"
+    proc = standin_fit(live, 30, sleep_s=1.0, wait=False)
+    try:
+        t_end = time.monotonic() + 300
+        while not (live / "store.sqlite").exists() and time.monotonic() < t_end:
+            time.sleep(0.2)
+        _open_store(page, live)
+        seen = set()
+        while time.monotonic() < t_end and proc.poll() is None:
+            text = _summary(page)
+            if "evaluation" in text:
+                seen.add(int(text.split("evaluation ")[1].split(" of")[0]))
+            page.page.wait_for_timeout(1000)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    page.page.locator(".runs-summary", has_text="evaluation 30 of 30").first.wait_for(state="visible", timeout=120_000)
+    assert len([n for n in seen if 0 < n < 30]) >= 3, seen  # new evaluations appeared while it ran
+    # the store is deleted while it is followed
+    for p in live.glob("store.sqlite*"):
+        p.unlink()
+    page.page.locator(".runs-notice", has_text="deleted").first.wait_for(state="visible", timeout=120_000)
+    page.shot("runs_store_deleted_devdata")
+    # the rest of the app keeps working
+    page.tab("Forcefield")
+    sync_api.expect(page.button("Evaluate")).to_be_enabled()
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def test_landscape_profile_line_and_surface(page):
+    files = sorted(LANDSCAPES.glob("*.nc")) if LANDSCAPES.is_dir() else []
+    if not files:
+        pytest.skip(f"no shipped landscape (*.nc) in {LANDSCAPES} yet")
+    page.open()
+    page.tab("Landscape")
+    page.page.locator("code", has_text=files[0].name).first.wait_for(state="visible", timeout=180_000)
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('xs') && s.n > 10)", timeout=120_000)
+    # the profile along the default line (the window's diagonal: 80 samples) and the surface are drawn;
+    # drawing a line with two clicks is tested through the heat map's tap stream in tests/test_app.py
+    # (test_landscape_profile_line_and_surface): in the browser on the loaded 2-core machine the second
+    # click did not reach the server within 3 minutes in two runs (not resolved)
+    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.join() === 'A_SiO,R_x,q_Si,s' && s.n === 80)",
+                                timeout=180_000)
+    page.page.get_by_role("button", name="profile line").first.click()
+    page.page.wait_for_timeout(1500)
+    shipped = LANDSCAPES.resolve() == (ROOT / "data" / "landscapes").resolve()
+    page.shot("landscape_roughness" if shipped else "landscape_roughness_devdata")
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def _cells_ok(path: Path, window: str) -> int:
+    """Cells of a landscape window whose four corners all have a mean R_x (what the 3-D surface draws)."""
+    import xarray as xr
+    import numpy as np
+    with xr.open_dataset(path, group=window) as ds:
+        z = ds.R_x_mean.transpose(ds.attrs["y_param"], ds.attrs["x_param"]).values
+    f = np.isfinite(z)
+    return int((f[:-1, :-1] & f[1:, :-1] & f[:-1, 1:] & f[1:, 1:]).sum())
+
+
+def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
+    """A class: session A runs a tiny fit (real MD), B replays a stored run, C drags through the
+    landscape. Widget round trips in B and C (a change sent from the browser until the page shows its
+    result) are timed while A's fit runs and written to output/screenshots/latency.json; no session
+    sees another's state."""
+    files = sorted(LANDSCAPES.glob("*.nc")) if LANDSCAPES.is_dir() else []
+    if not files:
+        pytest.skip(f"no shipped landscape (*.nc) in {LANDSCAPES} yet")
+    import xarray as xr
+    with xr.open_datatree(files[0]) as tree:
+        windows = [w for w in tree.children if w != "paths"][:2]
+    if len(windows) < 2:
+        pytest.skip("the shipped landscape has a single window")
+    cells = {w: _cells_ok(files[0], w) for w in windows}
+    store = tmp_path / "replay"
+    standin_fit(store, 40)
+    a, b, c = (Page(browser, server["url"]) for _ in range(3))
+    try:
+        for p in (a, b, c):
+            p.page.set_default_timeout(300_000)
+            p.open()
+        b.tab("Runs")
+        _open_store(b, store)
+        b.page.locator(".runs-summary", has_text="evaluation 40 of 40").first.wait_for(state="visible")
+        c.tab("Landscape")
+        c.page.locator("code", has_text=files[0].name).first.wait_for(state="visible")
+        a.tab("Fit")
+        budget = a.input("Budget (evaluations)")
+        budget.fill("12")
+        budget.press("Enter")
+        a.page.wait_for_timeout(500)
+        a.button("Start").click()
+        a.page.get_by_text("running").first.wait_for(state="visible")
+
+        def fit_running() -> bool:
+            return a.page.locator("button:visible", has_text="Stop").first.is_enabled()
+
+        lat = {"replay (session B)": [], "landscape window (session C)": []}
+        k = 0
+        while fit_running() and len(lat["landscape window (session C)"]) < 8:
+            k += 1
+            pos = 5 + (7 * k) % 35
+            t0 = time.monotonic()
+            b.page.evaluate(SET_JS, {"type": PLAYER, "title": None, "value": pos})
+            b.page.locator(".runs-summary", has_text=f"evaluation {pos} of 40").first.wait_for(state="visible")
+            t1 = time.monotonic()
+            w = windows[k % 2]
+            c.page.evaluate(SET_JS, {"type": SELECT, "title": "Window", "value": w})
+            c.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('xs') && s.keys.includes('color') "
+                                     f"&& s.n === {cells[w]})")
+            t2 = time.monotonic()
+            if fit_running():  # only rounds that ended while the fit still ran count
+                lat["replay (session B)"].append(t1 - t0)
+                lat["landscape window (session C)"].append(t2 - t1)
+        import statistics
+        result = {name: {"n": len(v), "median_s": round(statistics.median(v), 3) if v else None,
+                         "max_s": round(max(v), 3) if v else None} for name, v in lat.items()}
+        result["load_average_1min"] = os.getloadavg()[0]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "latency.json").write_text(json.dumps(result, indent=2) + "\n")
+        print("latency while a fit runs:", result)
+        assert all(len(v) >= 3 for v in lat.values()), f"the fit ended before enough rounds: {result}"
+        # isolation: B and C see none of A's fit, A none of B's store
+        a.page.get_by_text("of 12 evaluations").first.wait_for(state="visible")
+        for p in (b, c):
+            p.tab("Fit")
+            p.page.wait_for_timeout(500)
+            assert p.page.get_by_text("of 12 evaluations").count() == 0
+        a.tab("Runs")
+        a.page.wait_for_timeout(1000)
+        assert a.page.locator(".runs-summary", has_text="evaluation").count() == 0
+        c.shot("three_sessions_landscape")
+        for p in (a, b, c):
+            assert p.errors == [], "\n".join(p.errors)
+    finally:
+        for p in (a, b, c):
+            p.close()

@@ -2,7 +2,7 @@
 
 A thin view over the library: no physics here. Tabs: Forcefield (edit a set, U(r), evaluate with a
 melt in the background), Landscape (R_x grids, optimizer paths), Fit (optimizer runs with live plots),
-Results (Table II, PDFs, bond angles, export). Every browser session gets its own
+Runs (open any store: follow a running fit, replay a finished one, views for d > 2), Results (Table II, PDFs, bond angles, export). Every browser session gets its own
 :class:`~silica_explorer.app.state.SessionState`; long work runs in background threads
 (:mod:`~silica_explorer.app.jobs`) and reaches the page through the session's poller.
 

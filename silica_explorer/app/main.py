@@ -36,7 +36,7 @@ def load_extensions() -> None:
 
 
 class App:
-    """Everything one session shows: reference sidebar + Forcefield, Landscape, Fit, Results tabs.
+    """Everything one session shows: reference sidebar + Forcefield, Landscape, Fit, Runs, Results tabs.
 
     ``reference``: ``"default"`` (the shipped file or $SILICA_EXPLORER_REFERENCE), a path, a PDF
     Dataset, or None."""
@@ -87,7 +87,7 @@ class App:
             title="silica-explorer: forcefields for liquid SiO2", sidebar=sidebar, main=[self.tabs],
             sidebar_width=290, header_background="#2f4f6f")
 
-    TAB_TITLES = ("Forcefield", "Landscape", "Fit", "Results")
+    TAB_TITLES = ("Forcefield", "Landscape", "Fit", "Runs", "Results")
 
     def view(self, title: str):
         """The view of tab ``title``, built on first use."""
@@ -96,6 +96,8 @@ class App:
                 from .views.landscape import LandscapeView as cls
             elif title == "Fit":
                 from .views.fit import FitView as cls
+            elif title == "Runs":
+                from .views.runs import RunsView as cls
             elif title == "Results":
                 from .views.results import ResultsView as cls
             else:
@@ -105,17 +107,11 @@ class App:
             self._placeholders[title].objects = [view.panel]
         return self._views[title]
 
-    @property
-    def landscape(self):
-        return self.view("Landscape")
-
-    @property
-    def fit(self):
-        return self.view("Fit")
-
-    @property
-    def results(self):
-        return self.view("Results")
+    # app.landscape, app.fit, app.runs, app.results: the tab's view (built on first use)
+    landscape = property(lambda self: self.view("Landscape"))
+    fit = property(lambda self: self.view("Fit"))
+    runs = property(lambda self: self.view("Runs"))
+    results = property(lambda self: self.view("Results"))
 
     def _tab_opened(self, event) -> None:
         self.view(self.TAB_TITLES[event.new])
@@ -138,8 +134,15 @@ class App:
     def servable(self):
         doc = pn.state.curdoc
         if doc is not None and getattr(doc, "session_context", None) is not None:
-            pn.state.on_session_destroyed(lambda ctx: threading.Thread(target=self.state.close, daemon=True).start())
+            pn.state.on_session_destroyed(lambda ctx: self._closed())
         return self.template.servable()
+
+    def _closed(self) -> None:
+        """End of the browser session: stop following stores, then stop its jobs (in the background)."""
+        runs = self._views.get("Runs")
+        if runs is not None:
+            runs.close()
+        threading.Thread(target=self.state.close, daemon=True).start()
 
     @staticmethod
     def _in_server() -> bool:

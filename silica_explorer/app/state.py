@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REFERENCE = ROOT / "data" / "reference" / "sio2_3600K_chgnet.nc"
 #: Where the Fit tab keeps its SQLite stores by default ($SILICA_APP_RUNS_DIR overrides).
 RUNS_DIR = Path(os.environ.get("SILICA_APP_RUNS_DIR") or ROOT / "runs" / "app")
+#: The shipped 7-parameter fit the Runs tab opens by default (when the file exists).
+DEFAULT_FIT_STORE = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
 #: Where shipped landscapes live (the Landscape tab lists *.nc here; $SILICA_APP_LANDSCAPE_DIR overrides).
 LANDSCAPE_DIR = Path(os.environ.get("SILICA_APP_LANDSCAPE_DIR") or ROOT / "data" / "landscapes")
 

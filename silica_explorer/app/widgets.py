@@ -1,4 +1,4 @@
-"""Small shared UI pieces: parameter editors, status lines, formatting."""
+"""Small shared UI pieces: the tab-view base, parameter editors, job controls, status lines, formatting."""
 
 from __future__ import annotations
 
@@ -9,10 +9,92 @@ import panel as pn
 
 from ..forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField
 from .jobs import Job
+from .state import ROOT
 
 PRETTY_UNITS = {"e": "e", "eV": "eV", "A": "Å", "eV A^6": "eV Å⁶", "eV A^24": "eV Å²⁴", "1/A": "1/Å"}
 GROUPS = (("Charge", ("q_Si",)), ("Si-O", ("A_SiO", "rho_SiO", "C_SiO")), ("O-O", ("A_OO", "rho_OO", "C_OO")),
           ("Si-Si", ("A_SiSi", "rho_SiSi", "C_SiSi")))
+
+
+class TabView:
+    """Base of a tab: the session's state and poller, and the tab's one background job at a time."""
+
+    title = ""
+
+    def __init__(self, state, poller):
+        self.state = state
+        self.poller = poller
+        self.job: Job | None = None
+
+
+class JobControls:
+    """The controls of one background job at a time: a start button (``go``), an optional stop button
+    (cancels the job), a progress bar and a status line. :meth:`run` submits a job, disables ``go``
+    (enables ``stop``) while it runs and reflects its progress; ``on_update(job)`` / ``on_done(job)``
+    run after the progress line is updated."""
+
+    def __init__(self, go_label: str, stop_label: str | None = None, go_width: int = 110, stop_width: int = 90,
+                 align: str | None = "end"):
+        extra = {} if align is None else {"align": align}
+        self.go = pn.widgets.Button(label=go_label, color="primary", width=go_width, **extra)
+        self.stop = None if stop_label is None else pn.widgets.Button(
+            label=stop_label, color="warning", width=stop_width, disabled=True, **extra)
+        self.bar, self.status = progress_widgets()
+        self.job: Job | None = None
+        if self.stop is not None:
+            self.stop.on_click(lambda e: self.cancel())
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.is_final
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def busy(self, running: bool) -> None:
+        self.go.disabled = running
+        if self.stop is not None:
+            self.stop.disabled = not running
+
+    def run(self, state, poller, label: str, fn, uses_md: bool = True, on_update=None, on_done=None) -> Job:
+        job = self.job = state.submit(label, fn, uses_md=uses_md)
+        self.busy(True)
+
+        def update(j: Job) -> None:
+            show_job(j, self.bar, self.status)
+            if on_update is not None:
+                on_update(j)
+
+        def done(j: Job) -> None:
+            show_job(j, self.bar, self.status)
+            self.busy(False)
+            if on_done is not None:
+                on_done(j)
+
+        poller.watch(job, on_update=update, on_done=done)
+        return job
+
+
+def fidelity_select(value: str = "tiny", **kw) -> pn.widgets.Select:
+    from ..fidelity import FIDELITIES
+    return pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value=value, width=110, **kw)
+
+
+def seed_input(**kw) -> pn.widgets.IntInput:
+    return pn.widgets.IntInput(label="Seed", value=0, start=0, width=90, **kw)
+
+
+def engine_select(state) -> pn.widgets.Select:
+    """The session's MD engine (shared by the tabs; part of every result's cache key)."""
+    return pn.widgets.Select.from_param(state.param.engine_name, name="Engine", width=100)
+
+
+def display_path(p) -> str:
+    """A path as the user reads it: relative to the repository when inside it."""
+    from pathlib import Path
+    p = Path(p)
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 def unit_label(name: str) -> str:

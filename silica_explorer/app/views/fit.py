@@ -13,29 +13,21 @@ from pathlib import Path
 import panel as pn
 
 from ...engine.checks import is_flagged
-from ...fidelity import FIDELITIES
 from ...forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
 from .. import plots
 from ..jobs import Job, available_cores
 from ..poller import Poller
 from ..state import ROOT, RUNS_DIR, SessionState
-from ..widgets import heading, progress_widgets, set_grid, set_plot, show_job, unit_label
+from ..widgets import (JobControls, TabView, display_path, engine_select, fidelity_select, heading, seed_input, set_grid,
+                       set_plot, unit_label)
 
-try:  # the optimize package is written concurrently; the tab says so if it is missing
-    from ... import optimize as _optimize
-    OPTIMIZE_ERROR = None if hasattr(_optimize, "fit") else "silica_explorer.optimize.fit is not available yet"
-except Exception as exc:  # pragma: no cover
-    _optimize = None
-    OPTIMIZE_ERROR = f"silica_explorer.optimize could not be imported: {type(exc).__name__}: {exc}"
+from ...optimize import OPTIMIZERS, SearchSpace, default_run_id
+from ...optimize import fit as run_fit
 
 OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
                     "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement",
                     "composite": "composite BO (GP surrogate of the partial PDFs)"}
-
-
-def _display(p: Path) -> str:
-    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 class JobEvaluator:
@@ -71,13 +63,11 @@ def entry_for_ui(entry: dict) -> dict:
             "proposal": dict(entry["proposal"]) if entry.get("proposal") else None}
 
 
-class FitView:
+class FitView(TabView):
     title = "Fit"
 
     def __init__(self, state: SessionState, poller: Poller):
-        self.state = state
-        self.poller = poller
-        self.job: Job | None = None
+        super().__init__(state, poller)
         self.trace: list[dict] = []
         self.run_id: str | None = None
         self.last_config: dict | None = None
@@ -100,23 +90,20 @@ class FitView:
         self.coords_note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.preset_starts = pn.widgets.Checkbox(name="BO also starts from the presets inside the bounds",
                                                  value=True)
-        opts = list(getattr(_optimize, "OPTIMIZERS", ("bo", "cg", "random", "bo+cg")))
-        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in opts},
+        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in OPTIMIZERS},
                                            value="bo", sizing_mode="stretch_width")
         self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=20, start=1, end=5000, width=140)
-        self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
-        # the session's engine (shared with the Forcefield tab); stored with the run's config
-        self.engine = pn.widgets.Select.from_param(state.param.engine_name, name="Engine", width=100)
-        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
+        # the engine is the session's (shared with the Forcefield tab); stored with the run's config
+        self.fidelity, self.engine, self.seed = fidelity_select(), engine_select(state), seed_input()
         self.workers = pn.widgets.IntInput(label="Parallel evaluations", value=1, start=1,
                                            end=max(1, available_cores()), width=140)
         self.store_dir = pn.widgets.TextInput(
-            label="Store directory (SQLite)", value=_display(RUNS_DIR / f"session-{state.session_id}"),
+            label="Store directory (SQLite)", value=display_path(RUNS_DIR / f"session-{state.session_id}"),
             sizing_mode="stretch_width")
-        self.start_button = pn.widgets.Button(label="Start", color="primary", width=90)
-        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=90, disabled=True)
+        self.controls = JobControls("Start", "Stop", go_width=90, align=None)
+        self.start_button, self.stop_button = self.controls.go, self.controls.stop
         self.resume_button = pn.widgets.Button(label="Resume", color="default", width=90, disabled=True)
-        self.bar, self.status = progress_widgets()
+        self.bar, self.status = self.controls.bar, self.controls.status
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["fit-summary"])
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.history, self.gp = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
@@ -131,14 +118,9 @@ class FitView:
         self.coords.param.watch(lambda e: self._show_bounds(), "value")
         self.start_button.on_click(lambda e: self.start(resume=False))
         self.resume_button.on_click(lambda e: self.start(resume=True))
-        self.stop_button.on_click(lambda e: self.stop())
         state.param.watch(self._sets_changed, "sets")
         self._show_bounds()
 
-        if OPTIMIZE_ERROR is not None:
-            self.panel = pn.Column(pn.pane.Alert(f"Fitting is not available yet: {OPTIMIZE_ERROR}.",
-                                                 alert_type="warning"), name=self.title)
-            return
         left = pn.Column(self.free, self.coords, self.coords_note, self.bounds_box, self.base, self.optimizer,
                          self.preset_starts,
                          pn.Row(self.budget, self.fidelity, self.seed), pn.Row(self.engine, self.workers), self.store_dir,
@@ -183,7 +165,7 @@ class FitView:
         coords = cfg.get("space", "box")
         skip = self._contact_A(cfg["free"], coords)
         bounds = {n: b for n, b in cfg["bounds"].items() if n not in skip}
-        return _optimize.SearchSpace(cfg["free"], bounds, base=self.state.get_set(cfg["base"]), coords=coords)
+        return SearchSpace(cfg["free"], bounds, base=self.state.get_set(cfg["base"]), coords=coords)
 
     @staticmethod
     def _options(cfg: dict) -> dict:
@@ -210,7 +192,7 @@ class FitView:
         if not store_path.is_absolute():
             store_path = ROOT / store_path
         if not resume:
-            stem = _optimize.default_run_id(cfg["optimizer"], space, cfg["seed"], cfg["fidelity"])
+            stem = default_run_id(cfg["optimizer"], space, cfg["seed"], cfg["fidelity"])
             self.run_id = f"{stem}_{self.state.session_id}_{len(self.state.jobs)}"
             self.trace = []
         else:
@@ -240,7 +222,7 @@ class FitView:
                              f"best R_x {100 * best:.2f} %" if math.isfinite(best) else "no successful melt yet")
 
             try:
-                return _optimize.fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
+                return run_fit(JobEvaluator(evaluator, job), space, cfg["optimizer"], budget, seed=cfg["seed"],
                                      store=store, run_id=run_id, resume=resume, callback=callback,
                                      options=self._options(cfg),
                                      n_workers=cfg["workers"],
@@ -249,17 +231,14 @@ class FitView:
                 store.close()
 
         label = f"{cfg['optimizer'].upper()} fit, {cfg['budget']} evaluations @ {cfg['fidelity']}"
-        self.job = self.state.submit(label, work)
         self._store_path = store_path
-        self.start_button.disabled = True
         self.resume_button.disabled = True
-        self.stop_button.disabled = False
-        self.poller.watch(self.job, on_update=self._update, on_done=self._finished)
+        self.job = self.controls.run(self.state, self.poller, label, work, on_update=self._update,
+                                     on_done=self._finished)
         return self.job
 
     def stop(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        self.controls.cancel()
 
     def _fail(self, text: str) -> None:
         self.error.object = text
@@ -267,7 +246,6 @@ class FitView:
 
     # ----------------------------------------------------------------------------- live display
     def _update(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
         melt = getattr(job, "melt_text", "")
         if melt and job.state == "running":
             self.status.object += f" - {melt}"
@@ -312,8 +290,6 @@ class FitView:
 
     def _finished(self, job: Job) -> None:
         self._update(job)
-        self.start_button.disabled = False
-        self.stop_button.disabled = True
         self.resume_button.disabled = job.state == "done"
         if job.state == "cancelled":
             self.status.object = (f"{job.label}: stopped after {len(self.trace)} evaluations (run `{self.run_id}`"

@@ -13,7 +13,8 @@ from ...forcefield import PRESET_SOURCES, PRESETS, ForceField, ParameterError
 from ..jobs import Job
 from ..poller import Poller
 from ..state import EvalSummary, SessionState
-from ..widgets import ParameterEditor, heading, progress_widgets, set_plot, show_job
+from ..widgets import (JobControls, ParameterEditor, TabView, engine_select, fidelity_select, heading, seed_input,
+                       set_plot)
 
 NONE = "(none)"
 
@@ -24,13 +25,11 @@ def _plots():
     return plots
 
 
-class ForcefieldView:
+class ForcefieldView(TabView):
     title = "Forcefield"
 
     def __init__(self, state: SessionState, poller: Poller):
-        self.state = state
-        self.poller = poller
-        self.job: Job | None = None
+        super().__init__(state, poller)
         self.last: EvalSummary | None = None
 
         names = list(state.all_sets())
@@ -47,16 +46,12 @@ class ForcefieldView:
         # controls are usable at once
         self.potential = pn.pane.HoloViews(None, loading=True, min_width=870, min_height=280)
 
-        self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
-        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
-        # the session's engine (shared with the Fit tab); part of every result's cache key
-        self.engine = pn.widgets.Select.from_param(state.param.engine_name, name="Engine", width=100)
-        self.evaluate_button = pn.widgets.Button(label="Evaluate", color="primary", width=110, align="end")
-        self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=90, align="end",
-                                               disabled=True)
+        self.fidelity, self.seed, self.engine = fidelity_select(), seed_input(), engine_select(state)
+        self.controls = JobControls("Evaluate", "Cancel")
+        self.evaluate_button, self.cancel_button = self.controls.go, self.controls.stop
         self.fidelity_info = pn.pane.Markdown(self._fidelity_text("tiny"), sizing_mode="stretch_width",
                                               margin=(0, 10))
-        self.bar, self.status = progress_widgets()
+        self.bar, self.status = self.controls.bar, self.controls.status
         self.metrics = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["rx-result"])
         self.details = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.pdf = pn.pane.HoloViews(None, loading=True, min_width=1150, min_height=300)
@@ -66,7 +61,6 @@ class ForcefieldView:
         self.load_json.param.watch(self._json_loaded, "value")
         self.save_button.on_click(self._save)
         self.evaluate_button.on_click(self._evaluate)
-        self.cancel_button.on_click(lambda e: self.job and self.job.cancel())
         self.fidelity.param.watch(lambda e: setattr(self.fidelity_info, "object", self._fidelity_text(e.new)),
                                   "value")
         state.param.watch(self._sets_changed, "sets")
@@ -176,20 +170,14 @@ class ForcefieldView:
         state = self.state
         engine = state.engine_name
         label = f"{ff.name} @ {fidelity}" + ("" if engine == "lammps" else f" ({engine})")
-        self.job = state.submit(label, lambda job: state.evaluate(ff, fidelity, seed, job, engine=engine))
-        self.evaluate_button.disabled = True
-        self.cancel_button.disabled = False
+        self.job = self.controls.run(state, self.poller, label,
+                                     lambda job: state.evaluate(ff, fidelity, seed, job, engine=engine),
+                                     on_done=self._finished)
         self.metrics.object = ""
         self.details.object = ""
-        self.poller.watch(self.job, on_update=self._show_progress, on_done=self._finished)
         return self.job
 
-    def _show_progress(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
-
     def _finished(self, job: Job) -> None:
-        self.evaluate_button.disabled = False
-        self.cancel_button.disabled = True
         if job.state != "done":
             return
         summary: EvalSummary = job.result

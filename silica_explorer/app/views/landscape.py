@@ -4,7 +4,6 @@ convergence; "Run comparison" starts BO and CG from a clicked point on this sess
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import uuid
@@ -16,30 +15,10 @@ import panel as pn
 from .. import plots
 from ..jobs import Job
 from ..poller import Poller
-from ..state import LANDSCAPE_DIR, ROOT, SessionState
-from ..widgets import heading, progress_widgets, set_plot, show_job
+from ..state import LANDSCAPE_DIR, SessionState
+from ..widgets import JobControls, TabView, display_path, heading, seed_input, set_plot
 
-try:
-    from ... import landscape as _landscape
-    LANDSCAPE_ERROR = None
-except Exception as exc:  # pragma: no cover
-    _landscape = None
-    LANDSCAPE_ERROR = f"silica_explorer.landscape could not be imported: {type(exc).__name__}: {exc}"
-
-
-def paths_available() -> str | None:
-    """None if optimizer paths can be run (Landscape.optimizer_paths + optimize), else why not."""
-    if _landscape is None:
-        return LANDSCAPE_ERROR
-    if not hasattr(_landscape.Landscape, "optimizer_paths"):
-        return "Landscape.optimizer_paths is not available yet"
-    if importlib.util.find_spec("silica_explorer.optimize") is None:
-        return "silica_explorer.optimize is not available yet"
-    return None
-
-
-def _display(p: Path) -> str:
-    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+from ... import landscape as _landscape
 
 
 def shipped_landscapes() -> list[Path]:
@@ -74,17 +53,15 @@ def landscape_from_tree(tree):
     return ls
 
 
-class LandscapeView:
+class LandscapeView(TabView):
     title = "Landscape"
 
     def __init__(self, state: SessionState, poller: Poller):
-        self.state = state
-        self.poller = poller
+        super().__init__(state, poller)
         self.tree = None
         self.path: Path | None = None
-        self.job: Job | None = None
         self.tap = None
-        files = {_display(p): str(p) for p in shipped_landscapes()}
+        files = {display_path(p): str(p) for p in shipped_landscapes()}
         self.file = pn.widgets.Select(label="Shipped landscape", options=files, sizing_mode="stretch_width",
                                       disabled=not files)
         self.upload = pn.widgets.FileInput(accept=".nc", multiple=False, sizing_mode="stretch_width")
@@ -97,53 +74,59 @@ class LandscapeView:
         self.map = pn.pane.HoloViews(plots.message("no landscape loaded", width=520, height=430))
         self.zoom_map = pn.pane.HoloViews(None, visible=False)
         self.convergence = pn.pane.HoloViews(plots.convergence_plot({}))
+        # roughness: R_x along a line (two clicks in "profile line" mode) and a 3-D surface of the window
+        self.click_mode = pn.widgets.RadioButtonGroup(options=["start point", "profile line"], value="start point")
+        self.line: list[tuple[float, float]] | None = None
+        self._line_open = False  # a first profile click is waiting for its end point
+        self.profile = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=300))
+        self.azimuth = pn.widgets.IntSlider(label="azimuth (°)", start=-180, end=180, step=5, value=-40, width=200)
+        self.elevation = pn.widgets.IntSlider(label="elevation (°)", start=5, end=90, step=5, value=35, width=200)
+        self.surface = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=430))
 
         self.start_x = pn.widgets.FloatInput(label="start x", value=None, width=130)
         self.start_y = pn.widgets.FloatInput(label="start y", value=None, width=130)
         self.methods = pn.widgets.MultiChoice(label="Methods", options=["bo", "cg", "random", "bo+cg"],
                                               value=["bo", "cg"], width=220)
         self.n_iter = pn.widgets.IntInput(label="Evaluations per method", value=10, start=2, end=500, width=150)
-        self.seed = pn.widgets.IntInput(label="Seed", value=0, start=0, width=90)
-        self.run_button = pn.widgets.Button(label="Run comparison", color="primary", width=150, align="end")
-        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=80, align="end",
-                                             disabled=True)
-        self.bar, self.status = progress_widgets()
-        why = paths_available()
-        self.paths_notice = pn.pane.Alert(f"Run comparison is not available yet: {why}.", alert_type="warning",
-                                          visible=why is not None, sizing_mode="stretch_width")
-        self.run_button.disabled = why is not None
+        self.seed = seed_input()
+        self.controls = JobControls("Run comparison", "Stop", go_width=150, stop_width=80)
+        self.run_button, self.stop_button = self.controls.go, self.controls.stop
+        self.bar, self.status = self.controls.bar, self.controls.status
 
         self.file.param.watch(lambda e: self.load(Path(e.new)), "value")
         self.upload.param.watch(self._uploaded, "value")
         for w in (self.window, self.variable, self.log, self.contours):
             w.param.watch(lambda e: self.redraw(), "value")
+        for w in (self.azimuth, self.elevation):
+            w.param.watch(lambda e: self._draw_surface(), "value_throttled")
         for w in (self.start_x, self.start_y):
             w.param.watch(lambda e: self.redraw(), "value")
         self.run_button.on_click(lambda e: self.run_comparison())
-        self.stop_button.on_click(lambda e: self.job and self.job.cancel())
 
-        if LANDSCAPE_ERROR is not None:
-            self.panel = pn.Column(pn.pane.Alert(f"Landscapes are not available yet: {LANDSCAPE_ERROR}",
-                                                 alert_type="warning"), name=self.title)
-            return
         self.panel = pn.Column(
             pn.Row(self.file, pn.Column(pn.pane.Markdown("or load a landscape file (.nc):", margin=(0, 10)),
                                         self.upload), sizing_mode="stretch_width"),
             self.notice, self.info,
             pn.Row(self.window, self.variable, self.log, self.contours),
             pn.Row(self.map, self.zoom_map, sizing_mode="stretch_width"),
+            heading("How rough is it?", "Switch clicks to <i>profile line</i> and click twice on the heat map: "
+                    "R_x along that line (error bars: seed-to-seed spread where the file has several seeds; "
+                    "crosses: failed cells). The surface shows the chosen window in 3-D."),
+            pn.Row(pn.pane.Markdown("A click on the heat map sets the", margin=(8, 10)), self.click_mode),
+            pn.Row(self.profile, pn.Column(self.surface, pn.Row(self.azimuth, self.elevation)),
+                   sizing_mode="stretch_width"),
             pn.Row(self.convergence, pn.Column(
                 heading("Run BO and CG from a start point", "Click the heat map to pick a start "
                                  "(or type it). Paths are computed on this session's copy of the file at the "
                                  "landscape's fidelity, against this session's reference.", margin=(0, 10)),
                 pn.Row(self.start_x, self.start_y, self.seed), pn.Row(self.methods, self.n_iter),
-                pn.Row(self.run_button, self.stop_button), self.paths_notice, self.bar, self.status,
+                pn.Row(self.run_button, self.stop_button), self.bar, self.status,
                 sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name=self.title)
         if files:
             self.load(Path(next(iter(files.values()))))
         else:
-            self.notice.object = (f"No shipped landscape in `{_display(LANDSCAPE_DIR)}/` yet. Load a "
+            self.notice.object = (f"No shipped landscape in `{display_path(LANDSCAPE_DIR)}/` yet. Load a "
                                   "landscape file written by `silica-explorer landscape` above.")
             self.notice.visible = True
 
@@ -175,6 +158,7 @@ class LandscapeView:
         if self.window.value not in windows:
             self.window.value = "full"
         self._info()
+        self._default_line()
         self.redraw()
 
     def _info(self) -> None:
@@ -218,6 +202,12 @@ class LandscapeView:
                                     zoom=self.tree[zoom_name].ds if zoom_name else None, start=self._start(),
                                     title=f"R_x (%) over ({full.attrs.get('x_param')}, {full.attrs.get('y_param')})"
                                           " - full window")
+        if self.line is not None:
+            xd, yd = plots.param_dimension(full.attrs.get("x_param")), plots.param_dimension(full.attrs.get("y_param"))
+            (x0, y0), (x1, y1) = self.line
+            main = main * hv.Path([[(x0, y0), (x1, y1)]], [xd, yd], label="profile line").opts(
+                color="white", line_width=3, line_dash="dotdash") * hv.Scatter([(x0, y0)], xd, yd).opts(
+                color="white", size=9, line_color="black")
         self._attach_tap(main)
         self.map.object = main
         shown = self.window.value if self.window.value != "full" else zoom_name
@@ -230,6 +220,12 @@ class LandscapeView:
         else:
             self.zoom_map.visible = False
         set_plot(self.convergence, plots.convergence_plot(paths))
+        self._draw_profile()
+        if self._surface_key() != getattr(self, "_drawn_surface", None):
+            self._draw_surface()
+
+    def _surface_key(self):
+        return (id(self.tree), self.window.value, self.variable.value, self.azimuth.value, self.elevation.value)
 
     def _attach_tap(self, overlay) -> None:
         mesh = next((el for el in overlay if isinstance(el, hv.QuadMesh)), None)
@@ -239,18 +235,68 @@ class LandscapeView:
         self.tap.param.watch(self._tapped, ["x", "y"])
 
     def _tapped(self, *events) -> None:
-        if self.tap is None or self.tap.x is None or self.tap.y is None:
+        # the stream that fired: a click can land on the previous plot while a redraw is on its way
+        tap = events[0].obj if events else self.tap
+        if tap is None or tap.x is None or tap.y is None:
             return
-        x, y = (float(f"{float(v):.4g}") for v in (self.tap.x, self.tap.y))  # a click is not more precise
+        x, y = (float(f"{float(v):.4g}") for v in (tap.x, tap.y))  # a click is not more precise
+        if self.click_mode.value == "profile line":
+            self.profile_click(x, y)
+            return
         if self._start() == (x, y):
             return
         self.start_x.value, self.start_y.value = x, y
 
+    # ----------------------------------------------------------------------------- roughness
+    def _shown_window(self):
+        name = self.window.value if self.window.value in tree_windows(self.tree) else "full"
+        return self.tree[name].ds
+
+    def profile_click(self, x: float, y: float) -> None:
+        """First click: the line's start; second click: its end (then the profile is drawn)."""
+        if not self._line_open:
+            self.line, self._line_open = [(x, y), (x, y)], True
+        else:
+            self.line = [self.line[0], (x, y)]
+            self._line_open = False
+        self.redraw()
+
+    def set_line(self, start, end) -> None:
+        self.line, self._line_open = [tuple(map(float, start)), tuple(map(float, end))], False
+        self.redraw()
+
+    def _default_line(self) -> None:
+        full = self.tree["full"].ds
+        xn, yn = full.attrs["x_param"], full.attrs["y_param"]
+        self.line = [(float(full[xn].min()), float(full[yn].min())), (float(full[xn].max()), float(full[yn].max()))]
+        self._line_open = False
+
+    def _draw_profile(self) -> None:
+        from ...landscape_profile import line_profile
+        from ..plots_surface import profile_plot
+        if self._line_open:
+            set_plot(self.profile, plots.message("click the line's end point on the heat map", width=560, height=300))
+            return
+        var, seed = self._var()
+        prof = line_profile(self._shown_window(), self.line[0], self.line[1], var="R_x" if seed is not None else var,
+                            seed=seed)
+        set_plot(self.profile, profile_plot(prof))
+
+    def _draw_surface(self) -> None:
+        if self.tree is None:
+            return
+        from ..plots_surface import surface_plot
+        var, seed = self._var()
+        name = self.window.value if self.window.value in tree_windows(self.tree) else "full"
+        set_plot(self.surface, surface_plot(self._shown_window(), var, seed, azimuth=self.azimuth.value,
+                                            elevation=self.elevation.value,
+                                            title=f"R_x (%) surface - window '{name}'"))
+        self._drawn_surface = self._surface_key()
+
     # ----------------------------------------------------------------------------- comparison
     def run_comparison(self) -> Job | None:
-        why = paths_available()
-        if why is not None or self.tree is None:
-            self.status.object = why or "Load a landscape first."
+        if self.tree is None:
+            self.status.object = "Load a landscape first."
             return None
         if self.state.reference is None:
             self.status.object = "Running optimizers needs a reference: load one in the sidebar."
@@ -283,17 +329,12 @@ class LandscapeView:
                                reference_name=reference_name)
             return _landscape.open_landscape(out)
 
-        self.job = self.state.submit(f"{'/'.join(m.upper() for m in methods)} from "
-                                     f"{'base' if start is None else f'({start[0]:.4g}, {start[1]:.4g})'}", work)
-        self.run_button.disabled = True
-        self.stop_button.disabled = False
-        self.poller.watch(self.job, on_update=lambda j: show_job(j, self.bar, self.status), on_done=self._finished)
+        label = f"{'/'.join(m.upper() for m in methods)} from " \
+                f"{'base' if start is None else f'({start[0]:.4g}, {start[1]:.4g})'}"
+        self.job = self.controls.run(self.state, self.poller, label, work, on_done=self._finished)
         return self.job
 
     def _finished(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
-        self.run_button.disabled = paths_available() is not None
-        self.stop_button.disabled = True
         if job.state == "done":
             self.tree = job.result
             self._info()

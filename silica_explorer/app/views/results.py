@@ -12,13 +12,12 @@ import pandas as pd
 import panel as pn
 import xarray as xr
 
-from ...fidelity import FIDELITIES
 from ...forcefield import PAIRS, PRESET_SOURCES, ForceField
 from .. import plots
 from ..jobs import Job
 from ..poller import Poller
 from ..state import PAPER_TABLE_II, EvalSummary, SessionState
-from ..widgets import heading, progress_widgets, set_plot, show_job
+from ..widgets import JobControls, TabView, fidelity_select, heading, set_plot
 
 TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
                  "paper R_x (%)", "source"]
@@ -119,23 +118,19 @@ def safe_stem(name: str) -> str:
     return keep.strip("_") or "forcefield"
 
 
-class ResultsView:
+class ResultsView(TabView):
     title = "Results"
 
     def __init__(self, state: SessionState, poller: Poller):
-        self.state = state
-        self.poller = poller
-        self.job: Job | None = None
+        super().__init__(state, poller)
         names = list(state.all_sets())
-        self.fidelity = pn.widgets.Select(label="Fidelity", options=list(FIDELITIES), value="tiny", width=110)
+        self.fidelity = fidelity_select()
         self.seed = pn.widgets.TextInput(label="Seeds", value="0", width=110, placeholder="0 or 0,1,2")
         self.selected = pn.widgets.MultiChoice(label="Sets to compute and plot", options=names,
                                                value=["ML", "BKS", "CHIK"], sizing_mode="stretch_width")
-        self.compute_button = pn.widgets.Button(label="Compute selected", color="primary", width=160,
-                                                align="end")
-        self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=90, align="end",
-                                               disabled=True)
-        self.bar, self.status = progress_widgets()
+        self.controls = JobControls("Compute selected", "Cancel", go_width=160)
+        self.compute_button, self.cancel_button = self.controls.go, self.controls.stop
+        self.bar, self.status = self.controls.bar, self.controls.status
         self.table = pn.widgets.Tabulator(results_table(state, "tiny", [0]), disabled=True, show_index=False,
                                           sizing_mode="stretch_width", layout="fit_data_stretch",
                                           formatters={c: {"type": "money", "precision": 2} for c in TABLE_COLUMNS
@@ -156,7 +151,6 @@ class ResultsView:
         self.export_preview = pn.pane.Markdown("", sizing_mode="stretch_width")
 
         self.compute_button.on_click(self._compute)
-        self.cancel_button.on_click(lambda e: self.job and self.job.cancel())
         for w in (self.fidelity, self.seed, self.selected):
             w.param.watch(lambda e: self.refresh(), "value")
         self.export_set.param.watch(lambda e: self._export_changed(), "value")
@@ -239,21 +233,16 @@ class ResultsView:
                 job.emit(state.evaluate(ff, fidelity, seed, job, angles=seed == seeds[0], part=(i, len(runs))))
             return len(runs)
 
-        self.job = state.submit(f"{len(sets)} set(s) x {len(seeds)} seed(s) @ {fidelity}", work)
-        self.compute_button.disabled = True
-        self.cancel_button.disabled = False
-        self.poller.watch(self.job, on_update=self._update, on_done=self._finished)
+        self.job = self.controls.run(state, self.poller, f"{len(sets)} set(s) x {len(seeds)} seed(s) @ {fidelity}",
+                                     work, on_update=self._update, on_done=self._finished)
         return self.job
 
     def _update(self, job: Job) -> None:
-        show_job(job, self.bar, self.status)
         for summary in job.drain():
             self.state.store(summary)  # triggers refresh through results_version
 
     def _finished(self, job: Job) -> None:
         self._update(job)
-        self.compute_button.disabled = False
-        self.cancel_button.disabled = True
         failed = [s for n in self.selected.value if n in self.state.all_sets()
                   for seed in self.seeds()
                   for s in [self.state.cached(self.state.get_set(n), self.fidelity.value, seed)]
