@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from silica_explorer.landscape_profile import line_profile
+from silica_explorer.landscape.profile import line_profile
 
 
 def window(seeds=2, fail=None):

@@ -17,7 +17,7 @@ import pytest
 
 from silica_explorer.forcefield import PRESETS
 from silica_explorer.store import Store, StoreError
-from silica_explorer.store_reader import StoreGone, StoreReader
+from silica_explorer.store.reader import StoreGone, StoreReader
 from silica_explorer.structure import pdf_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -79,7 +79,7 @@ def surface_plot(ds: xr.Dataset, var: str = "R_x_mean", seed: int | None = None,
 
 
 def profile_plot(profile: xr.Dataset, width: int = 560, height: int = 300) -> hv.Overlay:
-    """R_x (%) along the line of :func:`silica_explorer.landscape_profile.line_profile`: the curve, the
+    """R_x (%) along the line of :func:`silica_explorer.landscape.profile.line_profile`: the curve, the
     seed-to-seed error bars where the file has them, and failed samples as grey crosses at the top."""
     xn, yn = profile.attrs["x_param"], profile.attrs["y_param"]
     sd = hv.Dimension("s", label=f"along the line: 0 = start, 1 = end ({xn}, {yn})")

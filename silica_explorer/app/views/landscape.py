@@ -272,7 +272,7 @@ class LandscapeView(TabView):
         self._line_open = False
 
     def _draw_profile(self) -> None:
-        from ...landscape_profile import line_profile
+        from ...landscape.profile import line_profile
         from ..plots_surface import profile_plot
         if self._line_open:
             set_plot(self.profile, plots.message("click the line's end point on the heat map", width=560, height=300))

@@ -1,6 +1,6 @@
 """Runs tab: open any evaluation store, list its runs, follow a running fit live or replay a finished one.
 
-The store is read through :class:`~silica_explorer.store_reader.StoreReader` (SQLite ``mode=ro``): the
+The store is read through :class:`~silica_explorer.store.reader.StoreReader` (SQLite ``mode=ro``): the
 app never writes into, locks or creates a store it only shows. While a store is open the session polls
 it every :attr:`RunsView.POLL_MS` ms for new evaluations of the selected run (Follow keeps the replay
 position at the newest one). Replay: play/pause and a position slider over the run's evaluations; every
@@ -18,7 +18,7 @@ import pandas as pd
 import panel as pn
 
 from ...store import StoreError
-from ...store_reader import StoreGone, StoreReader, store_file
+from ...store.reader import StoreGone, StoreReader, store_file
 from .. import plots, plots_runs
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState

@@ -25,7 +25,7 @@ import sqlite3
 import urllib.parse
 from pathlib import Path
 
-from .store import SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, pdf_from_bytes
+from .db import SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, pdf_from_bytes
 
 #: The first 16 bytes of every SQLite 3 database file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
