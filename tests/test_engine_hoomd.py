@@ -193,15 +193,24 @@ def test_store_key_includes_a_non_lammps_engine(tmp_path):
     r = np.arange(0.01, 7.0, 0.02)
     ref = pdf_dataset(r, {p: np.ones_like(r) for p in ("SiSi", "SiO", "OO")}, dr=0.02)
 
-    class Ev:  # the attributes the store's cache identity reads
-        fidelity, reference, r_range, align = FIDELITIES["quick"], ref, None, "exact"
+    from silica_explorer.evaluate import Evaluator
 
-        def __init__(self, name):
-            self.engine = types.SimpleNamespace(name=name) if name else None
+    class Engine:  # only what Evaluator.identity() reads
+        def __init__(self, name, version):
+            self.name, self._version = name, version
+
+        def version(self):
+            return self._version
 
     ff = ForceField.preset("ML")
-    keys = {name: CachedCost(Ev(name), tmp_path / str(name)).key(ff, 0) for name in (None, "lammps", "hoomd")}
-    assert keys[None] == keys["lammps"] != keys["hoomd"]
+
+    def key(name, version="v1"):
+        ev = Evaluator(ref, "quick", engine=Engine(name, version))
+        return CachedCost(ev, tmp_path / f"{name}-{version}").key(ff, 0)
+
+    # the engine's name enters the key for a non-LAMMPS engine only (LAMMPS keys stay as before the choice);
+    # its version string never does (a rebuilt wheel keeps serving its cached melts)
+    assert key("lammps") == key("lammps", "v2") != key("hoomd") == key("hoomd", "v2")
 
 
 # ----------------------------------------------------------------------------- bad input (no HOOMD needed)
