@@ -490,7 +490,7 @@ def test_runs_replay_follow_and_bad_inputs(page, tmp_path):
     assert "evaluation 12 of 40" in _summary(page)
     # follow a fit while another process writes it
     live = tmp_path / "live"
-    proc = standin_fit(live, 30, sleep_s=1.0, wait=False)
+    proc = standin_fit(live, 30, sleep_s=2.0, wait=False)
     try:
         t_end = time.monotonic() + 300
         while not (live / "store.sqlite").exists() and time.monotonic() < t_end:
@@ -579,7 +579,7 @@ def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
         c.page.locator("code", has_text=files[0].name).first.wait_for(state="visible")
         a.tab("Fit")
         budget = a.input("Budget (evaluations)")
-        budget.fill("12")
+        budget.fill("200")  # longer than the measurement: stopped below once the rounds are done
         budget.press("Enter")
         a.page.wait_for_timeout(500)
         a.button("Start").click()
@@ -614,11 +614,12 @@ def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
         print("latency while a fit runs:", result)
         assert all(len(v) >= 3 for v in lat.values()), f"the fit ended before enough rounds: {result}"
         # isolation: B and C see none of A's fit, A none of B's store
-        a.page.get_by_text("of 12 evaluations").first.wait_for(state="visible")
+        a.page.get_by_text("of 200 evaluations").first.wait_for(state="visible")
+        a.button("Stop").click()
         for p in (b, c):
             p.tab("Fit")
             p.page.wait_for_timeout(500)
-            assert p.page.get_by_text("of 12 evaluations").count() == 0
+            assert p.page.get_by_text("of 200 evaluations").count() == 0
         a.tab("Runs")
         a.page.wait_for_timeout(1000)
         assert a.page.locator(".runs-summary", has_text="evaluation").count() == 0
