@@ -71,7 +71,7 @@ def export(store_dir: Path, run_id: str, name: str, out: Path) -> dict:
     with sqlite3.connect(dst) as b:
         marks = ",".join("?" * len(keep))
         b.execute(f"UPDATE evaluations SET pdf = NULL WHERE id NOT IN ({marks})", keep)
-        b.execute("DELETE FROM evaluations WHERE run_id IS NOT ? AND run_id != ?", (run_id, run_id))
+        b.execute("DELETE FROM evaluations WHERE run_id IS NOT ?", (run_id,))
         b.execute("DELETE FROM runs WHERE run_id != ?", (run_id,))
         b.commit()
         b.execute("PRAGMA journal_mode=DELETE")
