@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.reference import default_reference  # noqa: E402
 from silica_explorer.evaluate import Evaluator  # noqa: E402
-from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.forcefield import PUBLISHED_PRESETS, ForceField  # noqa: E402
 from silica_explorer.optimize import SearchSpace, default_run_id, fit  # noqa: E402
 from silica_explorer.store import CachedCost, Store  # noqa: E402
 
@@ -42,7 +42,9 @@ def main(argv=None) -> int:
     ap.add_argument("--base", default="BKS")
     ap.add_argument("--fidelity", default="quick")
     ap.add_argument("--budget", type=int, default=150)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", default="3", help="optimizer seeds: a count N (0..N-1) or a list, e.g. 3,4")
+    ap.add_argument("--space", default="contact", choices=["box", "log", "contact"],
+                    help="search coordinates (default contact, as the CLI)")
     ap.add_argument("--md-seed", type=int, default=0)
     ap.add_argument("--methods", default="bo,turbo", help=f"comma-separated, of {', '.join(METHODS)}")
     ap.add_argument("--targets", default="0.13,0.12,0.115")
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"unknown --methods {bad}; choose from {list(METHODS)}")
     targets = [float(t) for t in args.targets.split(",")]
     from silica_explorer.engine.lammps import LammpsEngine
-    space = SearchSpace(args.free, base=ForceField.preset(args.base))
+    space = SearchSpace(args.free, base=ForceField.preset(args.base), coords=args.space)
+    seeds = list(range(int(args.seeds))) if "," not in args.seeds else [int(s) for s in args.seeds.split(",")]
     ev = Evaluator(args.reference or default_reference(), args.fidelity, engine=LammpsEngine(threads=args.threads))
     store = Store(args.store)
     cost = CachedCost(ev, store)
@@ -64,9 +67,13 @@ def main(argv=None) -> int:
     for m in methods:
         name, opts = METHODS[m]
         best, fails, ett = [], [], {t: [] for t in targets}
-        for s in range(args.seeds):
+        for s in seeds:
             run_id = default_run_id(m, space, s, args.fidelity)
-            res = fit(cost, space, name, args.budget, seed=s, md_seed=args.md_seed, run_id=run_id, options=opts)
+            # starts: the base and the published presets, never this project's fits of the same cost
+            starts = {"preset_starts": list(PUBLISHED_PRESETS)}
+            options = ({**opts, "bo_options": {**starts, **opts.get("bo_options", {})}} if name.endswith("+cg")
+                       else {**starts, **opts})
+            res = fit(cost, space, name, args.budget, seed=s, md_seed=args.md_seed, run_id=run_id, options=options)
             best.append(res.best_R_x)
             fails.append(sum(e["status"] != "ok" for e in res.objective.entries))
             for t in targets:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from silica_explorer.cli import main
-from silica_explorer.forcefield import PRESETS, ForceField
+from silica_explorer.forcefield import PRESETS, PUBLISHED_PRESETS, ForceField
 from silica_explorer.optimize import AnalyticCost, BayesianOptimizer, SearchSpace, fit
 from silica_explorer.optimize.acquisition import (GPPosterior, expected_improvement, maximize_ei,
                                                   maximize_ei_numeric)
@@ -135,6 +135,17 @@ def test_initial_design_starts_with_base_then_presets_inside_the_bounds():
     assert [p["kind"] for p in bo._pending] == ["base", "preset", "preset", "preset", "initial", "initial", "initial"]
     off = BayesianOptimizer(space, n_initial=3, preset_starts=False)
     assert [p["label"] for p in off.start_points_] == ["BKS"] and len(off._design) == 4
+    # a list of names: only those (in PRESETS order); the published sets exclude this project's fits
+    some = BayesianOptimizer(space, n_initial=3, preset_starts=["CHIK", "ML"])
+    assert [p["label"] for p in some.start_points_] == ["BKS", "ML", "CHIK"]
+    assert some.get_params()["preset_starts"] == ["CHIK", "ML"]
+    wide = SearchSpace("q_Si,A_SiO", bounds="q_Si=1.6:2.6,A_SiO=12000:30000", base="BKS")
+    published = BayesianOptimizer(wide, n_initial=3, preset_starts=list(PUBLISHED_PRESETS))
+    every = BayesianOptimizer(wide, n_initial=3)
+    assert {"CHGNet-fit7", "CHGNet-fit10"} <= {p["label"] for p in every.start_points_}
+    assert not {"CHGNet-fit7", "CHGNet-fit10"} & {p["label"] for p in published.start_points_}
+    with pytest.raises(ValueError, match=r"preset_starts: unknown preset\(s\) \['PBE'\]; allowed"):
+        BayesianOptimizer(space, preset_starts=["ML", "PBE"])
 
 
 def test_base_outside_the_bounds_is_reported_not_evaluated():

@@ -64,6 +64,24 @@ def _single_thread_blas():
         return contextlib.nullcontext()
 
 
+def preset_start_names(value) -> bool | list[str]:
+    """Normalize the ``preset_starts`` option: True (every preset), False (none) or a list of preset
+    names (each must be in :data:`~silica_explorer.forcefield.PRESETS`)."""
+    from ..forcefield import PRESETS
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        names = [str(v) for v in value]
+    except TypeError:
+        raise ValueError(f"preset_starts must be True, False or a list of preset names, got {value!r}") from None
+    bad = [n for n in names if n not in PRESETS]
+    if bad:
+        raise ValueError(f"preset_starts: unknown preset(s) {bad}; allowed: {list(PRESETS)}")
+    return names
+
+
 def initial_design(n: int, dim: int, kind: str = "sobol", seed: int = 0) -> np.ndarray:
     """``n`` space-filling points in [0, 1]^dim: ``"sobol"`` (scrambled), ``"lhs"`` or ``"random"``."""
     if n <= 0:
@@ -90,7 +108,9 @@ class BayesianOptimizer:
     initial_design : ``"sobol"`` (default), ``"lhs"`` or ``"random"``.
     initial_points : unit points (or forcefields / parameter dicts) evaluated after the base set.
     preset_starts : also start from every preset of :data:`~silica_explorer.forcefield.PRESETS` whose
-        free-parameter values lie inside the search bounds (default True).
+        free-parameter values lie inside the search bounds (default True); False: none; a list of preset
+        names: only those (e.g. :data:`~silica_explorer.forcefield.PUBLISHED_PRESETS` in benchmarks, so
+        that this project's own fits of the same cost do not leak into a comparison).
     xi : EI exploration margin, in units of the standard deviation of the observed costs.
     n_restarts_optimizer : restarts of a full GP marginal-likelihood optimization.
     refit_until, refit_growth : hyperparameter schedule. Up to ``refit_until`` told points every
@@ -139,7 +159,8 @@ class BayesianOptimizer:
     name = "bo"
 
     def __init__(self, space: SearchSpace, n_initial: int | None = None, initial_design: str = "sobol",
-                 initial_points: Sequence | None = None, preset_starts: bool = True, xi: float = 0.01,
+                 initial_points: Sequence | None = None, preset_starts: bool | Sequence[str] = True,
+                 xi: float = 0.01,
                  n_restarts_optimizer: int = 5, refit_until: int = 50, refit_growth: float = 0.1,
                  warm_steps: int = 0, max_gp_points: int | None = 300,
                  likelihood: str = "fast", n_candidates: int = 2000, n_ei_starts: int = 8,
@@ -155,7 +176,7 @@ class BayesianOptimizer:
             raise ValueError(f"n_initial = {n_initial} must be >= 0")
         self.initial_design = initial_design
         self.initial_points = [self._as_unit(p) for p in (initial_points or [])]
-        self.preset_starts = bool(preset_starts)
+        self.preset_starts = preset_start_names(preset_starts)
         self.xi = float(xi)
         self.n_restarts_optimizer = int(n_restarts_optimizer)
         self.refit_until = int(refit_until)
@@ -222,6 +243,8 @@ class BayesianOptimizer:
             add(u, "initial-point", "given")
         if self.preset_starts:
             for name, ff in PRESETS.items():
+                if self.preset_starts is not True and name not in self.preset_starts:
+                    continue
                 if self.space.contains(ff):
                     add(self.space.clip_unit(self.space.unit_of(ff)), "preset", name)
                 else:

@@ -97,7 +97,7 @@ class CompositeBO(BayesianOptimizer):
                  n_restarts_optimizer: int = 1, n_candidates: int = 2000, n_ei_starts: int = 8,
                  batch_size: int = 1, length_scale_bounds: tuple[float, float] = (1e-2, 1e1),
                  noise_bounds: tuple[float, float] = (1e-6, 1.0), random_state: int = 0,
-                 preset_starts: bool = True):
+                 preset_starts: bool | Sequence[str] = True):
         super().__init__(space, n_initial=n_initial, initial_design=initial_design, initial_points=initial_points,
                          xi=xi, n_restarts_optimizer=n_restarts_optimizer, n_candidates=n_candidates,
                          n_ei_starts=n_ei_starts, batch_size=batch_size, length_scale_bounds=length_scale_bounds,
