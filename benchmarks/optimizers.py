@@ -48,8 +48,10 @@ noise realization. Optuna is the optional external baseline (extra ``[bench]``: 
 from __future__ import annotations
 
 import argparse
+import json
 import glob
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -58,6 +60,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from silica_explorer.forcefield import PUBLISHED_PRESETS  # noqa: E402
 from silica_explorer.optimize import AnalyticCost, SearchSpace, fit  # noqa: E402
 from silica_explorer.optimize.testfunctions import (COLLAPSE_FLOOR, collapse_region,  # noqa: E402
                                                     collapse_valley, rough_basin)
@@ -78,7 +81,37 @@ METHODS = {
                       "likelihood": "sklearn"}),
     "bo-nopreset": ("bo", {"preset_starts": False}),
     "bo-contact": ("bo", {"coords": "contact"}),
+    # issue #12, item 7 (2-D budget 20): start points fill the initial design; GP on log R_x
+    "bo-fill": ("bo", {"starts_fill_design": True}),
+    "bo-log-fill": ("bo", {"y_transform": "log", "starts_fill_design": True}),
+    "bo-log-constrained": ("bo", {"y_transform": "log", "failure_policy": "constrained"}),
+    "bo-log-fill-constrained": ("bo", {"y_transform": "log", "starts_fill_design": True,
+                                       "failure_policy": "constrained"}),
+    "turbo-log-constrained": ("turbo", {"y_transform": "log", "failure_policy": "constrained"}),
 }
+
+
+def method_spec(label: str):
+    """(optimizer name, options) of a --methods label: a name of :data:`METHODS`, or an ad-hoc variant
+    ``optimizer:key=value:key=value`` (values read as JSON, else as strings), e.g.
+    ``turbo:failure_policy=constrained:starts_fill_design=true``."""
+    if label in METHODS:
+        return METHODS[label]
+    name, *pairs = label.split(":")
+    from silica_explorer.optimize.pipeline import OPTIMIZERS
+    if name not in OPTIMIZERS or not pairs or any("=" not in p for p in pairs):
+        raise SystemExit(f"unknown --methods entry {label!r}; choose from {list(METHODS) + ['optuna-tpe']} or "
+                         f"give 'optimizer:key=value[:key=value]' with optimizer one of {list(OPTIMIZERS)}")
+    opts = {}
+    for p in pairs:
+        k, v = p.split("=", 1)
+        try:
+            opts[k] = json.loads(v)
+        except json.JSONDecodeError:
+            opts[k] = v
+    return name, opts
+
+
 #: --fast: GP settings of every GP method
 FAST_GP = {"n_restarts_optimizer": 1, "n_candidates": 500, "n_ei_starts": 4}
 
@@ -215,10 +248,10 @@ def main(argv=None) -> int:
     print(f"budget {args.budget} evaluations, seeds 0..{args.seeds - 1}, targets R_x <= "
           f"{', '.join(f'{t:.4f}' for t in targets)}; CG starts at BKS u={np.round(bks_u, 3).tolist()}")
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS and m != "optuna-tpe"]
-    if unknown:
-        raise SystemExit(f"unknown --methods {unknown}; choose from {list(METHODS) + ['optuna-tpe']}")
+    methods = [m.strip() for m in re.split(r",(?![^\[]*\])", args.methods) if m.strip()]  # not inside [..]
+    for m in methods:
+        if m != "optuna-tpe":
+            method_spec(m)  # a clear error before any run
     rows = {}
     fails = {}
     for m in methods:
@@ -233,13 +266,18 @@ def main(argv=None) -> int:
                     break
                 curve = best_curve(vals)
             else:
-                name, opts = METHODS[m]
+                name, opts = method_spec(m)
                 opts = {"x0": bks_u} if m == "cg" else dict(opts)
+                # starts: the published presets only, never this project's fits of related costs
+                if name in ("bo", "turbo", "composite"):
+                    opts.setdefault("preset_starts", list(PUBLISHED_PRESETS))
+                elif name.endswith("+cg"):
+                    opts["bo_options"] = {"preset_starts": list(PUBLISHED_PRESETS), **opts.get("bo_options", {})}
                 fast = {k: v for k, v in FAST_GP.items() if not (k == "n_candidates" and "turbo" in name)}
                 if args.fast and name in ("bo", "turbo"):
                     opts.update(fast)
                 elif args.fast and name in ("bo+cg", "turbo+cg"):
-                    opts["bo_options"] = fast
+                    opts["bo_options"] = {**opts.get("bo_options", {}), **fast}
                 opt_space = space
                 if opts.pop("coords", None) == "contact":  # same box, other coordinates; the cost reads its own
                     coupled = {f"A_{n[4:]}" for n in space.names if n.startswith("rho_")}  # E0: default bounds

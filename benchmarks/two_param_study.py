@@ -22,6 +22,7 @@ at the same fidelity (a pipeline check only - NOT an ab initio reference).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.engine.checks import is_flagged  # noqa: E402
-from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.forcefield import PUBLISHED_PRESETS, ForceField  # noqa: E402
 from silica_explorer.optimize import SearchSpace, fit  # noqa: E402
 from silica_explorer.store import CachedCost, Store  # noqa: E402
 
@@ -59,7 +60,8 @@ def main(argv=None) -> int:
     ap.add_argument("--md-seed", type=int, default=0, help="MD seed of every evaluation (default 0)")
     ap.add_argument("--fd-step", type=float, default=0.02, help="CG finite-difference step (unit box)")
     ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per MD run (default all cores)")
-    ap.add_argument("--methods", default="bo,cg,random", help="bo, composite, cg, random (default bo,cg,random)")
+    ap.add_argument("--methods", default="bo,cg,random",
+                    help="bo, turbo, composite, cg, random (default bo,cg,random)")
     ap.add_argument("--parallel-runs", type=int, default=1,
                     help="independent runs (BO seeds, CG, random) at once, each one MD process at a time; use "
                          "with --threads so that parallel runs x threads <= cores (default 1)")
@@ -67,6 +69,10 @@ def main(argv=None) -> int:
                     help="a collapsed melt (Si-O pairs fused) keeps its R_x, flagged (default), or fails")
     ap.add_argument("--failure-policy", choices=["impute", "constrained"], default="impute",
                     help="BO: failed melts imputed at the worst R_x (default) or constrained EI")
+    ap.add_argument("--bo-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra option of the bo/turbo/composite runs (value read as JSON), repeatable, e.g. "
+                         "--bo-option starts_fill_design=true --bo-option y_transform=log; each is part of the "
+                         "run id")
     ap.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                     help="reuse identical cold-start melts (e.g. from the landscape's BO/CG paths)")
     args = ap.parse_args(argv)
@@ -107,6 +113,16 @@ def main(argv=None) -> int:
     bo_tag = (f"-{args.space}" + ("" if args.preset_starts else "-nopreset")  # runs before issue #12: study_bo_s<seed>
               + ("" if args.collapse == "flag" else "-collapsefail")
               + ("" if args.failure_policy == "impute" else "-constrained"))
+    extra = {}
+    for kv in args.bo_option:
+        if "=" not in kv:
+            raise SystemExit(f"--bo-option must be KEY=VALUE, got {kv!r}")
+        k, v = kv.split("=", 1)
+        try:
+            extra[k] = json.loads(v)
+        except json.JSONDecodeError:
+            extra[k] = v
+    bo_tag += "".join(f"-{k}={json.dumps(v, separators=(',', ':'))}" for k, v in sorted(extra.items()))
     methods = [m.strip() for m in args.methods.split(",")]
     print(f"2-parameter study: free q_Si, A_SiO in {space.bounds}; others at BKS; fidelity {fidelity.name} "
           f"({fidelity.n_SiO2} SiO2, {fidelity.relax_ps}+{fidelity.production_ps} ps); MD seed {args.md_seed}; "
@@ -121,12 +137,15 @@ def main(argv=None) -> int:
 
     t0 = time.time()
     jobs = {}
-    for m in ("bo", "composite"):  # composite: BO on a surrogate of the partial PDFs
+    # starts: the base and the published presets, never this project's fits of the same cost
+    starts = list(PUBLISHED_PRESETS) if args.preset_starts else False
+    for m in ("bo", "turbo", "composite"):  # composite: BO on a surrogate of the partial PDFs
         if m in methods:
             for s in range(args.seeds):
                 jobs[(m, s)] = dict(optimizer=m, seed=s, run_id=f"study_{m}{bo_tag}_s{s}", space=bo_space,
-                                    options={"preset_starts": args.preset_starts,
-                                             **({"failure_policy": args.failure_policy} if m == "bo" else {})},
+                                    options={"preset_starts": starts,
+                                             **({"failure_policy": args.failure_policy} if m != "composite"
+                                                else {}), **extra},
                                     callback=progress(f"{m} s{s}"))
     if "cg" in methods:
         jobs[("cg", 0)] = dict(optimizer="cg", seed=0, run_id="study_cg_bks",
@@ -140,7 +159,7 @@ def main(argv=None) -> int:
         job = dict(job)
         return fit(cost, job.pop("space", space), job.pop("optimizer"), args.budget, md_seed=args.md_seed, **job)
 
-    if ("bo" in methods or "composite" in methods or "cg" in methods) and args.parallel_runs > 1:
+    if ({"bo", "turbo", "composite", "cg"} & set(methods)) and args.parallel_runs > 1:
         cost(space.forcefield(bks_u), args.md_seed)  # the shared BKS start: run its MD once, before the runs
     if args.parallel_runs > 1:
         from concurrent.futures import ThreadPoolExecutor  # each evaluation is an lmp child process
@@ -151,7 +170,7 @@ def main(argv=None) -> int:
         results = {k: run(j) for k, j in jobs.items()}
     wall = time.time() - t0
 
-    for meth in ("bo", "composite"):
+    for meth in ("bo", "turbo", "composite"):
         bo = {s: r for (m, s), r in results.items() if m == meth}
         if not bo:
             continue

@@ -106,6 +106,9 @@ class BayesianOptimizer:
     n_initial : size of the space-filling initial design (default ``max(5, 2 d + 1)``), evaluated after
         the start points (base set, ``initial_points``, presets).
     initial_design : ``"sobol"`` (default), ``"lhs"`` or ``"random"``.
+    starts_fill_design : the start points (base set, ``initial_points``, presets) count towards the
+        ``n_initial`` design points, and only ``max(0, n_initial - n_starts)`` space-filling points follow
+        (default False: ``n_initial`` space-filling points after the starts).
     initial_points : unit points (or forcefields / parameter dicts) evaluated after the base set.
     preset_starts : also start from every preset of :data:`~silica_explorer.forcefield.PRESETS` whose
         free-parameter values lie inside the search bounds (default True); False: none; a list of preset
@@ -159,6 +162,7 @@ class BayesianOptimizer:
     name = "bo"
 
     def __init__(self, space: SearchSpace, n_initial: int | None = None, initial_design: str = "sobol",
+                 starts_fill_design: bool = False,
                  initial_points: Sequence | None = None, preset_starts: bool | Sequence[str] = True,
                  xi: float = 0.01,
                  n_restarts_optimizer: int = 5, refit_until: int = 50, refit_growth: float = 0.1,
@@ -175,6 +179,7 @@ class BayesianOptimizer:
         if self.n_initial < 0:
             raise ValueError(f"n_initial = {n_initial} must be >= 0")
         self.initial_design = initial_design
+        self.starts_fill_design = bool(starts_fill_design)
         self.initial_points = [self._as_unit(p) for p in (initial_points or [])]
         self.preset_starts = preset_start_names(preset_starts)
         self.xi = float(xi)
@@ -214,7 +219,8 @@ class BayesianOptimizer:
         self.start_points_, self.skipped_starts_ = self._start_points()
         if self.n_initial < 1 and not self.start_points_:
             raise ValueError("need n_initial >= 1 or a start point (base set inside the bounds, initial_points)")
-        design = initial_design_fn(self.n_initial, space.dim, initial_design, self.random_state)
+        n_fill = max(0, self.n_initial - len(self.start_points_)) if self.starts_fill_design else self.n_initial
+        design = initial_design_fn(n_fill, space.dim, initial_design, self.random_state)
         self._design = np.vstack([np.array([p["u"] for p in self.start_points_]).reshape(-1, space.dim), design])
         self.X_ = np.zeros((0, space.dim))
         self.y_ = np.zeros(0)
@@ -264,6 +270,7 @@ class BayesianOptimizer:
     def get_params(self) -> dict:
         """Constructor arguments (JSON-able), scikit-learn style."""
         return {"n_initial": self.n_initial, "initial_design": self.initial_design,
+                "starts_fill_design": self.starts_fill_design,
                 "initial_points": [u.tolist() for u in self.initial_points], "preset_starts": self.preset_starts,
                 "xi": self.xi, "n_restarts_optimizer": self.n_restarts_optimizer, "refit_until": self.refit_until,
                 "refit_growth": self.refit_growth, "warm_steps": self.warm_steps, "max_gp_points": self.max_gp_points,
