@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from silica_explorer.forcefield import FREE_PARAMETERS  # noqa: E402
 from silica_explorer.optimize import BayesianOptimizer, SearchSpace  # noqa: E402
 from silica_explorer.optimize.testfunctions import rough_basin  # noqa: E402
+from silica_explorer.optimize.turbo import TrustRegionState, TurboOptimizer  # noqa: E402
 
 _OLD = {"refit_growth": 0.0, "refit_until": 0, "max_gp_points": None, "ei_polish": "numeric", "likelihood": "sklearn"}
 #: old, then each idea added in turn (for attributing the gain), then the defaults
@@ -48,18 +49,29 @@ CONFIGS = {
     "+lik": {**_OLD, "ei_polish": "analytic", "likelihood": "fast"},
     "+sched": {"max_gp_points": None},
     "new": {},
+    # TuRBO's local GP (at most max_local = 256 points, hyperparameters refitted at every proposal):
+    # before (scikit-learn's likelihood, 5 restarts) and the defaults (fast likelihood, one start)
+    "turbo-old": {"_optimizer": "turbo", "likelihood": "sklearn", "local_restarts": 5},
+    "turbo": {"_optimizer": "turbo"},
 }
 
 
 def told_optimizer(d: int, n: int, fail: float, options: dict, seed: int = 0) -> BayesianOptimizer:
     space = SearchSpace(list(FREE_PARAMETERS[:d]))
-    bo = BayesianOptimizer(space, random_state=seed, preset_starts=False, **options)
+    options = dict(options)
+    if options.pop("_optimizer", "bo") == "turbo":
+        bo = TurboOptimizer(space, random_state=seed, preset_starts=False, **options)
+    else:
+        bo = BayesianOptimizer(space, random_state=seed, preset_starts=False, **options)
     rng = np.random.default_rng([seed, d, n])
     U = rng.random((n, d))
     y = np.array([rough_basin(u) for u in U])
     y[rng.random(n) < fail] = np.nan
     for u, v in zip(U, y):
         bo.tell(u, v)
+    if isinstance(bo, TurboOptimizer):  # random points shrink and restart the TR: time a TR proposal instead
+        i = int(np.nanargmin(y))
+        bo.state = TrustRegionState(length=bo.length_init, start=0, best=float(y[i]), best_index=i)
     return bo
 
 
@@ -72,9 +84,10 @@ def anchors_per_proposal(bo: BayesianOptimizer, n: int) -> float:
 
 def measure(d: int, n: int, config: str, window: int, fail: float) -> dict:
     bo = told_optimizer(d, n, fail, CONFIGS[config])
+    turbo = isinstance(bo, TurboOptimizer)
     always = CONFIGS[config].get("refit_growth") == 0.0  # every proposal is a full fit: nothing to prepare
     t_full = float("nan")
-    if not always:
+    if not always and not turbo:
         t0 = time.perf_counter()
         a = bo.hyper_anchor(n)
         Xa, ya = bo.X_[:a], bo._targets(bo.y_[:a])
@@ -88,6 +101,9 @@ def measure(d: int, n: int, config: str, window: int, fail: float) -> dict:
         times.append(time.perf_counter() - t0)
         bo.tell(u, rough_basin(u))
     med = statistics.median(times)
+    if turbo:  # a local GP with its hyperparameter fit at every proposal: nothing to amortize
+        return {"median": med, "max": max(times), "full": float("nan"), "amortized": med,
+                "n_gp": len(bo.local_gp_.X_train_)}
     frac = anchors_per_proposal(bo, n)
     amort = med if always else med + frac * t_full
     return {"median": med, "max": max(times), "full": t_full, "amortized": amort, "n_gp": len(bo.gp_.X_train_)}
@@ -124,12 +140,13 @@ def main(argv=None) -> int:
                 res[c] = r
                 print(f"{d:3d} {n:5d} {c:6s} {r['median']:9.3f} {r['max']:7.3f} {r['full']:10.2f} "
                       f"{r['amortized']:11.3f} {r['n_gp']:6d}", flush=True)
-            if "old" in res:
-                for c in res:
-                    if c != "old":
-                        o, r = res["old"], res[c]
-                        print(f"{'':3s} {'':5s} {'ratio':6s} old/{c} median {o['median'] / r['median']:6.1f}x, "
-                              f"amortized {o['amortized'] / r['amortized']:6.1f}x", flush=True)
+            for ref, pre in (("old", ""), ("turbo-old", "turbo")):
+                if ref in res:
+                    for c in res:
+                        if c != ref and c.startswith(pre) and (pre or not c.startswith("turbo")):
+                            o, r = res[ref], res[c]
+                            print(f"{'':3s} {'':5s} {'ratio':6s} {ref}/{c} median {o['median'] / r['median']:6.1f}x, "
+                                  f"amortized {o['amortized'] / r['amortized']:6.1f}x", flush=True)
     return 0
 
 

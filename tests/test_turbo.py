@@ -90,6 +90,8 @@ def test_bad_turbo_options_name_the_option():
         make_optimizer("turbo", space, success_tolerance=2.5)
     with pytest.raises(ValueError, match=r"0 < length_min < length_init <= length_max"):
         make_optimizer("turbo", space, length_min=0.9)
+    with pytest.raises(ValueError, match=r"local_restarts = -1 must be >= 0"):
+        make_optimizer("turbo", space, local_restarts=-1)
     with pytest.raises(ValueError, match=r"failure_policy must be one of"):
         make_optimizer("turbo+cg", space, bo_options={"failure_policy": "drop"})
     with pytest.raises(ValueError, match=r"unknown optimizer 'trubo'"):

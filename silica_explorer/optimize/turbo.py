@@ -19,7 +19,9 @@ box, and proposes only inside it, from a *local* GP fitted to the told points ne
   ``acquisition="ts"``: Thompson sampling - a joint draw of the local GP posterior (latent, no noise)
   at the candidates, the argmin is proposed (one draw per point of a batch); ``"ei"``: the candidates
   with the largest EI are polished by L-BFGS-B inside the TR (constant liar for batches).
-- **Local GP.** The kernel of :class:`BayesianOptimizer` with length scales in [0.005, 2] (the
+- **Local GP.** The kernel of :class:`BayesianOptimizer` (hyperparameters refitted at every proposal
+  on its ``likelihood``, default the fast exact one, from the kernel's initial values plus
+  ``local_restarts`` random starts, default 0) with length scales in [0.005, 2] (the
   reference's range; longer ones would stretch the TR along irrelevant axes without bound). Told points within L-infinity distance ``L`` of the centre (twice the nominal
   half-width), at least ``min(n, max(2 d + 2, 10))`` nearest ones, at most ``max_local`` (256) nearest:
   a proposal never fits more than ``max_local`` points however long the run.
@@ -92,6 +94,9 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
     n_candidates : candidates per proposal (default ``min(100 d, 5000)``).
     n_restart : design points after a restart (default ``n_initial``).
     max_local : most told points in the local GP (256).
+    local_restarts : random restarts of the local GP's hyperparameter fit besides the one from the kernel's
+        initial values (default 0, as the reference implementation, which trains from fixed initial values;
+        the global GP keeps ``n_restarts_optimizer``).
 
     Attributes: ``state`` (:class:`TrustRegionState`), ``local_gp_`` (the GP of the last proposal),
     ``tr_bounds_`` (its TR as (lower, upper) unit vectors). ``gp_`` stays the global GP of
@@ -103,6 +108,7 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
     def __init__(self, space, *, length_init: float = 0.8, length_min: float = 0.5**7, length_max: float = 1.6,
                  success_tolerance: int = 3, failure_tolerance: int | None = None, acquisition: str = "ts",
                  n_candidates: int | None = None, n_restart: int | None = None, max_local: int = 256,
+                 local_restarts: int = 0,
                  failure_policy: str = "impute", **options):
         d = space.dim
         if d < 2:
@@ -123,6 +129,10 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
         self.success_tolerance, self.failure_tolerance = int(success_tolerance), int(failure_tolerance)
         self.acquisition = acquisition
         self.max_local = int(max_local)
+        if int(local_restarts) < 0:
+            raise ValueError(f"local_restarts = {local_restarts} must be >= 0 (extra random starts of the local GP's "
+                             "hyperparameter fit)")
+        self.local_restarts = int(local_restarts)
         n_cand = min(100 * d, 5000) if n_candidates is None else int(n_candidates)
         super().__init__(space, failure_policy=failure_policy, n_candidates=n_cand, **options)
         self.n_restart = self.n_initial if n_restart is None else int(n_restart)
@@ -137,7 +147,7 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
         return {**super().get_params(), "length_init": self.length_init, "length_min": self.length_min,
                 "length_max": self.length_max, "success_tolerance": self.success_tolerance,
                 "failure_tolerance": self.failure_tolerance, "acquisition": self.acquisition,
-                "n_restart": self.n_restart, "max_local": self.max_local}
+                "n_restart": self.n_restart, "max_local": self.max_local, "local_restarts": self.local_restarts}
 
     # ------------------------------------------------------------------ state (replayed by tell)
     def tell(self, u, R_x, proposal=None, entry=None) -> None:
@@ -226,8 +236,11 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
             lo_b, hi_b = kernel.get_params()[key[0]]
             kernel.set_params(**{key[0]: (max(lo_b, LOCAL_LENGTH_SCALE_BOUNDS[0]),
                                           min(hi_b, LOCAL_LENGTH_SCALE_BOUNDS[1]))})
+        # hyperparameters fitted at every proposal (the local set moves with the TR) from the kernel's initial
+        # values (+ local_restarts), on the fast exact likelihood (likelihood="fast", as BO's full fits)
         gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True,
-                                      n_restarts_optimizer=self.n_restarts_optimizer,
+                                      optimizer=self._hyper_optimizer(kernel, Xg, tg),
+                                      n_restarts_optimizer=self.local_restarts,
                                       random_state=int(rng.integers(2**31 - 1)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
