@@ -46,9 +46,10 @@ def register_cli(sub) -> None:
     p.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
                    help="BO: start from every preset inside the bounds, after the base set (default; "
                         "--no-preset-starts: the base set, then the space-filling design)")
-    p.add_argument("--optimizer", default="bo", choices=list(OPTIMIZERS),
-                   help="optimizer (default bo); composite = BO on a PCA + GP surrogate of the partial PDFs "
-                        "(needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
+    p.add_argument("--optimizer", default="auto", choices=["auto", *OPTIMIZERS],
+                   help="optimizer (default auto: composite for d <= 4 with MD, turbo+cg for d >= 5, else bo; "
+                        "see silica_explorer.optimize.auto); composite = BO on a PCA + GP surrogate of the "
+                        "partial PDFs (needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
     add_fidelity_arg(p)
     p.add_argument("--seed", type=seed_type, default=0,
@@ -191,6 +192,17 @@ def run_fit(args) -> int:
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")
     failure_value = args.failure_value if args.failure_value == "worst" else float(args.failure_value)
+    auto_reason = None
+    if args.optimizer == "auto":
+        from ..optimize.auto import auto_optimizer
+        if args.gradient == "reweight":
+            args.optimizer, why = "cg", "--gradient reweight"
+        else:
+            args.optimizer, why = auto_optimizer(space.dim, has_pdfs=args.stand_in in (None, "pdf_peaks"),
+                                                 scalar_gp_options=(args.failure_policy != "impute"
+                                                                    or args.y_transform != "none"))
+        auto_reason = f"auto -> {args.optimizer}: {why}"
+        print(f"optimizer {auto_reason}", file=sys.stderr)
     if args.gradient == "reweight":
         return run_reweight_fit(args, space)
     options = {}
@@ -257,7 +269,7 @@ def run_fit(args) -> int:
         result = fit(cost, space, args.optimizer, args.budget, seed=args.seed, md_seed=args.md_seed,
                      run_id=run_id, resume=True, options=options, failure_value=failure_value,
                      callback=progress, n_workers=args.workers, executor=executor,
-                     extra_config={"n_workers": args.workers, "stand_in": args.stand_in,
+                     extra_config={"n_workers": args.workers, "stand_in": args.stand_in, "optimizer_auto": auto_reason,
                                    "executor": executor.describe() if executor is not None else None})
     except StoreError as exc:  # e.g. resuming a run with a different configuration: one clear line
         print(f"error: {exc}", file=sys.stderr)

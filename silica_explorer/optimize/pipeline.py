@@ -244,7 +244,7 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
             "reference": ident.get("reference"), "reference_id": ident.get("reference_id"),
             "cost_options": {k: ident.get(k) for k in ("r_range", "align") if k in ident},
             "engine_version": cost.engine_version(), **dict(extra_config or {}),
-            "_volatile": ["silica_explorer_version", "engine_version", "n_workers", "executor"],
+            "_volatile": ["silica_explorer_version", "engine_version", "n_workers", "executor", "optimizer_auto"],
         }
         resumed = store_obj.start_run(run_id, opt_name, config, resume=resume)
     objective = Objective(space, cost, budget, md_seed=md_seed, run_id=run_id if store_obj is not None else None,
