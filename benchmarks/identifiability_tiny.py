@@ -35,7 +35,7 @@ BOUNDS = {"q_Si": (1.7, 2.3), "A_SiO": (24000.0, 34000.0)}
 #: the fit starts off the truth in both coordinates (+13 % q_Si, +15 % A_SiO; the rest at the truth)
 START = TRUTH.replace(q_Si=2.15, A_SiO=31000.0, name="CHIK with q_Si 2.15, A_SiO 31000")
 REF_SEEDS = (0, 1)
-FIT_OPTIONS = {"preset_starts": False, "n_initial": 5}
+FIT_OPTIONS = {"preset_starts": False, "n_initial": 5, "starts_fill_design": False}
 
 
 def fit_tiny(evaluator, md_seed: int, budget: int, seed: int = 0):

@@ -132,9 +132,17 @@ def test_initial_design_starts_with_base_then_presets_inside_the_bounds():
     for u, name in zip(U[:4], labels):
         ff = PRESETS[name]
         np.testing.assert_allclose(space.from_unit(u), [ff.q_Si, ff.A_SiO], rtol=1e-12)
-    assert [p["kind"] for p in bo._pending] == ["base", "preset", "preset", "preset", "initial", "initial", "initial"]
+    # the four starts fill the n_initial = 3 design (default): no Sobol points follow; proposals before
+    # any result is told are random points
+    assert [p["kind"] for p in bo._pending] == ["base", "preset", "preset", "preset", "random", "random", "random"]
+    assert len(bo._design) == 4
+    sobol = BayesianOptimizer(space, n_initial=3, initial_points=[PRESETS["BKS"]], starts_fill_design=False)
+    sobol.ask(7)
+    assert [p["kind"] for p in sobol._pending] == ["base", "preset", "preset", "preset", "initial", "initial",
+                                                   "initial"]
     off = BayesianOptimizer(space, n_initial=3, preset_starts=False)
-    assert [p["label"] for p in off.start_points_] == ["BKS"] and len(off._design) == 4
+    assert [p["label"] for p in off.start_points_] == ["BKS"] and len(off._design) == 3
+    assert len(BayesianOptimizer(space, n_initial=3, preset_starts=False, starts_fill_design=False)._design) == 4
     # a list of names: only those (in PRESETS order); the published sets exclude this project's fits
     some = BayesianOptimizer(space, n_initial=3, preset_starts=["CHIK", "ML"])
     assert [p["label"] for p in some.start_points_] == ["BKS", "ML", "CHIK"]

@@ -73,7 +73,9 @@ def register_cli(sub) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="run the evaluations on a running Dask scheduler, e.g. tcp://host:8786 (a dask-jobqueue "
                         "SLURM/PBS cluster); results are still stored here")
-    p.add_argument("--n-initial", type=int, default=None, help="BO initial design size (default max(5, 2d+1))")
+    p.add_argument("--n-initial", type=int, default=None,
+                   help="BO initial design size (default max(5, 2d+1)); for bo the base set and the presets "
+                        "count towards it, for turbo and composite Sobol points follow them")
     p.add_argument("--xi", type=float, default=0.01, help="EI exploration margin (units of the cost spread)")
     p.add_argument("--y-transform", default="none", choices=["none", "log"],
                    help="BO: model R_x (none, the paper's choice) or log R_x")

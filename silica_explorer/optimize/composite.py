@@ -82,7 +82,10 @@ class CompositeBO(BayesianOptimizer):
     feasibility : weight EI by a GP classifier's probability that a melt succeeds.
     failure_fantasies : condition the score GPs on their own mean at failed points (module docstring).
     n_initial, initial_design, initial_points, xi, n_restarts_optimizer, n_candidates, n_ei_starts,
-    batch_size, length_scale_bounds, noise_bounds, random_state : as for :class:`BayesianOptimizer`.
+    batch_size, length_scale_bounds, noise_bounds, random_state, preset_starts : as for
+    :class:`BayesianOptimizer`.
+    starts_fill_design : as for :class:`BayesianOptimizer`, but default False (the design of composite
+        BO's studies: the starts, then ``n_initial`` Sobol points).
 
     Attributes after fitting: ``model_`` (the :class:`PDFModel`), ``feasibility_`` (the classifier or
     None), ``X_``, ``y_`` (measured R_x, nan = failed), ``history``.
@@ -97,8 +100,9 @@ class CompositeBO(BayesianOptimizer):
                  n_restarts_optimizer: int = 1, n_candidates: int = 2000, n_ei_starts: int = 8,
                  batch_size: int = 1, length_scale_bounds: tuple[float, float] = (1e-2, 1e1),
                  noise_bounds: tuple[float, float] = (1e-6, 1.0), random_state: int = 0,
-                 preset_starts: bool | Sequence[str] = True):
+                 preset_starts: bool | Sequence[str] = True, starts_fill_design: bool = False):
         super().__init__(space, n_initial=n_initial, initial_design=initial_design, initial_points=initial_points,
+                         starts_fill_design=starts_fill_design,
                          xi=xi, n_restarts_optimizer=n_restarts_optimizer, n_candidates=n_candidates,
                          n_ei_starts=n_ei_starts, batch_size=batch_size, length_scale_bounds=length_scale_bounds,
                          noise_bounds=noise_bounds, random_state=random_state, preset_starts=preset_starts)

@@ -184,6 +184,10 @@ class ConstrainedBayesianOptimizer(BayesianOptimizer):
             return ei
         return self.feasibility_weight(self.feasibility_.predict_proba(U)) * ei
 
+    def acquisition_is_ei(self) -> bool:
+        """Plain EI with ``failure_policy="impute"`` (the same proposals as :class:`BayesianOptimizer`)."""
+        return not self.constrained
+
     def feasibility_weight(self, p) -> np.ndarray:
         """The factor EI is multiplied by: P(feasible), 0 below ``min_feasibility``."""
         p = np.asarray(p, dtype=float)

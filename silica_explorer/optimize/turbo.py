@@ -94,6 +94,8 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
     n_candidates : candidates per proposal (default ``min(100 d, 5000)``).
     n_restart : design points after a restart (default ``n_initial``).
     max_local : most told points in the local GP (256).
+    starts_fill_design : default False here (the starts, then ``n_initial`` Sobol points: the design of
+        TuRBO's studies), unlike :class:`BayesianOptimizer`.
     local_restarts : random restarts of the local GP's hyperparameter fit besides the one from the kernel's
         initial values (default 0, as the reference implementation, which trains from fixed initial values;
         the global GP keeps ``n_restarts_optimizer``).
@@ -110,6 +112,9 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
                  n_candidates: int | None = None, n_restart: int | None = None, max_local: int = 256,
                  local_restarts: int = 0,
                  failure_policy: str = "impute", **options):
+        # the design TuRBO's studies used (the 7-D stand-in, the shipped fits, the 7-D real-MD comparison):
+        # the starts, then n_initial Sobol points
+        options.setdefault("starts_fill_design", False)
         d = space.dim
         if d < 2:
             raise ValueError(f"optimizer 'turbo' needs at least 2 free parameters (a trust region in d = {d} "
