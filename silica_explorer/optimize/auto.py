@@ -13,7 +13,8 @@ optimizer"), all with real MD at quick fidelity next to the same baseline:
   shipped fits (7 and 10 parameters), and on the 7-D stand-in it beats global BO (median 14.2 % against
   25.2 %). Its local GP never sees more than 256 points, so proposals stay cheap at 600 evaluations.
 - **otherwise** (a scalar stand-in cost, or scalar-GP options such as ``--failure-policy constrained``
-  or ``--y-transform log`` given): ``bo``.
+  or ``--y-transform log`` given): ``bo``, whose start points fill its initial design (10.85 % in the
+  same 2-parameter study).
 """
 
 from __future__ import annotations
