@@ -367,7 +367,8 @@ class RunsView(TabView):
             note = "The best set's PDFs appear with the first successful evaluation."
         if self.state.reference is None:
             note += " No reference loaded (sidebar)."
-        self._pdf_plots.show(pdf, "best" if best is None else f"best (evaluation {best['iteration'] + 1})")
+        label = "best: none to show" if pdf is None else f"best (evaluation {best['iteration'] + 1})"
+        self._pdf_plots.show(pdf, label)
         self.best_note.object = note.strip()
 
     # ----------------------------------------------------------------------------- GP slices
