@@ -171,7 +171,7 @@ def landscape_plot(ds: xr.Dataset, var: str = "R_x_mean", seed: int | None = Non
     zd = hv.Dimension("R_x", label="R_x", unit="%")
     mesh = hv.QuadMesh((ds[xn].values, ds[yn].values, z), [xd, yd], zd).opts(
         # a tap picks a point (start or profile line), it selects nothing: no dimming of the other cells
-        cmap="viridis", colorbar=True, logz=bool(log), tools=["hover", "tap"], nonselection_alpha=1.0,
+        cmap="viridis", colorbar=True, logz=bool(log), tools=["hover", "tap"], nonselection_fill_alpha=1.0,
         width=width, height=height,
         title=title or f"R_x over ({xn}, {yn})", clipping_colors={"NaN": "#dddddd"})
     layers: list = [mesh]

@@ -204,6 +204,7 @@ class RunsView(TabView):
         except StoreError as exc:
             self._lost(exc)
         self.readout.object = ""
+        self.status.object = ""  # a GP job's line belongs to the run it was computed for
         self.slices.objects = []
         self._set_player(len(self.records), len(self.records))
         if self.records and not any(r.ok for r in self.records):
