@@ -320,7 +320,9 @@ def test_landscape_plots_and_view(synthetic_landscape, classical_reference):
     view.load(synthetic_landscape)
     assert view.tree is not None and view.window.options == ["full", "zoom"]
     assert "R_x seed 1" in view.variable.options
-    assert view.zoom_map.visible and isinstance(view.map.object, hv.Overlay)
+    assert view.zoom_map.visible and isinstance(view.map.object, hv.DynamicMap)  # heat map * profile-line layer
+    shown = view.map.object[()]
+    assert any(isinstance(e, hv.QuadMesh) for e in shown) and any(e.label == "profile line" for e in shown)
     view.log.value = True
     view.tap.event(x=2.10004, y=21000.3)  # a click on the heat map picks the start point (4 digits)
     assert (view.start_x.value, view.start_y.value) == (2.1, 21000.0)
@@ -427,9 +429,12 @@ def test_landscape_profile_line_and_surface(synthetic_landscape, classical_refer
     first = view.tap
     first.event(x=1.6, y=y)
     assert view._line_open and view.start_x.value is None  # profile clicks do not move the start point
-    assert view.tap is not first
-    first.event(x=2.6, y=y)  # the second click lands on the plot drawn before the first click's redraw
+    assert "click its end point" in view.line_info.object
+    assert view.tap is first  # a profile click redraws the line layer and the profile, not the heat map
+    first.event(x=2.6, y=y)
     assert view.line == [(1.6, y), (2.6, y)]
+    line = next(e for e in view.map.object[()] if e.label == "profile line")
+    assert np.allclose(line.dimension_values(0), [1.6, 2.6])  # the line layer follows (Pipe)
     curve = next(e for e in view.profile.object if isinstance(e, hv.Curve))
     v, x = curve.dimension_values("R_x"), curve.dimension_values("q_Si")
     # along a grid row the bilinear profile is 1-D linear interpolation of the file's row (numpy's)

@@ -47,8 +47,13 @@ def sha(p):
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def n_scatter(overlay, label):
-    return sum(len(e) for e in overlay if isinstance(e, hv.Scatter) and e.label == label)
+def src(view, name):
+    """The data a replay figure of the Runs tab shows (column -> array)."""
+    return view.replay.sources[name].data
+
+
+def n_points(view, name):
+    return len(next(iter(src(view, name).values())))
 
 
 def test_without_shipped_fit_a_notice_and_any_store_opens(app, store):
@@ -78,6 +83,7 @@ def test_replay_positions_show_the_run_as_it_was(app, store, classical_reference
     before = sha(store)
     view = app.runs
     view.open(store)
+    figures = (view.history.object, view.parcoords.object, view.traces.object)
     with Store(store.parent) as s:
         recs = s.records("standin_fit")
     for k in (1, 5, 14):
@@ -86,13 +92,16 @@ def test_replay_positions_show_the_run_as_it_was(app, store, classical_reference
         best = min(ok, key=lambda r: r.R_x)
         assert f"evaluation {k} of 14" in view.summary.object
         assert f"best R_x so far = **{100 * best.R_x:.2f} %** at evaluation {recs.index(best) + 1}" in view.summary.object
-        assert n_scatter(view.history.object, "evaluation") == len(ok)
-        segs = [e for e in view.parcoords.object if isinstance(e, hv.Segments) and e.label != "best so far"]
-        assert sum(len(e) for e in segs) == k * (len(FREE) - 1)  # one line per evaluation so far
-        best_line = next(e for e in view.parcoords.object if e.label == "best so far")
-        assert np.allclose(best_line.dimension_values("u"), best.u[:-1])  # segment starts: the best's coordinates
-        curves = [e for e in view.traces.object if isinstance(e, hv.Curve)]
-        assert len(curves) == len(FREE) and all(len(c) == k for c in curves)
+        assert n_points(view, "evaluation") == len(ok)
+        assert np.allclose(src(view, "evaluation")["R_x"], [100 * r.R_x for r in ok])
+        # one line per evaluation so far
+        assert n_points(view, "pc_ok") + n_points(view, "pc_failed") == k * (len(FREE) - 1)
+        assert np.allclose(src(view, "pc_best")["u"], best.u[:-1])  # segment starts: the best's coordinates
+        traces = src(view, "traces")
+        assert sorted(traces) == ["iteration"] + [f"row{j}" for j in range(len(FREE))]
+        assert all(len(v) == k for v in traces.values())
+        # the figures are the run's own, built once: a replay step changes only their data
+        assert (view.history.object, view.parcoords.object, view.traces.object) == figures
     assert sha(store) == before  # replaying wrote nothing
 
 
@@ -152,7 +161,7 @@ def test_bad_inputs_get_notices_and_the_rest_keeps_working(app, store, tmp_path)
     failing = make_store(tmp_path / "failing", budget=3, fail_if=lambda u: True)
     assert view.open(failing)
     assert view.notice.alert_type == "warning" and "no successful evaluation" in view.notice.object
-    assert "3 failed evaluation(s)" in view.failures.object and n_scatter(view.history.object, "failed") == 3
+    assert "3 failed evaluation(s)" in view.failures.object and n_points(view, "failed") == 3
     assert view.compute_slices() is None and "at least 2 successful" in view.status.object
     # the store is deleted while it is followed
     live = make_store(tmp_path / "deleted", budget=2)

@@ -170,7 +170,9 @@ def landscape_plot(ds: xr.Dataset, var: str = "R_x_mean", seed: int | None = Non
     xd, yd = param_dimension(xn), param_dimension(yn)
     zd = hv.Dimension("R_x", label="R_x", unit="%")
     mesh = hv.QuadMesh((ds[xn].values, ds[yn].values, z), [xd, yd], zd).opts(
-        cmap="viridis", colorbar=True, logz=bool(log), tools=["hover", "tap"], width=width, height=height,
+        # a tap picks a point (start or profile line), it selects nothing: no dimming of the other cells
+        cmap="viridis", colorbar=True, logz=bool(log), tools=["hover", "tap"], nonselection_fill_alpha=1.0,
+        width=width, height=height,
         title=title or f"R_x over ({xn}, {yn})", clipping_colors={"NaN": "#dddddd"})
     layers: list = [mesh]
     if contours and np.isfinite(z).sum() >= 4 and len(ds[xn]) > 1 and len(ds[yn]) > 1:

@@ -61,6 +61,7 @@ class LandscapeView(TabView):
         self.tree = None
         self.path: Path | None = None
         self.tap = None
+        self._line_pipe = None  # drives the profile-line layer on the heat map (see redraw)
         files = {display_path(p): str(p) for p in shipped_landscapes()}
         self.file = pn.widgets.Select(label="Shipped landscape", options=files, sizing_mode="stretch_width",
                                       disabled=not files)
@@ -79,6 +80,7 @@ class LandscapeView(TabView):
         self.line: list[tuple[float, float]] | None = None
         self._line_open = False  # a first profile click is waiting for its end point
         self.profile = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=300))
+        self.line_info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["profile-line-info"])
         self.azimuth = pn.widgets.IntSlider(label="azimuth (°)", start=-180, end=180, step=5, value=-40, width=200)
         self.elevation = pn.widgets.IntSlider(label="elevation (°)", start=5, end=90, step=5, value=35, width=200)
         self.surface = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=430))
@@ -112,7 +114,8 @@ class LandscapeView(TabView):
             heading("How rough is it?", "Switch clicks to <i>profile line</i> and click twice on the heat map: "
                     "R_x along that line (error bars: seed-to-seed spread where the file has several seeds; "
                     "crosses: failed cells). The surface shows the chosen window in 3-D."),
-            pn.Row(pn.pane.Markdown("A click on the heat map sets the", margin=(8, 10)), self.click_mode),
+            pn.Row(pn.pane.Markdown("A click on the heat map sets the", margin=(8, 10)), self.click_mode,
+                   self.line_info, sizing_mode="stretch_width"),
             pn.Row(self.profile, pn.Column(self.surface, pn.Row(self.azimuth, self.elevation)),
                    sizing_mode="stretch_width"),
             pn.Row(self.convergence, pn.Column(
@@ -202,13 +205,12 @@ class LandscapeView(TabView):
                                     zoom=self.tree[zoom_name].ds if zoom_name else None, start=self._start(),
                                     title=f"R_x (%) over ({full.attrs.get('x_param')}, {full.attrs.get('y_param')})"
                                           " - full window")
-        if self.line is not None:
-            xd, yd = plots.param_dimension(full.attrs.get("x_param")), plots.param_dimension(full.attrs.get("y_param"))
-            (x0, y0), (x1, y1) = self.line
-            main = main * hv.Path([[(x0, y0), (x1, y1)]], [xd, yd], label="profile line").opts(
-                color="white", line_width=3, line_dash="dotdash") * hv.Scatter([(x0, y0)], xd, yd).opts(
-                color="white", size=9, line_color="black")
         self._attach_tap(main)
+        # the profile line is a layer of its own, updated in place (Pipe): a profile click changes that
+        # layer's data and the profile plot only, never the heat map (whose tap stream stays attached)
+        xd, yd = plots.param_dimension(full.attrs.get("x_param")), plots.param_dimension(full.attrs.get("y_param"))
+        self._line_pipe = hv.streams.Pipe(data=self.line)
+        main = main * hv.DynamicMap(lambda data: self._line_layer(data, xd, yd), streams=[self._line_pipe])
         self.map.object = main
         shown = self.window.value if self.window.value != "full" else zoom_name
         if shown is not None:
@@ -226,6 +228,22 @@ class LandscapeView(TabView):
 
     def _surface_key(self):
         return (id(self.tree), self.window.value, self.variable.value, self.azimuth.value, self.elevation.value)
+
+    @staticmethod
+    def _line_layer(line, xd, yd) -> hv.Overlay:
+        """The profile line (white, dash-dotted) and its start point (same layers whether or not a line is set)."""
+        pts = [] if line is None else [tuple(line[0]), tuple(line[1])]
+        return hv.Path([pts] if pts else [], [xd, yd], label="profile line").opts(
+            color="white", line_width=3, line_dash="dotdash") * hv.Scatter(pts[:1], xd, yd).opts(
+            color="white", size=9, line_color="black")
+
+    def _show_line(self) -> None:
+        """The line changed: its layer on the heat map and the profile (nothing else is redrawn)."""
+        if self._line_pipe is None:
+            self.redraw()
+            return
+        self._line_pipe.send(self.line)
+        self._draw_profile()
 
     def _attach_tap(self, overlay) -> None:
         mesh = next((el for el in overlay if isinstance(el, hv.QuadMesh)), None)
@@ -259,11 +277,11 @@ class LandscapeView(TabView):
         else:
             self.line = [self.line[0], (x, y)]
             self._line_open = False
-        self.redraw()
+        self._show_line()
 
     def set_line(self, start, end) -> None:
         self.line, self._line_open = [tuple(map(float, start)), tuple(map(float, end))], False
-        self.redraw()
+        self._show_line()
 
     def _default_line(self) -> None:
         full = self.tree["full"].ds
@@ -274,6 +292,9 @@ class LandscapeView(TabView):
     def _draw_profile(self) -> None:
         from ...landscape.profile import line_profile
         from ..plots_surface import profile_plot
+        (x0, y0), (x1, y1) = self.line
+        self.line_info.object = (f"Profile line from ({x0:.4g}, {y0:.4g}): click its end point on the heat map."
+                                 if self._line_open else f"Profile line from ({x0:.4g}, {y0:.4g}) to ({x1:.4g}, {y1:.4g}).")
         if self._line_open:
             set_plot(self.profile, plots.message("click the line's end point on the heat map", width=560, height=300))
             return

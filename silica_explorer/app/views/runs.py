@@ -19,10 +19,11 @@ import panel as pn
 
 from ...store import StoreError
 from ...store.reader import StoreGone, StoreReader, store_file
-from .. import plots, plots_runs
+from .. import plots_runs
+from ..plots_replay import BestPdfPlots, ReplayPlots, RunArrays
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState
-from ..widgets import JobControls, TabView, display_path, heading, set_grid, set_plot, unit_label
+from ..widgets import JobControls, TabView, display_path, heading, set_grid, unit_label
 
 RUN_COLUMNS = ["run", "optimizer", "free parameters", "fidelity", "evaluations", "failed", "best R_x (%)", "status",
                "last evaluation (UTC)"]
@@ -93,10 +94,15 @@ class RunsView(TabView):
                                         show_loop_controls=False, sizing_mode="stretch_width", disabled=True)
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-summary"])
         self.failures = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.history = pn.pane.HoloViews(None)
-        self.parcoords = pn.pane.HoloViews(None)
-        self.traces = pn.pane.HoloViews(None)
-        self.best_pdf = pn.Row(sizing_mode="stretch_width")
+        # replay figures: built once per run (:meth:`_reset_plots`), their data replaced at every position
+        self.history = pn.pane.Bokeh(None)
+        self.parcoords = pn.pane.Bokeh(None)
+        self.traces = pn.pane.Bokeh(None)
+        self._entries: list[dict] = []  # record_entry of every record read (unit coordinates computed once)
+        self._reset_plots()
+        self.best_pdf = pn.Row(sizing_mode="stretch_width")  # one Bokeh pane per pair (BestPdfPlots)
+        self.best_note = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-best-note"])
+        self._pdf_plots: BestPdfPlots | None = None
         self.controls = JobControls("GP slices at this position", go_width=200, align=None)
         self.slices_button = self.controls.go
         self.slices = pn.GridBox(ncols=4)
@@ -116,7 +122,8 @@ class RunsView(TabView):
             pn.Row(self.player, self.follow, sizing_mode="stretch_width"), self.summary,
             pn.Row(self.history, self.parcoords, sizing_mode="stretch_width"), self.failures,
             self.traces,
-            heading("Best set at this position: partial PDFs against the session's reference"), self.best_pdf,
+            heading("Best set at this position: partial PDFs against the session's reference"), self.best_note,
+            self.best_pdf,
             heading("Which parameters do the data constrain?",
                     "A Gaussian process refitted to the successful evaluations up to this position (the "
                     "BO's kernel; not stored): one slice per parameter through the best point, +-1 std band"),
@@ -162,6 +169,7 @@ class RunsView(TabView):
             self._notice(f"`{display_path(reader.path)}` holds no runs yet; new ones appear while it is open.",
                          "info")
             self.run_id, self.records = None, []
+            self._reset_plots()
             self._draw()
         else:
             best = max(range(len(runs)), key=lambda i: (runs[i]["status"] == "running", runs[i]["n_evaluations"]))
@@ -190,11 +198,13 @@ class RunsView(TabView):
                 self._notice(f"Run `{run_id}`: its search space could not be rebuilt ({exc}); parameters are "
                              "shown as stored.", "warning")
         self.records = []
+        self._reset_plots()
         try:
             self._add(self.reader.records(run_id))
         except StoreError as exc:
             self._lost(exc)
         self.readout.object = ""
+        self.status.object = ""  # a GP job's line belongs to the run it was computed for
         self.slices.objects = []
         self._set_player(len(self.records), len(self.records))
         if self.records and not any(r.ok for r in self.records):
@@ -204,7 +214,30 @@ class RunsView(TabView):
             self._notice(f"Run `{run_id}` has no evaluation yet.", "info")
 
     def _add(self, recs) -> None:
+        """Append newly read records; their plot entries (and arrays) are derived once, here."""
+        entries = []
+        for i, r in enumerate(recs, start=len(self.records)):
+            e = record_entry(r, i)
+            if self.space is not None and (e["u"] is None or len(e["u"]) != self.space.dim):
+                e["u"] = list(self.space.unit_of(r.forcefield))
+            entries.append(e)
         self.records.extend(recs)
+        self._entries.extend(entries)
+        if self.names != self.replay.names:  # the first records of a run without a recorded space
+            self._reset_plots(keep_entries=True)
+        else:
+            self._arrays.extend(entries)
+
+    def _reset_plots(self, keep_entries: bool = False) -> None:
+        """New replay figures and arrays for the shown run's free parameters (once per run)."""
+        if not keep_entries:
+            self._entries = []
+        self.replay = ReplayPlots(self.names)
+        self._arrays = RunArrays(len(self.replay.names))
+        self._arrays.extend(self._entries)
+        self.history.object = self.replay.history
+        self.parcoords.object = self.replay.parcoords
+        self.traces.object = self.replay.traces
 
     @property
     def names(self) -> list[str]:
@@ -214,13 +247,8 @@ class RunsView(TabView):
 
     @property
     def trace(self) -> list[dict]:
-        out = []
-        for i, r in enumerate(self.records):
-            e = record_entry(r, i)
-            if self.space is not None and (e["u"] is None or len(e["u"]) != self.space.dim):
-                e["u"] = list(self.space.unit_of(r.forcefield))
-            out.append(e)
-        return out
+        """The plot entries of every record read (:func:`record_entry`, with unit coordinates)."""
+        return self._entries
 
     # ----------------------------------------------------------------------------- follow
     def _start_polling(self) -> None:
@@ -291,36 +319,38 @@ class RunsView(TabView):
         return min(int(self.player.value), len(self.records))
 
     def _draw(self) -> None:
+        """Show the run at the replay position: data of the existing figures, summary, failures, best PDF."""
         n = self.position() if self.records else 0
-        trace = self.trace[:n]
-        names = self.names
-        set_plot(self.history, plots.fit_history_plot(trace))
-        set_plot(self.parcoords, plots_runs.parallel_coordinates_plot(trace, names))
-        set_plot(self.traces, plots_runs.stacked_traces_plot(trace, names))
+        trace = self._entries[:n]
+        self.replay.show(self._arrays, n, len(self.records))
         failed = [t for t in trace if t["status"] != "ok"]
         self.failures.object = "" if not failed else (
             f"**{len(failed)} failed evaluation(s)** (grey crosses): " + "; ".join(
                 f"#{t['iteration'] + 1}: {t['reason'] or 'no reason recorded'}" for t in failed[-8:])
             + (" (latest 8 shown)" if len(failed) > 8 else ""))
-        ok = [t for t in trace if t["status"] == "ok" and math.isfinite(t["R_x"])]
+        ib = self._arrays.best(n)
+        best = None if ib is None else trace[ib]
         if self.run_id is None:
             self.summary.object = ""
         else:
             run = next((r for r in self.runs if r["run_id"] == self.run_id), {})
             text = (f"Run `{self.run_id}` ({run.get('status', '?')}): **evaluation {n} of {len(self.records)}**")
-            if ok:
-                best = min(ok, key=lambda t: t["R_x"])
+            if best is not None:
                 params = ", ".join(f"{k} = {v:.5g} {unit_label(k)}" for k, v in best["params"].items())
                 text += (f"; best R_x so far = **{100 * best['R_x']:.2f} %** at evaluation "
                          f"{best['iteration'] + 1} ({params})")
             self.summary.object = text
-        self._draw_best_pdf(min(ok, key=lambda t: t["R_x"]) if ok else None)
+        self._draw_best_pdf(best)
 
     def _draw_best_pdf(self, best: dict | None) -> None:
+        """The best set's PDFs: figures built once per reference, the curves replaced when the best changes."""
         key = (None if best is None else best["record_id"], id(self.state.reference))
         if key == self._shown_best:
             return
         self._shown_best = key
+        if self._pdf_plots is None or self._pdf_plots.reference is not self.state.reference:
+            self._pdf_plots = BestPdfPlots(self.state.reference)
+            self.best_pdf.objects = [pn.pane.Bokeh(f) for f in self._pdf_plots.figures]
         pdf = None
         if best is not None and self.reader is not None:
             rid = int(best["record_id"])
@@ -331,12 +361,16 @@ class RunsView(TabView):
                     self._pdfs[rid] = None
             pdf = self._pdfs[rid]
         if pdf is not None:
-            obj = plots.pdf_plot(self.state.reference, {f"best (evaluation {best['iteration'] + 1})": pdf})
+            note = ""
         elif best is not None:
-            obj = plots.message("no PDF stored for this evaluation (e.g. an analytic stand-in cost)", width=700)
+            note = "No PDF stored for this evaluation (e.g. an analytic stand-in cost)."
         else:
-            obj = plots.message("the best set's PDFs appear with the first successful evaluation", width=700)
-        set_grid(self.best_pdf, obj)
+            note = "The best set's PDFs appear with the first successful evaluation."
+        if self.state.reference is None:
+            note += " No reference loaded (sidebar)."
+        label = "best: none to show" if pdf is None else f"best (evaluation {best['iteration'] + 1})"
+        self._pdf_plots.show(pdf, label)
+        self.best_note.object = note.strip()
 
     # ----------------------------------------------------------------------------- GP slices
     def compute_slices(self) -> Job | None:
