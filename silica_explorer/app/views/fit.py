@@ -276,12 +276,19 @@ class FitView(TabView):
     def _show_best_pdf(self, best: dict) -> None:
         if best.get("record_id") is None:
             return
+        # read-only (SQLite mode=ro, WAL): this runs on the server's event loop, shared by every session,
+        # so it must never wait for the fit's writer (a writable Store would take a write lock and wait
+        # up to its 60 s busy timeout while the fit thread commits)
+        from ...store import StoreError
+        from ...store.reader import StoreReader
         try:
-            from ...store import Store
             if self._store is None or Path(self._store.path).parent != Path(self._store_path):
-                self._store = Store(self._store_path)
+                if self._store is not None:
+                    self._store.close()
+                self._store = StoreReader(self._store_path)
             pdf = self._store.get_pdf(int(best["record_id"]))
-        except Exception:
+        except (StoreError, KeyError) as exc:
+            self.status.object += f" - best PDFs not readable: {exc}"
             return
         if pdf is not None:
             set_grid(self.best_pdf, plots.pdf_plot(self.state.reference,
