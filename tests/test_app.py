@@ -8,6 +8,7 @@ conftest's classical CHIK stand-in (not ab initio; only the plumbing is tested h
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -213,6 +214,28 @@ def test_job_reports_failure_and_eta():
     job.join(5)
     assert job.result == 42 and job.state == "done"
     assert issubclass(Cancelled, BaseException) and not issubclass(Cancelled, Exception)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are a Linux feature")
+def test_job_thread_and_its_md_processes_run_below_the_event_loop():
+    """The server's thread keeps its priority; a job's thread and the processes it starts (the melts)
+    run Job.NICE above it, so the widgets of every session stay responsive while fits run."""
+    import os
+    import subprocess
+    import threading
+
+    def work(job):
+        me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"], capture_output=True,
+                               text=True, check=True)
+        return me, int(child.stdout)
+
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = Job("nice", work, uses_md=False).start()
+    job.join(30)
+    expect = min(19, here + Job.NICE)
+    assert job.state == "done" and job.result == (expect, expect)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here
 
 
 # ===================================================================================== results tab

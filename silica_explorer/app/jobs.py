@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -75,6 +76,20 @@ class Cancelled(BaseException):
     A BaseException (like KeyboardInterrupt) on purpose: library code that turns ordinary exceptions
     into recorded failures (the engine's "engine error", a store row) must not record a user's Stop as
     a failed evaluation; the engine still kills its LAMMPS child on the way out."""
+
+
+def lower_thread_priority(increment: int) -> bool:
+    """Raise the nice value of the calling thread only (Linux: a thread is a task of its own, and the
+    processes it starts inherit its nice value). Returns whether it was set."""
+    if increment <= 0 or not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+        return False
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+    except OSError as exc:
+        log.warning("could not lower the priority of job thread %s: %s", tid, exc)
+        return False
+    return True
 
 
 class Job:
@@ -147,7 +162,13 @@ class Job:
         with self._lock:
             self._events.append(item)
 
+    #: nice increment of a job's thread (and of the MD processes it starts, which inherit it): the
+    #: server's event loop, which every session's widgets wait on, stays ahead of the melts (Linux;
+    #: elsewhere a thread's priority cannot be set alone and the job runs at the server's)
+    NICE = 10
+
     def _run(self) -> None:
+        lower_thread_priority(self.NICE)
         try:
             if self.uses_md:
                 with self._md_slot():

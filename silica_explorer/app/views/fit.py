@@ -8,6 +8,7 @@ store; Resume continues the same run id, re-playing its stored evaluations witho
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import panel as pn
@@ -65,6 +66,10 @@ def entry_for_ui(entry: dict) -> dict:
 
 class FitView(TabView):
     title = "Fit"
+    #: the live plots are rebuilt at most this often (s) while a fit runs, and once when it ends. A rebuild
+    #: runs on the server's event loop, which every browser session shares: rebuilt at every poll of a
+    #: fast tiny fit, they kept the loop busy and stalled the other sessions for minutes (issue #15)
+    REDRAW_MIN_S = 3.0
 
     def __init__(self, state: SessionState, poller: Poller):
         super().__init__(state, poller)
@@ -72,6 +77,9 @@ class FitView(TabView):
         self.run_id: str | None = None
         self.last_config: dict | None = None
         self._store = None
+        self._last_redraw = -math.inf  # time.monotonic() of the last rebuild of the live plots
+        self._dirty = False  # evaluations arrived since then
+        self._shown_best = None  # record id whose PDFs the best-PDF plot shows
 
         names = list(state.all_sets())
         self.free = pn.widgets.MultiChoice(label="Free parameters", options=list(FREE_PARAMETERS),
@@ -197,6 +205,7 @@ class FitView(TabView):
             self.trace = []
         else:
             self.trace = []  # re-played entries stream in again
+        self._shown_best, self._dirty, self._last_redraw = None, False, -math.inf
         self.last_config = cfg
         self.error.visible = False
         threads = max(1, self.state.md_threads // max(1, cfg["workers"]))
@@ -250,12 +259,14 @@ class FitView(TabView):
         if melt and job.state == "running":
             self.status.object += f" - {melt}"
         new = job.drain()
-        if not new:
-            return
-        self.trace.extend(new)
-        self._redraw()
+        if new:
+            self.trace.extend(new)
+            self._dirty = True
+        if self._dirty and (job.is_final or time.monotonic() - self._last_redraw >= self.REDRAW_MIN_S):
+            self._redraw()
 
     def _redraw(self) -> None:
+        self._dirty, self._last_redraw = False, time.monotonic()
         cfg = self.last_config or self.config()
         set_plot(self.history, plots.fit_history_plot(self.trace))
         set_plot(self.gp, plots.gp_plot(self.trace))
@@ -274,8 +285,8 @@ class FitView(TabView):
         self.summary.object = text
 
     def _show_best_pdf(self, best: dict) -> None:
-        if best.get("record_id") is None:
-            return
+        if best.get("record_id") is None or best["record_id"] == self._shown_best:
+            return  # the same best set: its PDF plot stays
         # read-only (SQLite mode=ro, WAL): this runs on the server's event loop, shared by every session,
         # so it must never wait for the fit's writer (a writable Store would take a write lock and wait
         # up to its 60 s busy timeout while the fit thread commits)
@@ -291,6 +302,7 @@ class FitView(TabView):
             self.status.object += f" - best PDFs not readable: {exc}"
             return
         if pdf is not None:
+            self._shown_best = best["record_id"]
             set_grid(self.best_pdf, plots.pdf_plot(self.state.reference,
                                                   {f"best (evaluation {best['iteration'] + 1})": pdf},
                                                   reference_label="reference"))
