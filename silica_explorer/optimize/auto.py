@@ -6,8 +6,8 @@ optimizer"), all with real MD at quick fidelity next to the same baseline:
 - **d <= 4 with an MD evaluator** (the partial PDFs are available): ``composite`` - BO on a PCA + GP
   surrogate of the partial PDFs, R_x and EI computed from the predicted PDFs. In the 2-parameter study
   (5 seeds, 20 melts, the valley floor near 10.4-10.5 %) its median best R_x is 10.70 % (every seed
-  below 11 %, each below 11.5 % after 13-15 melts), against 11.73 % for scalar BO (2 of 5 seeds below
-  11.5 %). Its proposal refits one GP per PDF component (up to 15), which stays cheap at the budgets
+  below 11 %, each below 11.5 % after 13-15 melts), against 11.73 % for scalar BO with its
+  earlier design (2 of 5 seeds below 11.5 %). Its proposal refits one GP per PDF component (up to 15), which stays cheap at the budgets
   of small d; no study above d = 2 backs the bound 4.
 - **d >= 5**: ``turbo+cg`` - trust-region BO (TuRBO-1), then CG from its best point. It produced both
   shipped fits (7 and 10 parameters), and on the 7-D stand-in it beats global BO (median 14.2 % against

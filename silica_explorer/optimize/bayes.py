@@ -166,7 +166,6 @@ class BayesianOptimizer:
     name = "bo"
 
     def __init__(self, space: SearchSpace, n_initial: int | None = None, initial_design: str = "sobol",
-                 starts_fill_design: bool = True,
                  initial_points: Sequence | None = None, preset_starts: bool | Sequence[str] = True,
                  xi: float = 0.01,
                  n_restarts_optimizer: int = 5, refit_until: int = 50, refit_growth: float = 0.1,
@@ -177,7 +176,7 @@ class BayesianOptimizer:
                  failure_value: str | float = "worst", failure_fallback: float = 1.0,
                  length_scale_bounds: tuple[float, float] = (1e-2, 1e1),
                  noise_bounds: tuple[float, float] = (1e-6, 1.0), y_transform: str = "none",
-                 random_state: int = 0):
+                 random_state: int = 0, starts_fill_design: bool = True):
         self.space = space
         self.n_initial = int(n_initial) if n_initial is not None else max(5, 2 * space.dim + 1)
         if self.n_initial < 0:

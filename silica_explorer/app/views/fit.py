@@ -77,9 +77,7 @@ class FitView(TabView):
         self.run_id: str | None = None
         self.last_config: dict | None = None
         self._store = None
-        self._last_redraw = -math.inf  # time.monotonic() of the last rebuild of the live plots
-        self._dirty = False  # evaluations arrived since then
-        self._shown_best = None  # record id whose PDFs the best-PDF plot shows
+        self._reset_live_view()
 
         names = list(state.all_sets())
         self.free = pn.widgets.MultiChoice(label="Free parameters", options=list(FREE_PARAMETERS),
@@ -205,7 +203,7 @@ class FitView(TabView):
             self.trace = []
         else:
             self.trace = []  # re-played entries stream in again
-        self._shown_best, self._dirty, self._last_redraw = None, False, -math.inf
+        self._reset_live_view()
         self.last_config = cfg
         self.error.visible = False
         threads = max(1, self.state.md_threads // max(1, cfg["workers"]))
@@ -254,6 +252,12 @@ class FitView(TabView):
         self.error.visible = True
 
     # ----------------------------------------------------------------------------- live display
+    def _reset_live_view(self) -> None:
+        """Forget what the live plots show (a new or resumed fit streams its evaluations again)."""
+        self._last_redraw = -math.inf  # time.monotonic() of the last rebuild of the live plots
+        self._dirty = False  # evaluations arrived since then
+        self._shown_best = None  # record id whose PDFs the best-PDF plot shows
+
     def _update(self, job: Job) -> None:
         melt = getattr(job, "melt_text", "")
         if melt and job.state == "running":
