@@ -12,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+import param
 import pytest
 import xarray as xr
 
@@ -309,6 +310,55 @@ def test_plot_functions_render(synthetic_pdf):
     assert isinstance(plots.gp_plot([]), hv.Text)
 
 
+def test_live_fit_plots_agree_with_the_holoviews_plots(synthetic_pdf):
+    """The Fit tab's live Bokeh figures (data replaced in place) show what the pure HoloViews plots of
+    the same trace show: the same evaluations, failures, flagged melts, best-so-far, GP points, traces;
+    and an update replaces data without building new figures."""
+    from silica_explorer.app.plots_live import LiveFitPlots
+    from silica_explorer.engine.checks import FLAG_PREFIX
+    R = [0.3, math.nan, 0.2, 0.25, 0.18, math.nan]
+    trace = [{"iteration": i, "R_x": r, "status": "ok" if math.isfinite(r) else "failed",
+              "reason": f"{FLAG_PREFIX} partial collapse" if i == 3 else None,
+              "params": {"q_Si": 1.9 + 0.01 * i, "A_SiO": 2e4 - 100 * i},
+              "proposal": {"mean": 0.9 * r, "std": 0.01 * i} if i > 1 else None} for i, r in enumerate(R)]
+    live = LiveFitPlots(["q_Si", "A_SiO"], synthetic_pdf)
+    figures = [live.history.figure, live.gp.figure, *live.traces.figures.values(), *live.pdf.figures]
+    live.show(trace[:2], 10)
+    live.show(trace, 10)
+    assert [live.history.figure, live.gp.figure, *live.traces.figures.values(), *live.pdf.figures] == figures
+    assert (live.x_range.start, live.x_range.end) == (0.5, 10.5)  # the budget
+
+    def xy(el):
+        return np.column_stack([el.dimension_values(0), el.dimension_values(1)])
+
+    hist = {e.label: e for e in plots.fit_history_plot(trace)}
+    for name, label in (("evaluation", "evaluation"), ("failed", "failed"), ("flagged", "flagged (collapse)"),
+                        ("best", "best so far")):
+        d = live.history.sources[name].data
+        assert np.allclose(np.column_stack([d["iteration"], d["R_x"]]), xy(hist[label]), equal_nan=True), name
+    assert list(live.history.sources["failed"].data["iteration"]) == [2, 6]
+    gp = next(e for e in plots.gp_plot(trace) if isinstance(e, hv.Scatter))
+    d = live.gp.sources["points"].data
+    assert len(d["observed"]) == 3 and np.allclose(np.column_stack([d["observed"], d["predicted"]]), xy(gp))
+    assert np.allclose(d["upper"] - d["lower"], [2 * 100 * 0.01 * i for i in (2, 3, 4)])
+    for panel, name in zip(plots.parameter_traces_plot(trace, ["q_Si", "A_SiO"]), ["q_Si", "A_SiO"]):
+        curve, best = [e for e in panel if isinstance(e, (hv.Curve, hv.Scatter))][::2]
+        src = live.traces.sources[name]
+        assert np.allclose(np.column_stack([src["all"].data["iteration"], src["all"].data["value"]]), xy(curve))
+        assert np.allclose(np.column_stack([src["best"].data["iteration"], src["best"].data["value"]]), xy(best))
+    live.show_best_pdf(synthetic_pdf, "best (evaluation 5)")
+    assert np.allclose(live.pdf.sources["SiO"].data["g"], synthetic_pdf.g.sel(pair="SiO").values)
+    def legend(fig):
+        return {item.label["value"]: item.visible for item in fig.legend[0].items}
+
+    assert legend(live.history.figure)["failed"] and legend(live.history.figure)["flagged (collapse)"]
+    live.show(trace[:1], 10)  # no failure, no flagged melt yet: no legend entries for them
+    assert legend(live.history.figure) == {"best so far": True, "evaluation": True, "flagged (collapse)": False,
+                                           "failed": False}
+    live.show([], 10)
+    assert all(len(s.data["iteration"]) == 0 for s in live.history.sources.values())
+
+
 @pytest.fixture
 def synthetic_landscape(tmp_path):
     landscape = pytest.importorskip("silica_explorer.landscape")
@@ -398,8 +448,10 @@ def test_fit_bo_budget_3_tiny(classical_reference, tmp_path):
     assert job.state == "done", job.error
     assert len(view.trace) == 3 and [t["iteration"] for t in view.trace] == [0, 1, 2]
     assert "3 of 3 evaluations" in view.summary.object
-    scat = [e for e in view.history.object if isinstance(e, hv.Scatter)]
-    assert sum(len(s) for s in scat) == 3
+    shown = view.live.history.sources  # the live figure, built once, shows all three
+    assert view.history.object is view.live.history.figure
+    assert sum(len(shown[k].data["iteration"]) for k in ("evaluation", "failed")) == 3
+    assert len(shown["best"].data["iteration"]) == 3
     fitted = [n for n in app.state.sets if n.startswith("fit 1: BO")]
     assert len(fitted) == 1 and fitted[0] in app.results.export_set.options
     from silica_explorer.store import Store
@@ -446,7 +498,7 @@ def test_landscape_profile_line_and_surface(synthetic_landscape, classical_refer
     view = app.landscape
     view.load(synthetic_landscape)
     full = open_landscape(synthetic_landscape)["full"].ds
-    assert view.line is not None and isinstance(view.profile.object, hv.Overlay)  # the window's diagonal
+    assert view.line is not None and len(view.profile_plot.sources["curve"].data["s"]) == 80  # the diagonal
     view.click_mode.value = "profile line"
     y = float(full.A_SiO.values[2])
     first = view.tap
@@ -458,18 +510,35 @@ def test_landscape_profile_line_and_surface(synthetic_landscape, classical_refer
     assert view.line == [(1.6, y), (2.6, y)]
     line = next(e for e in view.map.object[()] if e.label == "profile line")
     assert np.allclose(line.dimension_values(0), [1.6, 2.6])  # the line layer follows (Pipe)
-    curve = next(e for e in view.profile.object if isinstance(e, hv.Curve))
-    v, x = curve.dimension_values("R_x"), curve.dimension_values("q_Si")
+    assert view.profile.object is view.profile_plot.figure and view.surface.object is view.surface_plot.figure
+    curve = view.profile_plot.sources["curve"].data
+    v, x = np.asarray(curve["R_x"]), np.asarray(curve["q_Si"])
+    assert np.allclose(curve["A_SiO"], y)
     # along a grid row the bilinear profile is 1-D linear interpolation of the file's row (numpy's)
     expect = np.interp(x, full.q_Si.values, 100 * full.R_x_mean.sel(A_SiO=y).values)
     assert np.isfinite(v).all() and np.allclose(v, expect)
-    bars = [e for e in view.profile.object if isinstance(e, hv.ErrorBars)]
-    assert bars and np.all(bars[0].dimension_values(2) > 0)  # two seeds: a spread
-    polys = [e for e in view.surface.object if isinstance(e, hv.Polygons)]
+    bars = view.profile_plot.sources["errors"].data
+    assert len(bars["s"]) == len(v) and np.all(np.asarray(bars["upper"]) > np.asarray(bars["lower"]))  # two seeds
     cells = (full.sizes["q_Si"] - 1) * (full.sizes["A_SiO"] - 1)
-    assert sum(len(p.split()) for p in polys) == cells
-    render(view.surface.object)
-    render(view.profile.object)
+    shown = view.surface_plot.sources
+    assert len(shown["cells"].data["xs"]) + len(shown["floor"].data["xs"]) == cells
+    assert np.allclose(sorted(shown["cells"].data["R_x"]), sorted(  # each cell: the mean of its 4 nodes
+        100 * full.R_x_mean.rolling(q_Si=2, A_SiO=2).mean().values[1:, 1:].ravel()))
+    # another window: the surface and the profile follow it with the same figures, the heat map stays
+    figures, heat_map = (view.profile_plot.figure, view.surface_plot.figure), view.map.object
+    zoom = view.tree["zoom"].ds if "zoom" in view.window.options else None
+    other = next(w for w in view.window.options if w != "full")
+    view.window.value = other
+    zw = view.tree[other].ds
+    assert (view.profile_plot.figure, view.surface_plot.figure) == figures and view.map.object is heat_map
+    assert len(shown["cells"].data["xs"]) == (zw.sizes["q_Si"] - 1) * (zw.sizes["A_SiO"] - 1)
+    assert other in view.surface_plot.figure.title.text
+    xs_before = np.sort(np.concatenate(shown["cells"].data["xs"]))
+    with param.edit_constant(view.azimuth):  # as a released slider does: the view angle, the same cells
+        view.azimuth.param.update(value=15, value_throttled=15)
+    assert len(shown["cells"].data["xs"]) == (zw.sizes["q_Si"] - 1) * (zw.sizes["A_SiO"] - 1)
+    xs_after = np.sort(np.concatenate(shown["cells"].data["xs"]))
+    assert xs_after.shape == xs_before.shape and not np.allclose(xs_after, xs_before)
     # projection: from the top the screen shows the (centred) floor; from the side, height is R_x
     X, Y, _ = project([0.0, 1.0], [0.0, 1.0], [0.3, 0.3], azimuth=0, elevation=90)
     assert np.allclose(X, [-0.5, 0.5]) and np.allclose(Y, [-0.5, 0.5])

@@ -67,10 +67,58 @@ class RunArrays:
         return int(np.nanargmin(R)) if np.isfinite(R).any() else None
 
 
+def legend_items_follow_data(figure) -> None:
+    """Show a legend entry only while its renderer has data (no "failed" entry without failures)."""
+    for legend in figure.legend:
+        for item in legend.items:
+            n = [len(next(iter(r.data_source.data.values()), [])) for r in item.renderers]
+            item.visible = any(n)
+
+
 def _figure(title: str, width: int, height: int, **kw):
     f = figure(title=title, width=width, height=height, tools=TOOLS, toolbar_location="right", **kw)
     f.title.text_font_size = "11pt"
     return f
+
+
+class HistoryPlot:
+    """R_x (%) per evaluation with the best so far: evaluations red, flagged ones orange triangles,
+    failed ones grey crosses at the top. ``figure``: the Bokeh figure (built once); ``sources``: its data
+    (``best``, ``evaluation``, ``flagged``, ``failed``; columns ``iteration`` from 1 and ``R_x`` in %)
+    that :meth:`show` replaces. ``x_range``: shared with other figures (None: a range of its own)."""
+
+    def __init__(self, x_range: Range1d | None = None, width: int = 520, height: int = 320):
+        self.x_range = x_range if x_range is not None else Range1d(0.5, 1.5)
+        src = self.sources = {name: ColumnDataSource({"iteration": [], "R_x": []})
+                              for name in ("best", "evaluation", "flagged", "failed")}
+        h = self.figure = _figure("R_x per evaluation", width, height, x_range=self.x_range,
+                                  x_axis_label="evaluation", y_axis_label="R_x (%)")
+        h.step("iteration", "R_x", source=src["best"], mode="after", color="black", line_width=2,
+               legend_label="best so far")
+        ev = h.scatter("iteration", "R_x", source=src["evaluation"], color="#d62728", size=7,
+                       legend_label="evaluation")
+        h.scatter("iteration", "R_x", source=src["flagged"], color="#ff7f0e", marker="triangle", size=9,
+                  legend_label="flagged (collapse)")
+        h.scatter("iteration", "R_x", source=src["failed"], color="gray", marker="x", size=9, line_width=2,
+                  legend_label="failed")
+        h.add_tools(HoverTool(renderers=[ev], tooltips=[("evaluation", "@iteration"), ("R_x (%)", "@R_x{0.000}")]))
+        h.add_layout(h.legend[0], "right")
+
+    def show(self, R: np.ndarray, flagged: np.ndarray) -> None:
+        """Show evaluations 1..len(R): ``R`` the R_x in % (nan: failed), ``flagged`` usable but flagged."""
+        n = len(R)
+        it = np.arange(1, n + 1, dtype=float)
+        ok = np.isfinite(R)
+        best = np.fmin.accumulate(np.where(ok, R, np.inf)) if n else np.zeros(0)
+        best = np.where(np.isfinite(best), best, np.nan)
+        top = float(np.nanmax(R)) * 1.05 if ok.any() else 100.0
+        fl = np.asarray(flagged, dtype=bool)
+        src = self.sources
+        src["best"].data = {"iteration": it, "R_x": best}
+        src["evaluation"].data = {"iteration": it[ok], "R_x": R[ok]}
+        src["flagged"].data = {"iteration": it[fl], "R_x": R[fl]}
+        src["failed"].data = {"iteration": it[~ok], "R_x": np.full(int((~ok).sum()), top)}
+        legend_items_follow_data(self.figure)
 
 
 class ReplayPlots:
@@ -82,31 +130,17 @@ class ReplayPlots:
     def __init__(self, names: Sequence[str], width: int = 760):
         self.names = list(names)
         k = self.k = len(self.names)
+        self.x_range = Range1d(0.5, 1.5)  # evaluations: the whole run, fixed while replaying
+        self._history = HistoryPlot(self.x_range)
+        self.history = self._history.figure
         src = self.sources = {
-            "best": ColumnDataSource({"iteration": [], "R_x": []}),
-            "evaluation": ColumnDataSource({"iteration": [], "R_x": []}),
-            "flagged": ColumnDataSource({"iteration": [], "R_x": []}),
-            "failed": ColumnDataSource({"iteration": [], "R_x": []}),
+            **self._history.sources,
             "pc_failed": ColumnDataSource({"axis": [], "u": [], "axis1": [], "u1": []}),
             "pc_ok": ColumnDataSource({"axis": [], "u": [], "axis1": [], "u1": [], "R_x": []}),
             "pc_best": ColumnDataSource({"axis": [], "u": [], "axis1": [], "u1": []}),
             "traces": ColumnDataSource({"iteration": [], **{f"row{j}": [] for j in range(k)}}),
             "traces_best": ColumnDataSource({"iteration": [], "row": []}),
         }
-        self.x_range = Range1d(0.5, 1.5)  # evaluations: the whole run, fixed while replaying
-
-        h = self.history = _figure("R_x per evaluation", 520, 320, x_range=self.x_range,
-                                   x_axis_label="evaluation", y_axis_label="R_x (%)")
-        h.step("iteration", "R_x", source=src["best"], mode="after", color="black", line_width=2,
-               legend_label="best so far")
-        ev = h.scatter("iteration", "R_x", source=src["evaluation"], color="#d62728", size=7,
-                       legend_label="evaluation")
-        h.scatter("iteration", "R_x", source=src["flagged"], color="#ff7f0e", marker="triangle", size=9,
-                  legend_label="flagged (collapse)")
-        h.scatter("iteration", "R_x", source=src["failed"], color="gray", marker="x", size=9, line_width=2,
-                  legend_label="failed")
-        h.add_tools(HoverTool(renderers=[ev], tooltips=[("evaluation", "@iteration"), ("R_x (%)", "@R_x{0.000}")]))
-        h.add_layout(h.legend[0], "right")
 
         self.mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
         p = self.parcoords = _figure("parallel coordinates", width, 330, x_range=Range1d(-0.2, max(k, 2) - 0.8),
@@ -142,17 +176,7 @@ class ReplayPlots:
         if (self.x_range.start, self.x_range.end) != (0.5, total + 0.5):
             self.x_range.update(start=0.5, end=total + 0.5)
         it = np.arange(1, n + 1, dtype=float)
-        R = run.R[:n]
-        ok = np.isfinite(R)
-        best = np.fmin.accumulate(np.where(ok, R, np.inf)) if n else np.zeros(0)
-        best = np.where(np.isfinite(best), best, np.nan)
-        top = float(np.nanmax(R)) * 1.05 if ok.any() else 100.0
-        fl = run.flagged[:n]
-        src = self.sources
-        src["best"].data = {"iteration": it, "R_x": best}
-        src["evaluation"].data = {"iteration": it[ok], "R_x": R[ok]}
-        src["flagged"].data = {"iteration": it[fl], "R_x": R[fl]}
-        src["failed"].data = {"iteration": it[~ok], "R_x": np.full(int((~ok).sum()), top)}
+        self._history.show(run.R[:n], run.flagged[:n])
         self._parcoords(run, n)
         self._traces(run, n, it)
 

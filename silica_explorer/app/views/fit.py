@@ -15,12 +15,12 @@ import panel as pn
 
 from ...engine.checks import is_flagged
 from ...forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
-from .. import plots
 from ..jobs import Job, available_cores
+from ..plots_live import LiveFitPlots
 from ..poller import Poller
 from ..state import ROOT, RUNS_DIR, SessionState
-from ..widgets import (JobControls, TabView, display_path, engine_select, fidelity_select, heading, seed_input, set_grid,
-                       set_plot, unit_label)
+from ..widgets import (JobControls, TabView, display_path, engine_select, fidelity_select, heading, seed_input,
+                       unit_label)
 
 from ...optimize import OPTIMIZERS, SearchSpace, default_run_id
 from ...optimize import fit as run_fit
@@ -66,10 +66,11 @@ def entry_for_ui(entry: dict) -> dict:
 
 class FitView(TabView):
     title = "Fit"
-    #: the live plots are rebuilt at most this often (s) while a fit runs, and once when it ends. A rebuild
-    #: runs on the server's event loop, which every browser session shares: rebuilt at every poll of a
-    #: fast tiny fit, they kept the loop busy and stalled the other sessions for minutes (issue #15)
-    REDRAW_MIN_S = 3.0
+    #: the live plots' data are replaced at most this often (s) while a fit runs, and once when it ends.
+    #: Updates run on the server's event loop, which every browser session shares; the figures are built
+    #: once per fit (:class:`~silica_explorer.app.plots_live.LiveFitPlots`): rebuilding HoloViews plots at
+    #: every poll of a fast tiny fit kept the loop busy and stalled the other sessions (issue #15)
+    REDRAW_MIN_S = 1.0
 
     def __init__(self, state: SessionState, poller: Poller):
         super().__init__(state, poller)
@@ -112,13 +113,11 @@ class FitView(TabView):
         self.bar, self.status = self.controls.bar, self.controls.status
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["fit-summary"])
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
-        self.history, self.gp = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
+        self.history, self.gp = pn.pane.Bokeh(None), pn.pane.Bokeh(None)
         self.traces = pn.GridBox(ncols=4)  # one pane per parameter
         self.best_pdf = pn.Row(sizing_mode="stretch_width")    # one pane per pair
-        set_plot(self.history, plots.fit_history_plot([]))
-        set_plot(self.gp, plots.gp_plot([]))
-        set_grid(self.traces, plots.parameter_traces_plot([], []))
-        set_grid(self.best_pdf, plots.pdf_plot(state.reference, {}))
+        self.live: LiveFitPlots | None = None
+        self._show_live_plots(self.free.value)
 
         self.free.param.watch(lambda e: self._show_bounds(), "value")
         self.coords.param.watch(lambda e: self._show_bounds(), "value")
@@ -204,6 +203,7 @@ class FitView(TabView):
         else:
             self.trace = []  # re-played entries stream in again
         self._reset_live_view()
+        self._show_live_plots(cfg["free"])
         self.last_config = cfg
         self.error.visible = False
         threads = max(1, self.state.md_threads // max(1, cfg["workers"]))
@@ -252,6 +252,18 @@ class FitView(TabView):
         self.error.visible = True
 
     # ----------------------------------------------------------------------------- live display
+    def _show_live_plots(self, names) -> None:
+        """Empty live plots for a fit over ``names``: the figures are rebuilt only when the free parameters
+        or the reference changed, else their data are cleared."""
+        live = self.live
+        if live is None or live.names != list(names) or live.pdf.reference is not self.state.reference:
+            live = self.live = LiveFitPlots(names, self.state.reference)
+            self.history.object, self.gp.object = live.history.figure, live.gp.figure
+            self.traces.objects = [pn.pane.Bokeh(f) for f in live.traces.figures.values()]
+            self.best_pdf.objects = [pn.pane.Bokeh(f) for f in live.pdf.figures]
+        live.show([], 1)
+        live.show_best_pdf(None, "best: none yet")
+
     def _reset_live_view(self) -> None:
         """Forget what the live plots show (a new or resumed fit streams its evaluations again)."""
         self._last_redraw = -math.inf  # time.monotonic() of the last rebuild of the live plots
@@ -272,9 +284,7 @@ class FitView(TabView):
     def _redraw(self) -> None:
         self._dirty, self._last_redraw = False, time.monotonic()
         cfg = self.last_config or self.config()
-        set_plot(self.history, plots.fit_history_plot(self.trace))
-        set_plot(self.gp, plots.gp_plot(self.trace))
-        set_grid(self.traces, plots.parameter_traces_plot(self.trace, cfg["free"]))
+        self.live.show(self.trace, cfg["budget"])
         ok = [t for t in self.trace if t["status"] == "ok" and math.isfinite(t["R_x"])]
         n_failed = sum(t["status"] != "ok" for t in self.trace)
         n_flagged = sum(t["status"] == "ok" and is_flagged(t.get("reason")) for t in self.trace)
@@ -307,9 +317,7 @@ class FitView(TabView):
             return
         if pdf is not None:
             self._shown_best = best["record_id"]
-            set_grid(self.best_pdf, plots.pdf_plot(self.state.reference,
-                                                  {f"best (evaluation {best['iteration'] + 1})": pdf},
-                                                  reference_label="reference"))
+            self.live.show_best_pdf(pdf, f"best (evaluation {best['iteration'] + 1})")
 
     def _finished(self, job: Job) -> None:
         self._update(job)

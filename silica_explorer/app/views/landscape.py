@@ -14,6 +14,7 @@ import panel as pn
 
 from .. import plots
 from ..jobs import Job
+from ..plots_surface import ProfilePlot, SurfacePlot
 from ..poller import Poller
 from ..state import LANDSCAPE_DIR, SessionState
 from ..widgets import JobControls, TabView, display_path, heading, seed_input, set_plot
@@ -62,6 +63,7 @@ class LandscapeView(TabView):
         self.path: Path | None = None
         self.tap = None
         self._line_pipe = None  # drives the profile-line layer on the heat map (see redraw)
+        self._drawn_surface = self._drawn_zoom = None  # what the surface and zoom map show (their keys)
         files = {display_path(p): str(p) for p in shipped_landscapes()}
         self.file = pn.widgets.Select(label="Shipped landscape", options=files, sizing_mode="stretch_width",
                                       disabled=not files)
@@ -79,11 +81,16 @@ class LandscapeView(TabView):
         self.click_mode = pn.widgets.RadioButtonGroup(options=["start point", "profile line"], value="start point")
         self.line: list[tuple[float, float]] | None = None
         self._line_open = False  # a first profile click is waiting for its end point
-        self.profile = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=300))
+        # built once (per landscape's parameters); their data are replaced on every change (plots_surface)
+        self.profile_plot = ProfilePlot("x", "y")
+        self.profile_plot.message("no landscape loaded")
+        self.profile = pn.pane.Bokeh(self.profile_plot.figure)
         self.line_info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["profile-line-info"])
         self.azimuth = pn.widgets.IntSlider(label="azimuth (°)", start=-180, end=180, step=5, value=-40, width=200)
         self.elevation = pn.widgets.IntSlider(label="elevation (°)", start=5, end=90, step=5, value=35, width=200)
-        self.surface = pn.pane.HoloViews(plots.message("no landscape loaded", width=560, height=430))
+        self.surface_plot = SurfacePlot()
+        self.surface_plot.figure.title.text = "no landscape loaded"
+        self.surface = pn.pane.Bokeh(self.surface_plot.figure)
 
         self.start_x = pn.widgets.FloatInput(label="start x", value=None, width=130)
         self.start_y = pn.widgets.FloatInput(label="start y", value=None, width=130)
@@ -97,7 +104,10 @@ class LandscapeView(TabView):
 
         self.file.param.watch(lambda e: self.load(Path(e.new)), "value")
         self.upload.param.watch(self._uploaded, "value")
-        for w in (self.window, self.variable, self.log, self.contours):
+        # a window change redraws what shows the window (not the full-window heat map); the view angle
+        # only the surface
+        self.window.param.watch(lambda e: self._window_changed(), "value")
+        for w in (self.variable, self.log, self.contours):
             w.param.watch(lambda e: self.redraw(), "value")
         for w in (self.azimuth, self.elevation):
             w.param.watch(lambda e: self._draw_surface(), "value_throttled")
@@ -155,13 +165,17 @@ class LandscapeView(TabView):
         self.notice.visible = False
         self.tree, self.path = tree, Path(path)
         full = tree["full"].ds
+        self._drawn_surface = self._drawn_zoom = None
+        self._default_line()  # before the widgets change (their watchers draw the profile along it)
+        if self.profile_plot.params != (full.attrs["x_param"], full.attrs["y_param"]):
+            self.profile_plot = ProfilePlot(full.attrs["x_param"], full.attrs["y_param"])
+            self.profile.object = self.profile_plot.figure
         seeds = [int(s) for s in full.seed.values]
         self.variable.options = {"R_x mean over seeds": "R_x_mean", **{f"R_x seed {s}": f"R_x:{s}" for s in seeds}}
         self.window.options = windows
         if self.window.value not in windows:
             self.window.value = "full"
         self._info()
-        self._default_line()
         self.redraw()
 
     def _info(self) -> None:
@@ -212,19 +226,38 @@ class LandscapeView(TabView):
         self._line_pipe = hv.streams.Pipe(data=self.line)
         main = main * hv.DynamicMap(lambda data: self._line_layer(data, xd, yd), streams=[self._line_pipe])
         self.map.object = main
-        shown = self.window.value if self.window.value != "full" else zoom_name
-        if shown is not None:
-            set_plot(self.zoom_map, plots.landscape_plot(self.tree[shown].ds, var, seed, log=self.log.value,
-                                                        contours=self.contours.value, paths=paths,
-                                                        start=self._start(), title=f"window '{shown}' (finer grid)",
-                                                        width=470))
-            self.zoom_map.visible = True
-        else:
-            self.zoom_map.visible = False
+        self._draw_zoom()
         set_plot(self.convergence, plots.convergence_plot(paths))
         self._draw_profile()
-        if self._surface_key() != getattr(self, "_drawn_surface", None):
+        if self._surface_key() != self._drawn_surface:
             self._draw_surface()
+
+    def _window_changed(self) -> None:
+        """Another window chosen: the zoom map if it shows another window now, the profile, the surface."""
+        if self.tree is None:
+            return
+        if self._zoom_key() != self._drawn_zoom:
+            self._draw_zoom()
+        self._draw_profile()
+        self._draw_surface()
+
+    def _zoom_key(self):
+        windows = tree_windows(self.tree)
+        shown = self.window.value if self.window.value != "full" else next((w for w in windows if w != "full"), None)
+        return (id(self.tree), shown, self.variable.value, self.log.value, self.contours.value, self._start())
+
+    def _draw_zoom(self) -> None:
+        """The chosen window (with window 'full': the first finer one) as a heat map of its own."""
+        key = self._zoom_key()
+        shown = key[1]
+        if shown is not None:
+            var, seed = self._var()
+            set_plot(self.zoom_map, plots.landscape_plot(self.tree[shown].ds, var, seed, log=self.log.value,
+                                                        contours=self.contours.value, paths=tree_paths(self.tree),
+                                                        start=self._start(), title=f"window '{shown}' (finer grid)",
+                                                        width=470))
+        self.zoom_map.visible = shown is not None
+        self._drawn_zoom = key
 
     def _surface_key(self):
         return (id(self.tree), self.window.value, self.variable.value, self.azimuth.value, self.elevation.value)
@@ -259,7 +292,9 @@ class LandscapeView(TabView):
             return
         x, y = (float(f"{float(v):.4g}") for v in (tap.x, tap.y))  # a click is not more precise
         if self.click_mode.value == "profile line":
-            self.profile_click(x, y)
+            # a HoloViews stream callback runs without the Bokeh document's lock, and the profile's Bokeh
+            # models are changed in place: on the server this runs on the next tick, under the lock
+            pn.state.execute(lambda: self.profile_click(x, y), schedule=True)
             return
         if self._start() == (x, y):
             return
@@ -291,27 +326,24 @@ class LandscapeView(TabView):
 
     def _draw_profile(self) -> None:
         from ...landscape.profile import line_profile
-        from ..plots_surface import profile_plot
         (x0, y0), (x1, y1) = self.line
         self.line_info.object = (f"Profile line from ({x0:.4g}, {y0:.4g}): click its end point on the heat map."
                                  if self._line_open else f"Profile line from ({x0:.4g}, {y0:.4g}) to ({x1:.4g}, {y1:.4g}).")
         if self._line_open:
-            set_plot(self.profile, plots.message("click the line's end point on the heat map", width=560, height=300))
+            self.profile_plot.message("click the line's end point on the heat map")
             return
         var, seed = self._var()
         prof = line_profile(self._shown_window(), self.line[0], self.line[1], var="R_x" if seed is not None else var,
                             seed=seed)
-        set_plot(self.profile, profile_plot(prof))
+        self.profile_plot.show(prof)
 
     def _draw_surface(self) -> None:
         if self.tree is None:
             return
-        from ..plots_surface import surface_plot
         var, seed = self._var()
         name = self.window.value if self.window.value in tree_windows(self.tree) else "full"
-        set_plot(self.surface, surface_plot(self._shown_window(), var, seed, azimuth=self.azimuth.value,
-                                            elevation=self.elevation.value,
-                                            title=f"R_x (%) surface - window '{name}'"))
+        self.surface_plot.show(self._shown_window(), var, seed, azimuth=self.azimuth.value,
+                               elevation=self.elevation.value, title=f"R_x (%) surface - window '{name}'")
         self._drawn_surface = self._surface_key()
 
     # ----------------------------------------------------------------------------- comparison
