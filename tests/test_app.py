@@ -285,6 +285,17 @@ def test_export_files(tmp_path):
     assert "coul/dsf" not in lines.replace("DSF", "")  # one table: no separate Coulomb pair style
 
 
+
+def test_open_tab_by_name_for_demo_urls(classical_reference):
+    """?tab=runs in the URL calls App.open_tab: any case, the tab is shown and built; a wrong name names
+    the allowed ones."""
+    app = create_app(reference=classical_reference)
+    assert app.open_tab("RUNS") == "Runs" and app.tabs.active == app.TAB_TITLES.index("Runs")
+    assert "Runs" in app._views and app._placeholders["Runs"].objects == [app.runs.panel]
+    with pytest.raises(ValueError, match="allowed: forcefield, landscape, fit, runs, results"):
+        app.open_tab("replay")
+    assert app.tabs.active == app.TAB_TITLES.index("Runs")
+
 # ===================================================================================== plots
 def test_plot_functions_render(synthetic_pdf):
     lay = plots.potential_plot(PRESETS["ML"], PRESETS["BKS"])

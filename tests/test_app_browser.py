@@ -465,6 +465,25 @@ def _summary(page: Page) -> str:
     return loc.first.inner_text() if loc.count() else ""
 
 
+def test_demo_url_opens_on_the_shipped_fit(page):
+    """http://.../app?tab=runs opens on the Runs tab showing the shipped 7-parameter fit at its end (a demo
+    shows a whole BO run without any MD); ?tab=<not a tab> gets a notice naming the tabs."""
+    shipped = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
+    if not shipped.exists():
+        pytest.skip("no shipped fit (data/fits/fit7) yet")
+    from silica_explorer.store.reader import StoreReader
+    with StoreReader(shipped) as reader:
+        n = len(reader.records(reader.runs()[0]["run_id"]))
+    page.page.goto(page.url + "?tab=runs")
+    page.page.locator(".runs-summary", has_text=f"evaluation {n} of {n}").first.wait_for(state="visible",
+                                                                                       timeout=180_000)
+    assert page.page.locator(".bk-tab.bk-active", has_text="Runs").count() == 1
+    page.page.goto(page.url + "?tab=replay")
+    page.page.get_by_text("is not a tab; allowed: forcefield, landscape, fit, runs, results").first.wait_for(
+        state="visible", timeout=120_000)
+    page.button("Evaluate").wait_for(state="visible")  # the app itself opened as usual
+    assert page.errors == [], "\n".join(page.errors)
+
 def test_runs_replay_follow_and_bad_inputs(page, tmp_path):
     """Open a store written by another process, replay it (slider), GP slices; a file that is not a
     store, a store of a newer schema, a run with no successful evaluation, a live fit followed as it

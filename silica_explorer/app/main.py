@@ -58,6 +58,17 @@ class App:
         self.tabs.param.watch(self._tab_opened, "active")
         if self._in_server():
             pn.state.onload(self.forcefield.load_plots)  # plots after the page is up: fast first paint
+        # e.g. http://localhost:5006/app?tab=runs: a demo opens on the shipped fit's replay
+        self.url_notice = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
+                                        css_classes=["url-notice"])
+        tab = (pn.state.session_args.get("tab") or [b""])[0].decode(errors="replace") if self._in_server() else ""
+        if tab:
+            try:
+                title = self.tab_title(tab)
+            except ValueError as exc:
+                self.url_notice.object, self.url_notice.visible = str(exc), True
+            else:
+                pn.state.onload(lambda: self.open_tab(title))
         else:
             self.forcefield.load_plots()
 
@@ -84,7 +95,7 @@ class App:
                              sizing_mode="stretch_width"),
         ]
         self.template = pn.template.BootstrapTemplate(
-            title="silica-explorer: forcefields for liquid SiO2", sidebar=sidebar, main=[self.tabs],
+            title="silica-explorer: forcefields for liquid SiO2", sidebar=sidebar, main=[self.url_notice, self.tabs],
             sidebar_width=290, header_background="#2f4f6f")
 
     TAB_TITLES = ("Forcefield", "Landscape", "Fit", "Runs", "Results")
@@ -112,6 +123,22 @@ class App:
     fit = property(lambda self: self.view("Fit"))
     runs = property(lambda self: self.view("Runs"))
     results = property(lambda self: self.view("Results"))
+
+    @classmethod
+    def tab_title(cls, name: str) -> str:
+        """The title of tab ``name`` (any case); ValueError naming the allowed names."""
+        title = next((t for t in cls.TAB_TITLES if t.lower() == name.strip().lower()), None)
+        if title is None:
+            raise ValueError(f"tab={name!r} in the URL is not a tab; allowed: "
+                             f"{', '.join(t.lower() for t in cls.TAB_TITLES)}")
+        return title
+
+    def open_tab(self, name: str) -> str:
+        """Show tab ``name`` (any case: forcefield, landscape, fit, runs, results), built on first use;
+        returns its title (ValueError for another name)."""
+        title = self.tab_title(name)
+        self.tabs.active = self.TAB_TITLES.index(title)  # builds the view (_tab_opened)
+        return title
 
     def _tab_opened(self, event) -> None:
         self.view(self.TAB_TITLES[event.new])
