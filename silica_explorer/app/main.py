@@ -58,6 +58,8 @@ class App:
         self.tabs.param.watch(self._tab_opened, "active")
         if self._in_server():
             pn.state.onload(self.forcefield.load_plots)  # plots after the page is up: fast first paint
+        else:
+            self.forcefield.load_plots()
         # e.g. http://localhost:5006/app?tab=runs: a demo opens on the shipped fit's replay
         self.url_notice = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
                                         css_classes=["url-notice"])
@@ -69,8 +71,6 @@ class App:
                 self.url_notice.object, self.url_notice.visible = str(exc), True
             else:
                 pn.state.onload(lambda: self.open_tab(title))
-        else:
-            self.forcefield.load_plots()
 
         self.reference_alert = pn.pane.Alert("", sizing_mode="stretch_width", css_classes=["reference-status"])
         self.reference_input = pn.widgets.FileInput(accept=",".join(REFERENCE_SUFFIXES), multiple=False,
