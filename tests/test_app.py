@@ -368,6 +368,7 @@ def test_live_fit_plots_agree_with_the_holoviews_plots(synthetic_pdf):
                                            "failed": False}
     live.show([], 10)
     assert all(len(s.data["iteration"]) == 0 for s in live.history.sources.values())
+    assert all(len(next(iter(s.data.values()))) == 0 for s in live.gp.sources.values())  # no stale diagonal
 
 
 @pytest.fixture

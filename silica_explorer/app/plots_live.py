@@ -60,9 +60,11 @@ class GpPredictionPlot:
         a = np.array(pts, dtype=float).reshape(-1, 3)
         self.sources["points"].data = {"observed": a[:, 0], "predicted": a[:, 1], "lower": a[:, 1] - a[:, 2],
                                        "upper": a[:, 1] + a[:, 2]}
+        diagonal = {"x": [], "y": []}
         if len(a):
             lo, hi = float(np.min(a[:, :2] - a[:, 2:])), float(np.max(a[:, :2] + a[:, 2:]))
-            self.sources["diagonal"].data = {"x": [lo, hi], "y": [lo, hi]}
+            diagonal = {"x": [lo, hi], "y": [lo, hi]}
+        self.sources["diagonal"].data = diagonal
         self.figure.title.text = ("GP prediction vs observed" if len(a) else
                                   "GP prediction vs observed (none yet)")
         return len(a)

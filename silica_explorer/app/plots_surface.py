@@ -143,7 +143,7 @@ class ProfilePlot:
         unit = {p: f" ({_units(p)})" if _units(p) else "" for p in self.params}
         f.add_tools(HoverTool(renderers=[curve], mode="vline", tooltips=[
             ("s", "@s{0.000}"), ("R_x (%)", "@R_x{0.000}"),
-            *((f"{p}{unit[p]}", f"@{{{p}}}{{0.0000g}}") for p in self.params)]))
+            *((f"{p}{unit[p]}", f"@{{{p}}}{{0.[0000]}}") for p in self.params)]))
         f.legend.location = "top_right"
 
     def show(self, profile: xr.Dataset) -> None:
