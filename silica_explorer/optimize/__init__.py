@@ -24,7 +24,8 @@ Driver use (store-backed, resumable)::
     result = fit(Evaluator(reference, "quick"), space, "bo", budget=30, seed=0, store="runs/fit")
 """
 
-from .bayes import BayesianOptimizer, expected_improvement, initial_design
+from .bayes import BayesianOptimizer, expected_improvement
+from .design import initial_design
 from .cg import ConjugateGradient
 from .composite import CompositeBO
 from .objective import BudgetExhausted, Objective, impute_failures, run_ask_tell

@@ -45,9 +45,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.stats import qmc
 
 from .acquisition import GPPosterior, expected_improvement, maximize_ei, maximize_ei_numeric
+from .design import initial_design as make_initial_design
+from .design import preset_start_names, start_points
 from .gp_likelihood import lbfgs_optimizer
 from .gp_likelihood import supports as likelihood_supports
 from .objective import Objective, impute_failures, run_ask_tell
@@ -63,39 +64,6 @@ def _single_thread_blas():
     except ImportError:  # pragma: no cover (threadpoolctl ships with scikit-learn)
         import contextlib
         return contextlib.nullcontext()
-
-
-def preset_start_names(value) -> bool | list[str]:
-    """Normalize the ``preset_starts`` option: True (every preset), False (none) or a list of preset
-    names (each must be in :data:`~silica_explorer.forcefield.PRESETS`)."""
-    from ..forcefield import PRESETS
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    try:
-        names = [str(v) for v in value]
-    except TypeError:
-        raise ValueError(f"preset_starts must be True, False or a list of preset names, got {value!r}") from None
-    bad = [n for n in names if n not in PRESETS]
-    if bad:
-        raise ValueError(f"preset_starts: unknown preset(s) {bad}; allowed: {list(PRESETS)}")
-    return names
-
-
-def initial_design(n: int, dim: int, kind: str = "sobol", seed: int = 0) -> np.ndarray:
-    """``n`` space-filling points in [0, 1]^dim: ``"sobol"`` (scrambled), ``"lhs"`` or ``"random"``."""
-    if n <= 0:
-        return np.zeros((0, dim))
-    if kind == "sobol":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # balance warning for n not a power of 2
-            return qmc.Sobol(dim, scramble=True, seed=seed).random(n)
-    if kind == "lhs":
-        return qmc.LatinHypercube(dim, seed=seed).random(n)
-    if kind == "random":
-        return np.random.default_rng(seed).random((n, dim))
-    raise ValueError(f"initial_design must be 'sobol', 'lhs' or 'random', got {kind!r}")
 
 
 class BayesianOptimizer:
@@ -219,11 +187,11 @@ class BayesianOptimizer:
             raise ValueError(f"y_transform must be 'none' or 'log', got {y_transform!r}")
         self.y_transform = y_transform
         self.random_state = int(random_state)
-        self.start_points_, self.skipped_starts_ = self._start_points()
+        self.start_points_, self.skipped_starts_ = start_points(space, self.initial_points, self.preset_starts)
         if self.n_initial < 1 and not self.start_points_:
             raise ValueError("need n_initial >= 1 or a start point (base set inside the bounds, initial_points)")
         n_fill = max(0, self.n_initial - len(self.start_points_)) if self.starts_fill_design else self.n_initial
-        design = initial_design_fn(n_fill, space.dim, initial_design, self.random_state)
+        design = make_initial_design(n_fill, space.dim, initial_design, self.random_state)
         self._design = np.vstack([np.array([p["u"] for p in self.start_points_]).reshape(-1, space.dim), design])
         self.X_ = np.zeros((0, space.dim))
         self.y_ = np.zeros(0)
@@ -232,33 +200,6 @@ class BayesianOptimizer:
         self.gp_idx_ = None
         self.history: list[dict] = []
         self._pending: list[dict] = []
-
-    def _start_points(self) -> tuple[list[dict], list[dict]]:
-        """The base set (if inside the bounds), the explicit ``initial_points``, then (with
-        ``preset_starts``) every preset inside the bounds; duplicates (same unit point) once."""
-        from ..forcefield import PRESETS
-        out, skipped = [], []
-
-        def add(u, kind, label):
-            if not any(np.allclose(u, p["u"], rtol=0, atol=1e-9) for p in out):
-                out.append({"u": np.asarray(u, dtype=float), "kind": kind, "label": label})
-
-        base = self.space.base
-        if self.space.contains(base):
-            add(self.space.clip_unit(self.space.base_unit()), "base", base.name)
-        else:
-            skipped.append({"label": base.name, "kind": "base", "reason": self.space.outside_reason(base)})
-        for u in self.initial_points:
-            add(u, "initial-point", "given")
-        if self.preset_starts:
-            for name, ff in PRESETS.items():
-                if self.preset_starts is not True and name not in self.preset_starts:
-                    continue
-                if self.space.contains(ff):
-                    add(self.space.clip_unit(self.space.unit_of(ff)), "preset", name)
-                else:
-                    skipped.append({"label": name, "kind": "preset", "reason": self.space.outside_reason(ff)})
-        return out, skipped
 
     def _as_unit(self, p) -> np.ndarray:
         if isinstance(p, Mapping) or hasattr(p, "as_dict"):
@@ -569,6 +510,3 @@ class BayesianOptimizer:
             return None
         i = int(np.nanargmin(np.where(ok, self.y_, np.inf)))
         return self.X_[i], float(self.y_[i])
-
-
-initial_design_fn = initial_design

@@ -45,7 +45,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from .bayes import _single_thread_blas, expected_improvement, initial_design
+from .bayes import _single_thread_blas, expected_improvement
+from .design import initial_design
 from .feasibility import ConstrainedBayesianOptimizer, FeasibilityModel
 
 ACQUISITIONS = ("ts", "ei")
