@@ -228,6 +228,28 @@ def convergence_plot(paths: Mapping[str, xr.Dataset], width: int = 480, height: 
 
 
 # ===================================================================================== fits
+def trace_arrays(trace: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
+    """``(R, flagged)`` of fit-trace entries (``status``, ``R_x`` as a fraction, ``reason``): R_x in %
+    (nan where the melt failed or has no value) and whether each usable melt was flagged."""
+    R = np.array([100 * float(t["R_x"]) if t.get("status", "ok") == "ok" and t.get("R_x") is not None
+                  and np.isfinite(float(t["R_x"])) else np.nan for t in trace], dtype=float)
+    flagged = np.array([bool(np.isfinite(r)) and is_flagged(t.get("reason")) for r, t in zip(R, trace)], dtype=bool)
+    return R, flagged
+
+
+def gp_prediction_points(trace: Sequence[Mapping]) -> np.ndarray:
+    """``(n, 3)`` rows of (observed R_x, GP mean, GP std at proposal time), all in %, for the successful
+    evaluations that a model proposed (entries with ``proposal`` ``mean``/``std`` or ``gp_mean``/``gp_std``)."""
+    pts = []
+    for t in trace:
+        prop = t.get("proposal") or {}
+        mu, sd, R = prop.get("mean", prop.get("gp_mean")), prop.get("std", prop.get("gp_std")), t.get("R_x")
+        if mu is None or R is None or t.get("status", "ok") != "ok" or not np.isfinite(float(R)):
+            continue
+        pts.append((100 * float(R), 100 * float(mu), 100 * float(sd or 0.0)))
+    return np.array(pts, dtype=float).reshape(-1, 3)
+
+
 def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 320) -> hv.Overlay:
     """Every evaluation's R_x (%) (failed ones at the top, as crosses; flagged ones as orange
     triangles) and the best so far, versus iteration. ``trace``: dicts with ``iteration``, ``R_x``
@@ -239,8 +261,7 @@ def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 3
                            hv.Scatter([], it, rd, label="evaluation")]).opts(
             title="R_x per evaluation", width=width, height=height, show_grid=True)
     n = np.array([int(t.get("iteration", i)) + 1 for i, t in enumerate(trace)])
-    R = np.array([100 * float(t["R_x"]) if t.get("status", "ok") == "ok" and t.get("R_x") is not None
-                  and np.isfinite(float(t["R_x"])) else np.nan for t in trace])
+    R, flagged = trace_arrays(trace)
     best = np.fmin.accumulate(np.where(np.isfinite(R), R, np.inf))
     best = np.where(np.isfinite(best), best, np.nan)
     ok = np.isfinite(R)
@@ -248,7 +269,6 @@ def fit_history_plot(trace: Sequence[Mapping], width: int = 520, height: int = 3
     layers = [hv.Curve((n, best), it, rd, label="best so far").opts(color="black", line_width=2,
                                                                   interpolation="steps-post"),
               hv.Scatter((n[ok], R[ok]), it, rd, label="evaluation").opts(color="#d62728", size=7)]
-    flagged = ok & np.array([is_flagged(t.get("reason")) for t in trace])
     if flagged.any():  # usable melts with a flag (e.g. a partial Si-O collapse): R_x kept, marked
         layers.append(hv.Scatter((n[flagged], R[flagged]), it, rd, label="flagged (collapse)").opts(
             color="#ff7f0e", marker="triangle", size=9))
@@ -284,20 +304,11 @@ def parameter_traces_plot(trace: Sequence[Mapping], names: Sequence[str], width:
 def gp_plot(trace: Sequence[Mapping], width: int = 360, height: int = 320) -> hv.Overlay | hv.Text:
     """GP prediction (mean +- 1 std at proposal time, from each evaluation's ``proposal``) against the
     observed R_x, for BO-proposed points; the diagonal is perfect prediction."""
-    pts = []
-    for t in trace:
-        prop = t.get("proposal") or {}
-        mu = prop.get("mean", prop.get("gp_mean"))
-        sd = prop.get("std", prop.get("gp_std"))
-        R = t.get("R_x")
-        if mu is None or R is None or t.get("status", "ok") != "ok" or not np.isfinite(float(R)):
-            continue
-        pts.append((100 * float(R), 100 * float(mu), 100 * float(sd or 0.0)))
+    a = gp_prediction_points(trace)
     obs = hv.Dimension("observed", label="observed R_x", unit="%")
     pred = hv.Dimension("predicted", label="GP prediction", unit="%")
-    if not pts:
+    if not len(a):
         return message("GP predictions appear once BO proposes points", width=width, height=height)
-    a = np.array(pts)
     lo, hi = float(np.min(a[:, :2] - a[:, 2:])), float(np.max(a[:, :2] + a[:, 2:]))
     diag = hv.Curve([(lo, lo), (hi, hi)], obs, pred).opts(color="gray", line_dash="dashed")
     err = hv.ErrorBars((a[:, 0], a[:, 1], a[:, 2]), obs, [pred, "err"]).opts(color="#1f77b4")

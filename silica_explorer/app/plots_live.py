@@ -18,18 +18,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 
-from ..engine.checks import is_flagged
-from .plots import _units
+from .plots import _units, gp_prediction_points, trace_arrays
 from .plots_replay import BestPdfPlots, HistoryPlot, _figure
-
-
-def trace_arrays(trace: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
-    """``(R, flagged)`` of a Fit-tab trace (entries with ``status``, ``R_x`` as a fraction, ``reason``):
-    R_x in % (nan where failed) and whether each usable melt was flagged."""
-    R = np.array([100 * float(t["R_x"]) if t.get("status", "ok") == "ok" and t.get("R_x") is not None
-                  and np.isfinite(float(t["R_x"])) else np.nan for t in trace], dtype=float)
-    flagged = np.array([bool(np.isfinite(r)) and is_flagged(t.get("reason")) for r, t in zip(R, trace)], dtype=bool)
-    return R, flagged
 
 
 class GpPredictionPlot:
@@ -50,14 +40,7 @@ class GpPredictionPlot:
 
     def show(self, trace: Sequence[Mapping]) -> int:
         """Show the trace's model-proposed, successful evaluations; returns how many."""
-        pts = []
-        for t in trace:
-            prop = t.get("proposal") or {}
-            mu, sd, R = prop.get("mean", prop.get("gp_mean")), prop.get("std", prop.get("gp_std")), t.get("R_x")
-            if mu is None or R is None or t.get("status", "ok") != "ok" or not np.isfinite(float(R)):
-                continue
-            pts.append((100 * float(R), 100 * float(mu), 100 * float(sd or 0.0)))
-        a = np.array(pts, dtype=float).reshape(-1, 3)
+        a = gp_prediction_points(trace)
         self.sources["points"].data = {"observed": a[:, 0], "predicted": a[:, 1], "lower": a[:, 1] - a[:, 2],
                                        "upper": a[:, 1] + a[:, 2]}
         diagonal = {"x": [], "y": []}

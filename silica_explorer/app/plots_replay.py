@@ -21,8 +21,7 @@ from bokeh.models import ColorBar, ColumnDataSource, FixedTicker, HoverTool, Lin
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from ..engine.checks import is_flagged
-from .plots import PALETTE
+from .plots import PALETTE, trace_arrays
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
@@ -49,15 +48,13 @@ class RunArrays:
     def extend(self, entries: Sequence[Mapping]) -> None:
         if not entries:
             return
-        R = [100 * float(e["R_x"]) if e.get("status") == "ok" and e.get("R_x") is not None
-             and np.isfinite(float(e["R_x"])) else np.nan for e in entries]
+        R, flagged = trace_arrays(entries)
         U = np.full((len(entries), self.d), np.nan)
         for i, e in enumerate(entries):
             if e.get("u") is not None and len(e["u"]) == self.d:
                 U[i] = np.asarray(e["u"], dtype=float)
         self.R = np.concatenate([self.R, R])
-        self.flagged = np.concatenate([self.flagged, [np.isfinite(r) and is_flagged(e.get("reason"))
-                                                      for r, e in zip(R, entries)]])
+        self.flagged = np.concatenate([self.flagged, flagged])
         self.U = np.vstack([self.U, U])
         self.reasons += [e.get("reason") for e in entries]
 
@@ -73,6 +70,13 @@ def legend_items_follow_data(figure) -> None:
         for item in legend.items:
             n = [len(next(iter(r.data_source.data.values()), [])) for r in item.renderers]
             item.visible = any(n)
+
+
+def clear_sources(figure, sources: Mapping[str, ColumnDataSource]) -> None:
+    """Empty every source of ``figure`` (same columns, no rows) and its legend entries with them."""
+    for src in sources.values():
+        src.data = {k: [] for k in src.data}
+    legend_items_follow_data(figure)
 
 
 def _figure(title: str, width: int, height: int, **kw):

@@ -17,7 +17,7 @@ from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMappe
 from bokeh.palettes import Viridis256
 
 from .plots import _units, landscape_window
-from .plots_replay import _figure, legend_items_follow_data
+from .plots_replay import _figure, clear_sources, legend_items_follow_data
 
 
 def project(x, y, z, azimuth: float, elevation: float):
@@ -109,8 +109,7 @@ class SurfacePlot:
         saying why) where no surface can be drawn."""
         geo = surface_cells(ds, var, seed, azimuth, elevation)
         if geo is None:
-            for src in self.sources.values():
-                src.data = {k: [] for k in src.data}
+            clear_sources(self.figure, self.sources)
             self.figure.title.text = "a 3-D surface needs a grid of at least 2 x 2 with a successful point"
             return False
         for name in ("cells", "floor", "axes", "labels"):
@@ -166,6 +165,5 @@ class ProfilePlot:
 
     def message(self, text: str) -> None:
         """No curve, ``text`` as the title (e.g. while the line waits for its end point)."""
-        for src in self.sources.values():
-            src.data = {k: [] for k in src.data}
+        clear_sources(self.figure, self.sources)
         self.figure.title.text = text
