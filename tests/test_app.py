@@ -22,7 +22,7 @@ hv = pytest.importorskip("holoviews")
 from silica_explorer.app import create_app  # noqa: E402
 from silica_explorer.app import plots  # noqa: E402
 from silica_explorer.app.jobs import Cancelled, Job  # noqa: E402
-from silica_explorer.app.state import SessionState  # noqa: E402
+from silica_explorer.app.state import ROOT, SessionState  # noqa: E402
 from silica_explorer.app.views.results import export_files, results_table  # noqa: E402
 from silica_explorer.forcefield import PRESETS, ForceField  # noqa: E402
 from silica_explorer.structure import pdf_dataset  # noqa: E402
@@ -250,7 +250,13 @@ def test_results_compute_table_angles(classical_reference):
     df = view.table.value
     row = df[df.set == "ML"].iloc[0]
     assert row["status"] == "ok" and 0 < row["R_x (%)"] < 100 and row["paper R_x (%)"] == 8.77
-    assert df[df.set == "SHIK"].iloc[0]["R_x (%)"] is None  # not computed: empty, not NaN text
+    assert "SHIK" not in set(df.set)  # not computed here: the session table has only this session's rows
+    assert view.table.visible and not view.empty_note.visible
+    # the shipped tables stay as they were, next to it (never mixed with this session's numbers)
+    assert [t.name for t in view.shipped] == ["quick", "paper"]
+    quick = view.shipped[0].table
+    assert quick.set.iloc[0] == "CHGNet-fit10" and quick["R_x (%)"].iloc[0] == "6.99 ± 0.38"
+    assert "5 fresh MD seeds 100-104" in view.shipped[0].caption and "computed 2026-12-02" in view.shipped[0].caption
     s = view.summaries()["ML"]
     assert s.angles is not None and {"OSiO", "SiOSi"} <= set(s.angles.data_vars)
     angle = float(s.angles.angle[int(s.angles.OSiO.argmax())])
@@ -272,6 +278,27 @@ def test_results_table_without_evaluations():
     df = results_table(SessionState(reference=None), "tiny", 0)
     assert list(df.set[:len(PRESETS)]) == list(PRESETS)
     assert df[df.set == "BKS"].iloc[0]["paper R_x (%)"] == 17.01
+
+
+def test_results_opens_with_the_shipped_table_ii():
+    """The Results tab opens on the shipped tables (quick 5 seeds, paper size 3 seeds, fits included), labelled
+    with fidelity, seeds and date; their numbers equal the CSVs the rescore script wrote; no session rows yet."""
+    import pandas as pd
+    from silica_explorer.app.shipped_tables import shipped_tables
+    view = create_app(reference=None).results
+    tables = {t.name: t for t in view.shipped}
+    assert set(tables) == {"quick", "paper"} and [t.caption for t in view.shipped] == [t.caption for t in shipped_tables()]
+    for name, n_seeds in (("quick", 5), ("paper", 3)):
+        t = tables[name]
+        assert f"{n_seeds} fresh MD seeds" in t.caption and "computed 2026-12-" in t.caption
+        csv = pd.read_csv(ROOT / "data" / "results" / f"rescore_{name}.csv").set_index("set")
+        assert {"CHGNet-fit7", "CHGNet-fit10", "SHIK", "BKS"} <= set(t.table.set)
+        for _, row in t.table.iterrows():
+            mean, std = (float(v) for v in row["R_x (%)"].split(" ± "))
+            assert mean == pytest.approx(csv.loc[row.set, "R_x"], abs=0.006)
+            assert std == pytest.approx(csv.loc[row.set, "R_x_std"], abs=0.006)
+        assert list(t.table["R_x (%)"]) == sorted(t.table["R_x (%)"], key=lambda v: float(v.split()[0]))
+    assert view.table.value.empty and not view.table.visible and view.empty_note.visible
 
 
 def test_export_files(tmp_path):

@@ -130,7 +130,8 @@ def test_follow_shows_new_evaluations(app, tmp_path):
     assert view.poll() == 2
     assert view.player.value == view.player.end == 5 and "evaluation 5 of 5" in view.summary.object
     assert "best R_x so far = **1.00 %** at evaluation 5" in view.summary.object
-    assert "#4: lost atoms (test)" in view.failures.object
+    assert "1 failed: 1 lost atoms (the system blew up)" in view.failures.object
+    assert "1 x `lost atoms (test)` (#4)" in view.raw_failures.object and view.raw_card.visible
     assert view.table.value.iloc[0]["evaluations"] == 5
     # not following and not at the end: the position stays
     view.follow.value = False
@@ -161,7 +162,7 @@ def test_bad_inputs_get_notices_and_the_rest_keeps_working(app, store, tmp_path)
     failing = make_store(tmp_path / "failing", budget=3, fail_if=lambda u: True)
     assert view.open(failing)
     assert view.notice.alert_type == "warning" and "no successful evaluation" in view.notice.object
-    assert "3 failed evaluation(s)" in view.failures.object and n_points(view, "failed") == 3
+    assert "3 failed: 3 " in view.failures.object and n_points(view, "failed") == 3
     assert view.compute_slices() is None and "at least 2 successful" in view.status.object
     # the store is deleted while it is followed
     live = make_store(tmp_path / "deleted", budget=2)

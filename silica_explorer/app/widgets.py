@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import panel as pn
+import param
 
 from ..forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField
 from .jobs import Job
@@ -222,3 +223,82 @@ def show_job(job: Job, bar: pn.indicators.Progress, status: pn.pane.Markdown) ->
     elif not job.is_final:
         bar.value = -1  # indeterminate
     status.object = job.describe()
+
+
+class ReplayPlayer(pn.viewable.Viewer):
+    """Play/pause, step buttons and a position slider over positions ``1 .. end``.
+
+    Built from an :class:`~panel.widgets.IntSlider` rather than Panel's ``Player``: that widget's
+    browser side sets the handle before its range when it first renders (the handle of "300 of 300"
+    sat at 100 of 300) and keeps a stale range when only ``end`` changes. Here ``value``, ``end`` and
+    ``disabled`` are synced to the slider together, so the handle always sits at ``value``. With fewer
+    than two positions the slider is disabled (a slider needs a range: its end is kept at 2)."""
+
+    value = param.Integer(default=1, bounds=(1, None), doc="the position shown (1-based)")
+    end = param.Integer(default=1, bounds=(1, None), doc="the last position")
+    disabled = param.Boolean(default=False)
+    interval = param.Integer(default=500, bounds=(50, None), doc="ms between steps while playing")
+
+    def __init__(self, label: str = "Evaluation", **params):
+        super().__init__(**params)
+        self.slider = pn.widgets.IntSlider(label=label, start=1, end=max(2, self.end), value=self.value, step=1,
+                                           sizing_mode="stretch_width", css_classes=["replay-slider"])
+        b = dict(width=44, margin=(0, 2), color="light")
+        self.first = pn.widgets.Button(label="⏮", description="first", **b)
+        self.back = pn.widgets.Button(label="◀", description="one back", **b)
+        self.play = pn.widgets.Toggle(label="▶", **b)
+        self.forward = pn.widgets.Button(label="▶|", description="one forward", **b)
+        self.last = pn.widgets.Button(label="⏭", description="last", **b)
+        self._callback = None
+        self.first.on_click(lambda e: self._go(1))
+        self.back.on_click(lambda e: self._go(self.value - 1))
+        self.forward.on_click(lambda e: self._go(self.value + 1))
+        self.last.on_click(lambda e: self._go(self.end))
+        self.play.param.watch(self._toggle, "value")
+        self.slider.param.watch(lambda e: self._go(e.new), "value")
+        self.param.watch(lambda *events: self._sync(), ["value", "end", "disabled"])
+        self._sync()
+        self._layout = pn.Row(self.slider, self.first, self.back, self.play, self.forward, self.last,
+                              sizing_mode="stretch_width", css_classes=["replay-player"])
+
+    def __panel__(self):
+        return self._layout
+
+    def _go(self, position: int) -> None:
+        self.value = int(min(max(1, position), self.end))
+
+    def _sync(self) -> None:
+        """Range, position and state of the slider and buttons together (one model update)."""
+        if self.value > self.end:
+            self.value = self.end  # re-enters _sync
+            return
+        off = self.disabled or self.end < 2
+        self.slider.param.update(end=max(2, self.end), value=self.value, disabled=off)
+        for w in (self.first, self.back, self.play, self.forward, self.last):
+            w.disabled = off
+        if self.play.value and (off or self.value >= self.end):
+            self.play.value = False
+
+    def _toggle(self, event) -> None:
+        self.play.label = "⏸" if event.new else "▶"
+        if event.new:
+            if self.value >= self.end:
+                self.value = 1
+            if self._callback is None and pn.state.curdoc is not None:
+                self._callback = pn.state.add_periodic_callback(self._step, period=self.interval)
+        elif self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+
+    def _step(self) -> None:
+        if self.value >= self.end:
+            self.play.value = False
+        else:
+            self.value += 1
+
+
+def flow(*objects, **kw) -> pn.FlexBox:
+    """Plots side by side that wrap onto the next line when the window is narrower than their sum (a
+    Row of fixed-width figures would reach past the window's right edge)."""
+    kw.setdefault("sizing_mode", "stretch_width")
+    return pn.FlexBox(*objects, flex_wrap="wrap", justify_content="flex-start", **kw)

@@ -17,7 +17,8 @@ from .. import plots
 from ..jobs import Job
 from ..poller import Poller
 from ..state import PAPER_TABLE_II, EvalSummary, SessionState
-from ..widgets import JobControls, TabView, fidelity_select, heading, set_plot
+from ..shipped_tables import shipped_tables
+from ..widgets import JobControls, TabView, fidelity_select, flow, heading, set_plot
 
 TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
                  "paper R_x (%)", "source"]
@@ -99,6 +100,11 @@ def results_table(state: SessionState, fidelity: str, seeds: list[int] | int) ->
     return df.where(pd.notna(df), None)  # empty cells, not "NaN"
 
 
+def session_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`results_table` that this session has computed (status not empty)."""
+    return table[table["status"].astype(str) != ""].reset_index(drop=True)
+
+
 def export_files(ff: ForceField, stem: str) -> dict[str, bytes]:
     """The exported files of one set: JSON, LAMMPS table, LAMMPS input lines (library writers)."""
     table_name = f"{stem}.table"
@@ -127,14 +133,27 @@ class ResultsView(TabView):
         self.fidelity = fidelity_select()
         self.seed = pn.widgets.TextInput(label="Seeds", value="0", width=110, placeholder="0 or 0,1,2")
         self.selected = pn.widgets.MultiChoice(label="Sets to compute and plot", options=names,
-                                               value=["ML", "BKS", "CHIK"], sizing_mode="stretch_width")
+                                               value=["ML", "BKS", "CHIK"], sizing_mode="stretch_width",
+                                               min_width=320)
         self.controls = JobControls("Compute selected", "Cancel", go_width=160)
         self.compute_button, self.cancel_button = self.controls.go, self.controls.stop
         self.bar, self.status = self.controls.bar, self.controls.status
-        self.table = pn.widgets.Tabulator(results_table(state, "tiny", [0]), disabled=True, show_index=False,
-                                          sizing_mode="stretch_width", layout="fit_data_stretch",
+        self.shipped = shipped_tables()
+        self.shipped_panes = [
+            pane for t in self.shipped for pane in (
+                pn.pane.Markdown(t.caption, sizing_mode="stretch_width", css_classes=["shipped-caption"]),
+                pn.widgets.Tabulator(t.table, disabled=True, show_index=False, sizing_mode="stretch_width",
+                                     layout="fit_data_table", css_classes=["shipped-table"]))]
+        if not self.shipped:
+            self.shipped_panes = [pn.pane.Markdown("No shipped Table II in `data/results/` (rescore_quick.nc, "
+                                                   "rescore_paper.nc).", sizing_mode="stretch_width")]
+        self.table = pn.widgets.Tabulator(session_rows(results_table(state, "tiny", [0])), disabled=True,
+                                          show_index=False, sizing_mode="stretch_width", layout="fit_data_table",
+                                          css_classes=["session-table"],
                                           formatters={c: {"type": "money", "precision": 2} for c in TABLE_COLUMNS
                                                       if "(%)" in c})
+        self.empty_note = pn.pane.Markdown("Nothing computed in this session yet: choose sets, a fidelity and "
+                                           "seeds, then *Compute selected*.", sizing_mode="stretch_width")
         self.note = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.pdf, self.angles = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
         set_plot(self.pdf, plots.pdf_plot(state.reference, {}))
@@ -158,12 +177,18 @@ class ResultsView(TabView):
         state.param.watch(lambda e: self.refresh(), ["results_version", "reference"])
         self._export_changed()
         self._note()
+        self.empty_note.visible = self.table.value.empty
+        self.table.visible = not self.table.value.empty
 
         self.panel = pn.Column(
-            heading("Table II: per-pair chi and global R_x against the reference", margin=(0, 10)),
-            pn.Row(self.fidelity, self.seed, self.selected, self.compute_button, self.cancel_button,
-                   sizing_mode="stretch_width"),
-            self.bar, self.status, self.note, self.table,
+            heading("Table II as shipped: per-pair chi and global R_x against the reference",
+                    "Computed offline by the project on fresh MD seeds, fits included; lower is better",
+                    margin=(0, 10)),
+            *self.shipped_panes,
+            heading("This session's numbers", "Computed here, on demand; never mixed into the shipped tables",
+                    margin=(0, 10)),
+            flow(self.fidelity, self.seed, self.selected, pn.Row(self.compute_button, self.cancel_button)),
+            self.bar, self.status, self.note, self.empty_note, self.table,
             heading("Partial PDFs of the selected sets", margin=(0, 10)), self.pdf,
             heading("Bond-angle distributions (from the stored production frames)", margin=(0, 10)),
             self.angles,
@@ -201,7 +226,9 @@ class ResultsView(TabView):
 
     def refresh(self) -> None:
         self._note()
-        self.table.value = results_table(self.state, self.fidelity.value, self.seeds())
+        self.table.value = session_rows(results_table(self.state, self.fidelity.value, self.seeds()))
+        self.empty_note.visible = self.table.value.empty
+        self.table.visible = not self.table.value.empty
         done = self.summaries()
         set_plot(self.pdf, plots.pdf_plot(self.state.reference, {k: s.pdf for k, s in done.items()},
                                          reference_label="reference"))

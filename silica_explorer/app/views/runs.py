@@ -23,7 +23,8 @@ from .. import plots_runs
 from ..plots_replay import BestPdfPlots, ReplayPlots, RunArrays
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState
-from ..widgets import JobControls, TabView, display_path, heading, set_grid, unit_label
+from ..failures import failure_summary, raw_messages
+from ..widgets import JobControls, ReplayPlayer, TabView, display_path, flow, heading, set_grid, unit_label
 
 RUN_COLUMNS = ["run", "optimizer", "free parameters", "fidelity", "evaluations", "failed", "best R_x (%)", "status",
                "last evaluation (UTC)"]
@@ -90,27 +91,30 @@ class RunsView(TabView):
         self.table = pn.widgets.Tabulator(runs_table([]), disabled=True, show_index=False, selectable=1,
                                           sizing_mode="stretch_width", max_height=220)
         self.follow = pn.widgets.Checkbox(label="Follow: jump to new evaluations as they arrive", value=True)
-        self.player = pn.widgets.Player(label="Evaluation", start=1, end=1, value=1, interval=500, loop_policy="once",
-                                        show_loop_controls=False, sizing_mode="stretch_width", disabled=True)
+        self.player = ReplayPlayer("Evaluation", disabled=True)
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-summary"])
-        self.failures = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.failures = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-failures"])
+        self.raw_failures = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-raw-failures"])
+        self.raw_card = pn.Card(self.raw_failures, title="Engine messages of the failed evaluations", collapsed=True,
+                                visible=False, sizing_mode="stretch_width", margin=(0, 10))
         # replay figures: built once per run (:meth:`_reset_plots`), their data replaced at every position
         self.history = pn.pane.Bokeh(None)
         self.parcoords = pn.pane.Bokeh(None)
         self.traces = pn.pane.Bokeh(None)
         self._entries: list[dict] = []  # record_entry of every record read (unit coordinates computed once)
         self._reset_plots()
-        self.best_pdf = pn.Row(sizing_mode="stretch_width")  # one Bokeh pane per pair (BestPdfPlots)
+        self.best_pdf = flow()  # one Bokeh pane per pair (BestPdfPlots)
         self.best_note = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-best-note"])
         self._pdf_plots: BestPdfPlots | None = None
         self.controls = JobControls("GP slices at this position", go_width=200, align=None)
         self.slices_button = self.controls.go
-        self.slices = pn.GridBox(ncols=4)
+        self.slices = flow()
         self.readout = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-readout"])
         self.bar, self.status = self.controls.bar, self.controls.status
         self._draw()
 
-        self.stores.param.watch(lambda e: self.open(e.new), "value")
+        self._syncing_store = False  # set while the dropdown is moved to the store just opened
+        self.stores.param.watch(lambda e: self._syncing_store or self.open(e.new), "value")
         self.open_button.on_click(lambda e: self.open(self.path.value.strip()))
         self.table.param.watch(self._selected, "selection")
         self.player.param.watch(lambda e: self._hold or self._draw(), "value")
@@ -119,8 +123,8 @@ class RunsView(TabView):
         self.panel = pn.Column(
             pn.Row(self.stores, self.path, self.open_button, sizing_mode="stretch_width"),
             self.notice, self.table,
-            pn.Row(self.player, self.follow, sizing_mode="stretch_width"), self.summary,
-            pn.Row(self.history, self.parcoords, sizing_mode="stretch_width"), self.failures,
+            self.player, self.follow, self.summary,
+            flow(self.history, self.parcoords), self.failures, self.raw_card,
             self.traces,
             heading("Best set at this position: partial PDFs against the session's reference"), self.best_note,
             self.best_pdf,
@@ -164,6 +168,7 @@ class RunsView(TabView):
             self.reader.close()
         self.reader, self.runs, self._pdfs, self._shown_best = reader, runs, {}, None
         self.notice.visible = False
+        self._show_store(reader.path)
         self.table.value = runs_table(runs)
         if not runs:
             self._notice(f"`{display_path(reader.path)}` holds no runs yet; new ones appear while it is open.",
@@ -177,6 +182,20 @@ class RunsView(TabView):
             self.select_run(runs[best]["run_id"])
         self._start_polling()
         return True
+
+    def _show_store(self, path) -> None:
+        """The Store dropdown names the store that is loaded (added to its options when opened by path)."""
+        target = Path(path).resolve()
+        options = dict(self.stores.options)
+        value = next((v for v in options.values() if Path(v).resolve() == target), None)
+        if value is None:
+            value = str(target)
+            options[display_path(target)] = value
+        self._syncing_store = True
+        try:
+            self.stores.param.update(options=options, value=value, disabled=False)
+        finally:
+            self._syncing_store = False
 
     def _selected(self, event) -> None:
         if event.new and self.reader is not None and event.new[0] < len(self.runs):
@@ -323,11 +342,11 @@ class RunsView(TabView):
         n = self.position() if self.records else 0
         trace = self._entries[:n]
         self.replay.show(self._arrays, n, len(self.records))
-        failed = [t for t in trace if t["status"] != "ok"]
+        failed = [(t["iteration"] + 1, t["reason"]) for t in trace if t["status"] != "ok"]
         self.failures.object = "" if not failed else (
-            f"**{len(failed)} failed evaluation(s)** (grey crosses): " + "; ".join(
-                f"#{t['iteration'] + 1}: {t['reason'] or 'no reason recorded'}" for t in failed[-8:])
-            + (" (latest 8 shown)" if len(failed) > 8 else ""))
+            f"**{failure_summary(failed)}** (grey crosses; the engine's own messages below)")
+        self.raw_failures.object = raw_messages(failed) if failed else ""
+        self.raw_card.visible = bool(failed)
         ib = self._arrays.best(n)
         best = None if ib is None else trace[ib]
         if self.run_id is None:
