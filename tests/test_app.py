@@ -23,6 +23,7 @@ from silica_explorer.app import create_app  # noqa: E402
 from silica_explorer.app import plots  # noqa: E402
 from silica_explorer.app.jobs import Cancelled, Job  # noqa: E402
 from silica_explorer.app.state import ROOT, SessionState  # noqa: E402
+from silica_explorer.app.widgets import without_machine_paths  # noqa: E402
 from silica_explorer.app.views.results import export_files, results_table  # noqa: E402
 from silica_explorer.forcefield import PRESETS, ForceField  # noqa: E402
 from silica_explorer.structure import pdf_dataset  # noqa: E402
@@ -583,3 +584,26 @@ def test_landscape_profile_line_and_surface(synthetic_landscape, classical_refer
     assert np.allclose(X, [-0.5, 0.5]) and np.allclose(Y, [-0.5, 0.5])
     X, Y, _ = project([0.5], [0.5], [0.4], azimuth=30, elevation=0)
     assert np.allclose(Y, [0.4])
+
+
+def test_no_machine_path_in_ui_text():
+    """Absolute paths of this machine are shown relative to the project, or by file name only."""
+    text = f"reference {ROOT}/data/reference/sio2_3600K_chgnet.nc (CHGNet); a copy /home/me/refs/ref.nc; 0.25 1/A"
+    assert without_machine_paths(text) == ("reference data/reference/sio2_3600K_chgnet.nc (CHGNet); a copy ref.nc; "
+                                           "0.25 1/A")
+
+
+def test_failures_grouped_by_kind():
+    """80 copies of one LAMMPS error read as one line of counts; the raw engine text stays available."""
+    from silica_explorer.app.failures import failure_kind, failure_summary, raw_messages
+    lammps = ("overlap: two atoms closer than 0.5 A (LAMMPS: ERROR on proc 0: Pair distance < table inner cutoff "
+              "(src/src/OPENMP/pair_table_omp.cpp:129))")
+    failed = [(i, lammps) for i in range(1, 81)] + [(90, "lost atoms: Lost atoms: original 648 current 640"),
+                                                   (91, None), (92, "nan: non-finite cost")]
+    assert failure_summary(failed) == ("83 failed: 80 overlap (pair closer than 0.5 A), 1 lost atoms (the system "
+                                       "blew up), 1 no reason recorded, 1 non-finite cost")
+    raw = raw_messages(failed)
+    assert raw.count("pair_table_omp.cpp") == 1 and "80 x" in raw and "#1, #2" in raw and ", ..." in raw
+    assert failure_kind("temperature: mean 12000 K outside the window") == "temperature"
+    assert failure_kind("12000 K: no kind") == "other" and failure_kind("") == "no reason recorded"
+    assert failure_summary([]) == ""

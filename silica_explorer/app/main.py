@@ -13,7 +13,7 @@ from .. import __version__
 from .jobs import N_MD_SLOTS, available_cores
 from .poller import Poller
 from .state import REFERENCE_SUFFIXES, SessionState
-from .widgets import heading
+from .widgets import heading, without_machine_paths
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class App:
         ]
         self.template = pn.template.BootstrapTemplate(
             title="silica-explorer: forcefields for liquid SiO2", sidebar=sidebar, main=[self.url_notice, self.tabs],
-            sidebar_width=290, header_background="#2f4f6f")
+            sidebar_width=260, header_background="#2f4f6f")
 
     TAB_TITLES = ("Forcefield", "Landscape", "Fit", "Runs", "Results")
 
@@ -145,7 +145,7 @@ class App:
 
     def _show_reference(self) -> None:
         s = self.state
-        self.reference_alert.object = s.reference_message
+        self.reference_alert.object = without_machine_paths(s.reference_message)
         self.reference_alert.alert_type = "success" if s.reference is not None else "warning"
 
     def _reference_uploaded(self, event) -> None:

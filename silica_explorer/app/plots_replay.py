@@ -224,7 +224,7 @@ class BestPdfPlots:
     one coloured curve per pair whose data :meth:`show` replaces (r in Angstrom). ``figures``: the three
     Bokeh figures; ``sources``: the shown curve's data per pair (columns ``r``, ``g``)."""
 
-    def __init__(self, reference, width: int = 380, height: int = 290):
+    def __init__(self, reference, width: int = 300, height: int = 290):
         from .plots import PAIR_LABEL, PLOT_PAIRS
         self.reference = reference
         self.pairs = PLOT_PAIRS

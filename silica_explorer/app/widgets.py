@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import panel as pn
@@ -187,9 +188,12 @@ def heading(title: str, text: str = "", **kw) -> pn.pane.Markdown:
     return pn.pane.Markdown(body, **kw)
 
 
-def set_plot(pane: pn.pane.HoloViews, obj) -> None:
+def set_plot(pane, obj) -> None:
     """Show ``obj`` in ``pane`` and reserve its size (a grid of plots otherwise can collapse to zero
     width inside stretching rows and columns)."""
+    if isinstance(pane, FlowPlot):
+        pane.object = obj
+        return
     from .plots import plot_size
     w, h = plot_size(obj)
     pane.param.update(object=obj, min_width=w, min_height=h)
@@ -198,8 +202,13 @@ def set_plot(pane: pn.pane.HoloViews, obj) -> None:
 def set_grid(row: pn.Row, obj) -> None:
     """Show a HoloViews Layout as one pane per panel in ``row`` (robust where a Layout's grid box
     collapses, as in the Fit tab); any other object as a single pane."""
+    from .plots import plot_size
     items = list(obj) if isinstance(obj, hv_layout_type()) else [obj]
-    row.objects = [pn.pane.HoloViews(item) for item in items]
+    panes = []
+    for item in items:  # each pane reserves its plot's size (in a wrapping box it would collapse)
+        w, h = plot_size(item)
+        panes.append(pn.pane.HoloViews(item, min_width=w, min_height=h))
+    row.objects = panes
 
 
 def hv_layout_type():
@@ -244,11 +253,11 @@ class ReplayPlayer(pn.viewable.Viewer):
         self.slider = pn.widgets.IntSlider(label=label, start=1, end=max(2, self.end), value=self.value, step=1,
                                            sizing_mode="stretch_width", css_classes=["replay-slider"])
         b = dict(width=44, margin=(0, 2), color="light")
-        self.first = pn.widgets.Button(label="⏮", description="first", **b)
+        self.first = pn.widgets.Button(label="|◀", description="first", **b)
         self.back = pn.widgets.Button(label="◀", description="one back", **b)
-        self.play = pn.widgets.Toggle(label="▶", **b)
-        self.forward = pn.widgets.Button(label="▶|", description="one forward", **b)
-        self.last = pn.widgets.Button(label="⏭", description="last", **b)
+        self.play = pn.widgets.Toggle(label="Play", **{**b, "width": 64})
+        self.forward = pn.widgets.Button(label="▶", description="one forward", **b)
+        self.last = pn.widgets.Button(label="▶|", description="last", **b)
         self._callback = None
         self.first.on_click(lambda e: self._go(1))
         self.back.on_click(lambda e: self._go(self.value - 1))
@@ -280,7 +289,7 @@ class ReplayPlayer(pn.viewable.Viewer):
             self.play.value = False
 
     def _toggle(self, event) -> None:
-        self.play.label = "⏸" if event.new else "▶"
+        self.play.label = "Pause" if event.new else "Play"
         if event.new:
             if self.value >= self.end:
                 self.value = 1
@@ -297,8 +306,56 @@ class ReplayPlayer(pn.viewable.Viewer):
             self.value += 1
 
 
+def bokeh_pane(figure=None, **kw) -> pn.pane.Bokeh:
+    """A pane for a fixed-size Bokeh figure that keeps the figure's size (in a wrapping box a pane
+    without a size collapses)."""
+    pane = pn.pane.Bokeh(None, **kw)
+    show_figure(pane, figure)
+    return pane
+
+
+def show_figure(pane: pn.pane.Bokeh, figure) -> None:
+    """Show ``figure`` in ``pane``, sized to it."""
+    size = {} if figure is None else {"width": figure.width, "height": figure.height}
+    pane.param.update(object=figure, **size)
+
+
 def flow(*objects, **kw) -> pn.FlexBox:
     """Plots side by side that wrap onto the next line when the window is narrower than their sum (a
     Row of fixed-width figures would reach past the window's right edge)."""
     kw.setdefault("sizing_mode", "stretch_width")
     return pn.FlexBox(*objects, flex_wrap="wrap", justify_content="flex-start", **kw)
+
+
+class FlowPlot(pn.viewable.Viewer):
+    """A HoloViews object shown one pane per panel in a :func:`flow` box, so that a Layout of several
+    fixed-size panels wraps on a narrow window instead of reaching past its edge. ``object`` is the
+    HoloViews object shown (a Layout or a single element); ``loading`` shows the spinner."""
+
+    object = param.Parameter(default=None)
+    loading = param.Boolean(default=False)
+
+    def __init__(self, object=None, **params):
+        super().__init__(object=object, **params)
+        self._box = flow(loading=self.loading)
+        self.param.watch(lambda e: set_grid(self._box, e.new) if e.new is not None else None, "object")
+        self.param.watch(lambda e: setattr(self._box, "loading", e.new), "loading")
+        if object is not None:
+            set_grid(self._box, object)
+
+    def __panel__(self):
+        return self._box
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.+@-]+/)*[\w.+@-]+")
+
+
+def without_machine_paths(text: str) -> str:
+    """``text`` with every absolute path of this machine shown as the user reads it: relative to the
+    project when inside it (``data/reference/x.nc``), else by its file name."""
+    from pathlib import Path
+
+    def shown(m: re.Match) -> str:
+        p = Path(m.group(0))
+        return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
+    return _ABSOLUTE_PATH.sub(shown, str(text))

@@ -19,13 +19,14 @@ from ..jobs import Job, available_cores
 from ..plots_live import LiveFitPlots
 from ..poller import Poller
 from ..state import ROOT, RUNS_DIR, SessionState
-from ..widgets import (JobControls, TabView, display_path, engine_select, fidelity_select, heading, seed_input,
-                       unit_label)
+from ..widgets import (JobControls, TabView, bokeh_pane, display_path, engine_select, fidelity_select, flow, heading,
+                       seed_input, show_figure, unit_label)
 
 from ...optimize import OPTIMIZERS, SearchSpace, default_run_id
 from ...optimize import fit as run_fit
 
-OPTIMIZER_LABELS = {"bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
+OPTIMIZER_LABELS = {"auto": "auto (as the CLI: composite BO for d <= 4, TuRBO + CG for d >= 5)",
+                    "bo": "Bayesian optimization (GP + EI)", "cg": "conjugate gradient (finite differences)",
                     "random": "random search", "bo+cg": "BO, then CG refinement",
                     "turbo": "trust-region BO (TuRBO, d >= 2)", "turbo+cg": "TuRBO, then CG refinement",
                     "composite": "composite BO (GP surrogate of the partial PDFs)"}
@@ -97,11 +98,12 @@ class FitView(TabView):
         self.coords_note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.preset_starts = pn.widgets.Checkbox(name="BO also starts from the presets inside the bounds",
                                                  value=True)
-        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in OPTIMIZERS},
-                                           value="bo", sizing_mode="stretch_width")
-        self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=20, start=1, end=5000, width=140)
+        self.optimizer = pn.widgets.Select(label="Optimizer", options={OPTIMIZER_LABELS.get(o, o): o for o in ("auto", *OPTIMIZERS)},
+                                           value="auto", sizing_mode="stretch_width")
+        # the defaults are those of `silica-explorer fit` (optimizer auto, 30 evaluations, quick fidelity)
+        self.budget = pn.widgets.IntInput(label="Budget (evaluations)", value=30, start=1, end=5000, width=140)
         # the engine is the session's (shared with the Forcefield tab); stored with the run's config
-        self.fidelity, self.engine, self.seed = fidelity_select(), engine_select(state), seed_input()
+        self.fidelity, self.engine, self.seed = fidelity_select("quick"), engine_select(state), seed_input()
         self.workers = pn.widgets.IntInput(label="Parallel evaluations", value=1, start=1,
                                            end=max(1, available_cores()), width=140)
         self.store_dir = pn.widgets.TextInput(
@@ -113,9 +115,9 @@ class FitView(TabView):
         self.bar, self.status = self.controls.bar, self.controls.status
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["fit-summary"])
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
-        self.history, self.gp = pn.pane.Bokeh(None), pn.pane.Bokeh(None)
-        self.traces = pn.GridBox(ncols=4)  # one pane per parameter
-        self.best_pdf = pn.Row(sizing_mode="stretch_width")    # one pane per pair
+        self.history, self.gp = bokeh_pane(), bokeh_pane()
+        self.traces = pn.GridBox(ncols=3)  # one pane per parameter (3 x 260 px a row)
+        self.best_pdf = pn.Row(sizing_mode="stretch_width")  # one pane per pair (3 x 300 px)
         self.live: LiveFitPlots | None = None
         self._show_live_plots(self.free.value)
 
@@ -132,7 +134,7 @@ class FitView(TabView):
                          pn.Row(self.start_button, self.stop_button, self.resume_button), self.error,
                          width=380, margin=(0, 10, 0, 0))
         right = pn.Column(self.bar, self.status, self.summary,
-                          pn.Row(self.history, self.gp, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+                          self.history, self.gp, sizing_mode="stretch_width")
         # grids of plots go full width below the controls (nested in the Row they can collapse)
         self.panel = pn.Column(
             pn.Row(left, right, sizing_mode="stretch_width"),
@@ -175,7 +177,8 @@ class FitView(TabView):
     @staticmethod
     def _options(cfg: dict) -> dict:
         bo = {"preset_starts": bool(cfg.get("preset_starts", True))}
-        return {"bo": bo, "bo+cg": {"bo_options": bo}}.get(cfg["optimizer"], {})
+        return {"bo": bo, "turbo": bo, "composite": bo, "bo+cg": {"bo_options": bo},
+                "turbo+cg": {"bo_options": bo}}.get(cfg["optimizer"], {})
 
     # ----------------------------------------------------------------------------- run control
     def start(self, resume: bool = False) -> Job | None:
@@ -193,6 +196,10 @@ class FitView(TabView):
         except (ParameterError, ValueError) as exc:
             self._fail(f"Invalid search space: {exc}")
             return None
+        if cfg["optimizer"] == "auto":  # resolved as `silica-explorer fit` does, and recorded with the run
+            from ...optimize.auto import auto_optimizer
+            name, why = auto_optimizer(space.dim, has_pdfs=True)
+            cfg = {**cfg, "optimizer": name, "optimizer_auto": f"auto -> {name}: {why}"}
         store_path = Path(cfg["store"]) if cfg["store"] else RUNS_DIR / f"session-{self.state.session_id}"
         if not store_path.is_absolute():
             store_path = ROOT / store_path
@@ -233,7 +240,8 @@ class FitView(TabView):
                                      store=store, run_id=run_id, resume=resume, callback=callback,
                                      options=self._options(cfg),
                                      n_workers=cfg["workers"],
-                                     extra_config={"n_workers": cfg["workers"], "app_session": self.state.session_id})
+                                     extra_config={"n_workers": cfg["workers"], "app_session": self.state.session_id,
+                                                   "optimizer_auto": cfg.get("optimizer_auto")})
             finally:
                 store.close()
 
@@ -258,9 +266,10 @@ class FitView(TabView):
         live = self.live
         if live is None or live.names != list(names) or live.pdf.reference is not self.state.reference:
             live = self.live = LiveFitPlots(names, self.state.reference)
-            self.history.object, self.gp.object = live.history.figure, live.gp.figure
-            self.traces.objects = [pn.pane.Bokeh(f) for f in live.traces.figures.values()]
-            self.best_pdf.objects = [pn.pane.Bokeh(f) for f in live.pdf.figures]
+            show_figure(self.history, live.history.figure)
+            show_figure(self.gp, live.gp.figure)
+            self.traces.objects = [bokeh_pane(f) for f in live.traces.figures.values()]
+            self.best_pdf.objects = [bokeh_pane(f) for f in live.pdf.figures]
         live.show([], 1)
         live.show_best_pdf(None, "best: none yet")
 

@@ -13,8 +13,8 @@ from ...forcefield import PRESET_SOURCES, PRESETS, ForceField, ParameterError
 from ..jobs import Job
 from ..poller import Poller
 from ..state import EvalSummary, SessionState
-from ..widgets import (JobControls, ParameterEditor, TabView, engine_select, fidelity_select, heading, seed_input,
-                       set_plot)
+from ..widgets import (FlowPlot, JobControls, ParameterEditor, TabView, engine_select, fidelity_select, flow, heading,
+                       seed_input, set_plot)
 
 NONE = "(none)"
 
@@ -44,7 +44,7 @@ class ForcefieldView(TabView):
         self.compare = pn.widgets.Select(label="Compare U(r) with", options=[NONE] + names, value="BKS", width=220)
         # the plots are filled by load_plots() right after the page has loaded (pn.state.onload), so the
         # controls are usable at once
-        self.potential = pn.pane.HoloViews(None, loading=True, min_width=870, min_height=280)
+        self.potential = FlowPlot(loading=True)
 
         self.fidelity, self.seed, self.engine = fidelity_select(), seed_input(), engine_select(state)
         self.controls = JobControls("Evaluate", "Cancel")
@@ -54,7 +54,7 @@ class ForcefieldView(TabView):
         self.bar, self.status = self.controls.bar, self.controls.status
         self.metrics = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["rx-result"])
         self.details = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.pdf = pn.pane.HoloViews(None, loading=True, min_width=1150, min_height=300)
+        self.pdf = FlowPlot(loading=True)
 
         self.preset.param.watch(self._preset_chosen, "value")
         self.compare.param.watch(lambda e: self._params_changed(), "value")
@@ -72,11 +72,11 @@ class ForcefieldView(TabView):
             self.load_json, pn.Row(self.save_name, self.save_button), self.error,
             width=340, margin=(0, 10, 0, 0))
         right = pn.Column(
-            pn.Row(heading("Pair potentials U(r)", "<small>DSF Coulomb + short range, as the MD "
-                                    "sees them; dashed: the comparison set</small>", margin=(0, 10)), self.compare),
+            flow(heading("Pair potentials U(r)", "<small>DSF Coulomb + short range, as the MD "
+                                  "sees them; dashed: the comparison set</small>", margin=(0, 10)), self.compare),
             self.potential,
             heading("Evaluate: melt at 3600 K, partial PDFs against the reference", margin=(0, 10)),
-            pn.Row(self.fidelity, self.seed, self.engine, self.evaluate_button, self.cancel_button),
+            flow(self.fidelity, self.seed, self.engine, pn.Row(self.evaluate_button, self.cancel_button)),
             self.fidelity_info, self.bar, self.status, self.metrics, self.details,
             sizing_mode="stretch_width")
         self.panel = pn.Column(pn.Row(left, right, sizing_mode="stretch_width"), self.pdf,

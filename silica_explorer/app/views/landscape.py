@@ -17,7 +17,8 @@ from ..jobs import Job
 from ..plots_surface import ProfilePlot, SurfacePlot
 from ..poller import Poller
 from ..state import LANDSCAPE_DIR, SessionState
-from ..widgets import JobControls, TabView, display_path, heading, seed_input, set_plot
+from ..widgets import (JobControls, TabView, bokeh_pane, display_path, flow, heading, seed_input, set_plot,
+                       without_machine_paths)
 
 from ... import landscape as _landscape
 
@@ -74,9 +75,10 @@ class LandscapeView(TabView):
         self.contours = pn.widgets.Checkbox(label="contours", value=True, align="end")
         self.info = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.notice = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
-        self.map = pn.pane.HoloViews(plots.message("no landscape loaded", width=520, height=430))
-        self.zoom_map = pn.pane.HoloViews(None, visible=False)
-        self.convergence = pn.pane.HoloViews(plots.convergence_plot({}))
+        self.map, self.zoom_map, self.convergence = pn.pane.HoloViews(None), pn.pane.HoloViews(None), pn.pane.HoloViews(None)
+        self.zoom_map.visible = False
+        set_plot(self.map, plots.message("no landscape loaded", width=520, height=430))
+        set_plot(self.convergence, plots.convergence_plot({}))
         # roughness: R_x along a line (two clicks in "profile line" mode) and a 3-D surface of the window
         self.click_mode = pn.widgets.RadioButtonGroup(options=["start point", "profile line"], value="start point")
         self.line: list[tuple[float, float]] | None = None
@@ -84,13 +86,13 @@ class LandscapeView(TabView):
         # built once (per landscape's parameters); their data are replaced on every change (plots_surface)
         self.profile_plot = ProfilePlot("x", "y")
         self.profile_plot.message("no landscape loaded")
-        self.profile = pn.pane.Bokeh(self.profile_plot.figure)
+        self.profile = bokeh_pane(self.profile_plot.figure)
         self.line_info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["profile-line-info"])
         self.azimuth = pn.widgets.IntSlider(label="azimuth (°)", start=-180, end=180, step=5, value=-40, width=200)
         self.elevation = pn.widgets.IntSlider(label="elevation (°)", start=5, end=90, step=5, value=35, width=200)
         self.surface_plot = SurfacePlot()
         self.surface_plot.figure.title.text = "no landscape loaded"
-        self.surface = pn.pane.Bokeh(self.surface_plot.figure)
+        self.surface = bokeh_pane(self.surface_plot.figure)
 
         self.start_x = pn.widgets.FloatInput(label="start x", value=None, width=130)
         self.start_y = pn.widgets.FloatInput(label="start y", value=None, width=130)
@@ -119,22 +121,21 @@ class LandscapeView(TabView):
             pn.Row(self.file, pn.Column(pn.pane.Markdown("or load a landscape file (.nc):", margin=(0, 10)),
                                         self.upload), sizing_mode="stretch_width"),
             self.notice, self.info,
-            pn.Row(self.window, self.variable, self.log, self.contours),
-            pn.Row(self.map, self.zoom_map, sizing_mode="stretch_width"),
+            flow(self.window, self.variable, self.log, self.contours),
+            flow(self.map, self.zoom_map),
             heading("How rough is it?", "Switch clicks to <i>profile line</i> and click twice on the heat map: "
                     "R_x along that line (error bars: seed-to-seed spread where the file has several seeds; "
                     "crosses: failed cells). The surface shows the chosen window in 3-D."),
-            pn.Row(pn.pane.Markdown("A click on the heat map sets the", margin=(8, 10)), self.click_mode,
-                   self.line_info, sizing_mode="stretch_width"),
-            pn.Row(self.profile, pn.Column(self.surface, pn.Row(self.azimuth, self.elevation)),
-                   sizing_mode="stretch_width"),
-            pn.Row(self.convergence, pn.Column(
+            flow(pn.pane.Markdown("A click on the heat map sets the", margin=(8, 10)), self.click_mode,
+                 self.line_info),
+            flow(self.profile, pn.Column(self.surface, pn.Row(self.azimuth, self.elevation))),
+            flow(self.convergence, pn.Column(
                 heading("Run BO and CG from a start point", "Click the heat map to pick a start "
                                  "(or type it). Paths are computed on this session's copy of the file at the "
                                  "landscape's fidelity, against this session's reference.", margin=(0, 10)),
                 pn.Row(self.start_x, self.start_y, self.seed), pn.Row(self.methods, self.n_iter),
                 pn.Row(self.run_button, self.stop_button), self.bar, self.status,
-                sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                min_width=480, sizing_mode="stretch_width")),
             sizing_mode="stretch_width", name=self.title)
         if files:
             self.load(Path(next(iter(files.values()))))
@@ -181,7 +182,7 @@ class LandscapeView(TabView):
     def _info(self) -> None:
         a = self.tree.attrs
         full = self.tree["full"].ds.attrs
-        ref = a.get("reference", "unknown")
+        ref = without_machine_paths(a.get("reference", "unknown"))
         mismatch = ""
         if self.state.reference_name and Path(str(ref)).name not in self.state.reference_name \
                 and str(ref) not in self.state.reference_name:
@@ -194,6 +195,7 @@ class LandscapeView(TabView):
             f"{full.get('n_points')} points ok, {full.get('n_failed')} failed, {full.get('n_pending')} pending; "
             f"reference {ref}" + (f"; note: {a['note']}" if a.get("note") else "")
             + (f"; {float(wall) / 60:.0f} min wall time" if wall is not None else "") + f"</small>{mismatch}")
+        self.info.object = without_machine_paths(self.info.object)
 
     # ----------------------------------------------------------------------------- drawing
     def _start(self):
@@ -225,7 +227,7 @@ class LandscapeView(TabView):
         xd, yd = plots.param_dimension(full.attrs.get("x_param")), plots.param_dimension(full.attrs.get("y_param"))
         self._line_pipe = hv.streams.Pipe(data=self.line)
         main = main * hv.DynamicMap(lambda data: self._line_layer(data, xd, yd), streams=[self._line_pipe])
-        self.map.object = main
+        set_plot(self.map, main)
         self._draw_zoom()
         set_plot(self.convergence, plots.convergence_plot(paths))
         self._draw_profile()

@@ -18,7 +18,7 @@ from ..jobs import Job
 from ..poller import Poller
 from ..state import PAPER_TABLE_II, EvalSummary, SessionState
 from ..shipped_tables import shipped_tables
-from ..widgets import JobControls, TabView, fidelity_select, flow, heading, set_plot
+from ..widgets import FlowPlot, JobControls, TabView, fidelity_select, flow, heading, set_plot
 
 TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
                  "paper R_x (%)", "source"]
@@ -155,7 +155,7 @@ class ResultsView(TabView):
         self.empty_note = pn.pane.Markdown("Nothing computed in this session yet: choose sets, a fidelity and "
                                            "seeds, then *Compute selected*.", sizing_mode="stretch_width")
         self.note = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.pdf, self.angles = pn.pane.HoloViews(None), pn.pane.HoloViews(None)
+        self.pdf, self.angles = FlowPlot(), FlowPlot()
         set_plot(self.pdf, plots.pdf_plot(state.reference, {}))
         set_plot(self.angles, plots.angle_plot({}))
 

@@ -24,7 +24,8 @@ from ..plots_replay import BestPdfPlots, ReplayPlots, RunArrays
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState
 from ..failures import failure_summary, raw_messages
-from ..widgets import JobControls, ReplayPlayer, TabView, display_path, flow, heading, set_grid, unit_label
+from ..widgets import (JobControls, ReplayPlayer, TabView, bokeh_pane, display_path, flow, heading, set_grid,
+                       show_figure, unit_label)
 
 RUN_COLUMNS = ["run", "optimizer", "free parameters", "fidelity", "evaluations", "failed", "best R_x (%)", "status",
                "last evaluation (UTC)"]
@@ -98,12 +99,12 @@ class RunsView(TabView):
         self.raw_card = pn.Card(self.raw_failures, title="Engine messages of the failed evaluations", collapsed=True,
                                 visible=False, sizing_mode="stretch_width", margin=(0, 10))
         # replay figures: built once per run (:meth:`_reset_plots`), their data replaced at every position
-        self.history = pn.pane.Bokeh(None)
-        self.parcoords = pn.pane.Bokeh(None)
-        self.traces = pn.pane.Bokeh(None)
+        self.history = bokeh_pane()
+        self.parcoords = bokeh_pane()
+        self.traces = bokeh_pane()
         self._entries: list[dict] = []  # record_entry of every record read (unit coordinates computed once)
         self._reset_plots()
-        self.best_pdf = flow()  # one Bokeh pane per pair (BestPdfPlots)
+        self.best_pdf = pn.Row(sizing_mode="stretch_width")  # one Bokeh pane per pair (3 x 300 px)  # one Bokeh pane per pair (BestPdfPlots)
         self.best_note = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-best-note"])
         self._pdf_plots: BestPdfPlots | None = None
         self.controls = JobControls("GP slices at this position", go_width=200, align=None)
@@ -124,7 +125,7 @@ class RunsView(TabView):
             pn.Row(self.stores, self.path, self.open_button, sizing_mode="stretch_width"),
             self.notice, self.table,
             self.player, self.follow, self.summary,
-            flow(self.history, self.parcoords), self.failures, self.raw_card,
+            self.history, self.parcoords, self.failures, self.raw_card,
             self.traces,
             heading("Best set at this position: partial PDFs against the session's reference"), self.best_note,
             self.best_pdf,
@@ -254,9 +255,9 @@ class RunsView(TabView):
         self.replay = ReplayPlots(self.names)
         self._arrays = RunArrays(len(self.replay.names))
         self._arrays.extend(self._entries)
-        self.history.object = self.replay.history
-        self.parcoords.object = self.replay.parcoords
-        self.traces.object = self.replay.traces
+        show_figure(self.history, self.replay.history)
+        show_figure(self.parcoords, self.replay.parcoords)
+        show_figure(self.traces, self.replay.traces)
 
     @property
     def names(self) -> list[str]:
@@ -369,7 +370,7 @@ class RunsView(TabView):
         self._shown_best = key
         if self._pdf_plots is None or self._pdf_plots.reference is not self.state.reference:
             self._pdf_plots = BestPdfPlots(self.state.reference)
-            self.best_pdf.objects = [pn.pane.Bokeh(f) for f in self._pdf_plots.figures]
+            self.best_pdf.objects = [bokeh_pane(f) for f in self._pdf_plots.figures]
         pdf = None
         if best is not None and self.reader is not None:
             rid = int(best["record_id"])
