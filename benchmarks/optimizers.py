@@ -98,7 +98,7 @@ def method_spec(label: str):
     if label in METHODS:
         return METHODS[label]
     name, *pairs = label.split(":")
-    from silica_explorer.optimize.pipeline import OPTIMIZERS
+    from silica_explorer.optimize.registry import OPTIMIZERS
     if name not in OPTIMIZERS or not pairs or any("=" not in p for p in pairs):
         raise SystemExit(f"unknown --methods entry {label!r}; choose from {list(METHODS) + ['optuna-tpe']} or "
                          f"give 'optimizer:key=value[:key=value]' with optimizer one of {list(OPTIMIZERS)}")

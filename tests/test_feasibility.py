@@ -7,7 +7,7 @@ import pytest
 
 from silica_explorer.optimize import AnalyticCost, BayesianOptimizer, SearchSpace, expected_improvement, fit
 from silica_explorer.optimize.feasibility import ConstrainedBayesianOptimizer, FeasibilityModel
-from silica_explorer.optimize.pipeline import make_optimizer
+from silica_explorer.optimize.registry import make_optimizer
 from silica_explorer.optimize.testfunctions import (COLLAPSE_CENTER, COLLAPSE_FLOOR, collapse_region,
                                                     collapse_valley, sphere)
 from silica_explorer.store import Store

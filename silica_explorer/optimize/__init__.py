@@ -29,7 +29,9 @@ from .design import initial_design
 from .cg import ConjugateGradient
 from .composite import CompositeBO
 from .objective import BudgetExhausted, Objective, impute_failures, run_ask_tell
-from .pipeline import OPTIMIZERS, BOThenCG, FitResult, default_run_id, fit, make_optimizer
+from .bocg import BOThenCG
+from .driver import FitResult, default_run_id, fit
+from .registry import OPTIMIZERS, make_optimizer
 from .random_search import RandomSearch
 from .space import SearchSpace, parse_bounds, parse_free
 from .testfunctions import AnalyticCost, PDFStandIn, SyntheticCost
