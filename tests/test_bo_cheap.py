@@ -214,7 +214,7 @@ def test_base_forcefield_json_is_the_first_start(tmp_path):
 def test_fast_likelihood_equals_sklearn_and_gives_the_same_fit():
     from sklearn.gaussian_process import GaussianProcessRegressor
 
-    from silica_explorer.optimize.gp_likelihood import neg_log_marginal_likelihood, standardize
+    from silica_explorer.optimize.gp import neg_log_marginal_likelihood, standardize
     bo = told(d=4, n=50)
     X, y = bo.X_, bo._targets()
     gp = GaussianProcessRegressor(bo.make_kernel(), normalize_y=True, optimizer=None).fit(X, y)

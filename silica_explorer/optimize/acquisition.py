@@ -27,6 +27,8 @@ from scipy.optimize import minimize
 from scipy.spatial.distance import cdist
 from scipy.special import ndtr
 
+from .gp import is_default_form, kernel_parts
+
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 _SQRT5 = math.sqrt(5.0)
@@ -68,12 +70,8 @@ class GPPosterior:
         if not self.supports(gp.kernel_):
             raise ValueError(f"GPPosterior supports ConstantKernel * Matern(nu=2.5) [+ WhiteKernel], "
                              f"got {gp.kernel_}")
-        k = gp.kernel_
-        prod = k.k1 if hasattr(k, "k2") and type(k).__name__ == "Sum" else k
-        self.c = float(prod.k1.constant_value)
         self.X = np.asarray(gp.X_train_, dtype=float)
-        d = self.X.shape[1]
-        self.ls = np.broadcast_to(np.asarray(prod.k2.length_scale, dtype=float), (d,)).copy()
+        self.c, self.ls, _ = kernel_parts(gp.kernel_, self.X.shape[1])
         self.alpha = np.asarray(gp.alpha_, dtype=float).reshape(-1)
         linv = solve_triangular(gp.L_, np.eye(len(self.X)), lower=True)
         self.K_inv = linv.T @ linv
@@ -83,13 +81,8 @@ class GPPosterior:
 
     @staticmethod
     def supports(kernel) -> bool:
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, Product, Sum, WhiteKernel
-        if isinstance(kernel, Sum):
-            if not isinstance(kernel.k2, WhiteKernel):
-                return False
-            kernel = kernel.k1
-        return (isinstance(kernel, Product) and isinstance(kernel.k1, ConstantKernel)
-                and isinstance(kernel.k2, Matern) and float(kernel.k2.nu) == 2.5)
+        """Whether ``kernel`` is ``ConstantKernel * Matern(nu=2.5) [+ WhiteKernel]``."""
+        return is_default_form(kernel)
 
     def __call__(self, U, grad: bool = False):
         """``(mean, std)`` at points ``U`` (m, d), and with ``grad`` also ``(dmean, dstd)`` (m, d)."""

@@ -38,7 +38,8 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
-from .bayes import BayesianOptimizer, _single_thread_blas, expected_improvement
+from .bayes import BayesianOptimizer, expected_improvement
+from .gp import default_kernel, fit_gp, single_thread_blas
 
 #: Values of ``failure_policy`` (optimizer option, ``--failure-policy`` in the CLI).
 FAILURE_POLICIES = ("impute", "constrained")
@@ -78,10 +79,8 @@ class FeasibilityModel:
         self.constant_: float | None = None
 
     def _kernel(self, dim: int, white: bool):
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-        k = ConstantKernel(1.0, (1e-2, 1e3)) * Matern(length_scale=np.full(dim, 0.3),
-                                                       length_scale_bounds=self.length_scale_bounds, nu=2.5)
-        return k + WhiteKernel(1e-2, (1e-6, 1.0)) if white else k
+        return default_kernel(dim, self.length_scale_bounds, noise_bounds=(1e-6, 1.0), constant_bounds=(1e-2, 1e3),
+                              white=white)
 
     def fit(self, X, ok) -> "FeasibilityModel":
         """Fit to unit points ``X`` (n, d) and labels ``ok`` (n,) (True = the melt succeeded)."""
@@ -92,7 +91,7 @@ class FeasibilityModel:
             self.constant_ = 1.0 if ok.all() else 0.0
             return self
         self.constant_ = None
-        with warnings.catch_warnings(), _single_thread_blas():
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore")
             if self.method == "gpc":
                 from sklearn.gaussian_process import GaussianProcessClassifier
@@ -100,10 +99,8 @@ class FeasibilityModel:
                                               random_state=self.random_state)
                 m.fit(X, ok.astype(int))
             else:
-                from sklearn.gaussian_process import GaussianProcessRegressor
-                m = GaussianProcessRegressor(self._kernel(X.shape[1], white=True), normalize_y=False,
-                                             n_restarts_optimizer=0, random_state=self.random_state)
-                m.fit(X, np.where(ok, 1.0, -1.0))
+                m = fit_gp(self._kernel(X.shape[1], white=True), X, np.where(ok, 1.0, -1.0), n_restarts=0,
+                           random_state=self.random_state, normalize_y=False)
         self.model_ = m
         return self
 
