@@ -8,10 +8,11 @@ import pytest
 
 from silica_explorer.cli import main
 from silica_explorer.forcefield import PRESETS, PUBLISHED_PRESETS, ForceField
-from silica_explorer.optimize import AnalyticCost, BayesianOptimizer, SearchSpace, fit
+from silica_explorer.optimize import BayesianOptimizer, SearchSpace, fit
+from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.acquisition import (GPPosterior, expected_improvement, maximize_ei,
                                                   maximize_ei_numeric)
-from silica_explorer.optimize.testfunctions import rough_basin
+from silica_explorer.standins import rough_basin
 from silica_explorer.store import Store
 
 FAST = {"n_restarts_optimizer": 1, "n_candidates": 300, "n_ei_starts": 4, "preset_starts": False}

@@ -34,12 +34,11 @@ from .driver import FitResult, default_run_id, fit
 from .registry import OPTIMIZERS, make_optimizer
 from .random_search import RandomSearch
 from .space import SearchSpace, parse_bounds, parse_free
-from .testfunctions import AnalyticCost, PDFStandIn, SyntheticCost
 
 __all__ = [
     "SearchSpace", "parse_free", "parse_bounds",
     "BayesianOptimizer", "expected_improvement", "initial_design",
-    "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "PDFStandIn", "make_optimizer", "OPTIMIZERS",
+    "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "make_optimizer", "OPTIMIZERS",
     "Objective", "BudgetExhausted", "impute_failures", "run_ask_tell",
-    "fit", "FitResult", "default_run_id", "AnalyticCost", "SyntheticCost",
+    "fit", "FitResult", "default_run_id",
 ]

@@ -1,7 +1,7 @@
 """Expected improvement and its fast maximization on a fitted scikit-learn GP.
 
 :class:`GPPosterior` evaluates the posterior mean and *latent* standard deviation (white noise excluded)
-of a fitted ``GaussianProcessRegressor`` with kernel ``ConstantKernel * Matern(nu=2.5, ARD) +
+of a fitted ``GaussianProcessRegressor`` with kernel ``ConstantKernel * Matern-5/2 (ARD) +
 WhiteKernel`` (the kernel of :class:`~silica_explorer.optimize.bayes.BayesianOptimizer`) for many
 points at once, with analytic gradients with respect to the inputs. It uses the regressor's own
 Cholesky factor, ``alpha_`` and target normalization, so its values equal ``gp.predict`` (tested);
@@ -61,14 +61,14 @@ def ei_and_grad(mean, std, dmean, dstd, y_best: float, xi: float = 0.0):
 class GPPosterior:
     """Vectorized posterior (mean, latent std and their input gradients) of a fitted sklearn GPR.
 
-    Supports ``ConstantKernel * Matern(nu=2.5) [+ WhiteKernel]`` (isotropic or anisotropic length
+    Supports ``ConstantKernel * Matern-5/2 [+ WhiteKernel]`` (isotropic or anisotropic length
     scales); :meth:`supports` tells whether a kernel qualifies. ``chunk``: points per block (bounds
     the (chunk, n_train, d) work arrays).
     """
 
     def __init__(self, gp, chunk: int = 256):
         if not self.supports(gp.kernel_):
-            raise ValueError(f"GPPosterior supports ConstantKernel * Matern(nu=2.5) [+ WhiteKernel], "
+            raise ValueError(f"GPPosterior supports ConstantKernel * Matern-5/2 [+ WhiteKernel], "
                              f"got {gp.kernel_}")
         self.X = np.asarray(gp.X_train_, dtype=float)
         self.c, self.ls, _ = kernel_parts(gp.kernel_, self.X.shape[1])
@@ -81,7 +81,7 @@ class GPPosterior:
 
     @staticmethod
     def supports(kernel) -> bool:
-        """Whether ``kernel`` is ``ConstantKernel * Matern(nu=2.5) [+ WhiteKernel]``."""
+        """Whether ``kernel`` is ``ConstantKernel * Matern-5/2 [+ WhiteKernel]``."""
         return is_default_form(kernel)
 
     def __call__(self, U, grad: bool = False):

@@ -4,12 +4,13 @@ The method of Liu et al. (2019): fit a GP to the evaluated points, choose the ne
 the expected improvement over the best cost so far is largest, evaluate it, repeat.
 
 Model: scikit-learn ``GaussianProcessRegressor`` on the cost (or, with ``y_transform="log"``, on
-log R_x) with kernel ``ConstantKernel * Matern(nu=2.5, anisotropic length scales) + WhiteKernel``
-(the white term is the MD noise), inputs in the unit box [0, 1]^d, targets standardized
-(``normalize_y=True``). Failed evaluations enter the fit with the imputed value of the failure policy
+log R_x) with the kernel of :func:`~silica_explorer.optimize.gp.default_kernel`
+(``ConstantKernel * Matern-5/2 (anisotropic length scales) + WhiteKernel``; the white term is the MD
+noise), inputs in the unit box [0, 1]^d, targets standardized (``normalize_y=True``). Failed
+evaluations enter the fit with the imputed value of the failure policy
 (:func:`~silica_explorer.optimize.objective.impute_failures`, default: worst finite R_x so far).
 
-Cost control (so that a proposal stays cheap at hundreds of evaluations; ``benchmarks/bo_overhead.py``):
+Cost control (a proposal stays cheap at hundreds of evaluations):
 - hyperparameters by maximum marginal likelihood with ``n_restarts_optimizer`` restarts at every
   proposal up to ``refit_until`` told points, then only at anchors spaced by ``refit_growth`` (10 %:
   at n = 600 every 60 proposals); in between the anchor's hyperparameters are reused (the GP is
@@ -25,16 +26,17 @@ with ``y*`` the lowest observed (imputed) cost, ``mu``/``s`` the GP mean and lat
 observed costs). Maximized by multi-start L-BFGS-B inside the unit box: the ``n_ei_starts`` best of
 ``n_candidates`` random points plus the best observed points are polished.
 
-Initial design: the base set (when it lies inside the bounds) first, then any ``initial_points``, then
-(``preset_starts``, default) every preset of :data:`~silica_explorer.forcefield.PRESETS` inside the
-bounds, then space-filling points up to ``n_initial`` in all (``starts_fill_design``, default; else
-``n_initial`` after the starts) (scrambled Sobol or Latin hypercube from
-``scipy.stats.qmc``, seeded). Batches (``ask(k)``, k > 1): constant liar - after each pick the GP (same
-hyperparameters) is refitted with a fake observation ``liar`` ("min", "mean" or "max" of the observed
-costs) at the picked point.
+Initial design (:mod:`~silica_explorer.optimize.design`): the base set (when it lies inside the bounds)
+first, then any ``initial_points``, then (``preset_starts``, default) every preset of
+:data:`~silica_explorer.forcefield.PRESETS` inside the bounds, then space-filling points (scrambled Sobol
+or Latin hypercube from ``scipy.stats.qmc``, seeded) up to ``n_initial`` in all (``starts_fill_design``,
+default; else ``n_initial`` after the starts).
+Batches (``ask(k)``, k > 1): constant liar - after each pick the GP (same hyperparameters) is refitted
+with a fake observation ``liar`` ("min", "mean" or "max" of the observed costs) at the picked point.
 
 Everything is deterministic given ``random_state`` and the told data: the random numbers of a proposal
 are drawn from ``default_rng([random_state, n_told, k])``, so a resumed run continues exactly.
+Measured proposal costs: ``data/results/optimizer_notes.md``.
 """
 
 from __future__ import annotations
@@ -63,10 +65,8 @@ class BayesianOptimizer:
     initial_design : ``"sobol"`` (default), ``"lhs"`` or ``"random"``.
     starts_fill_design : the start points (base set, ``initial_points``, presets) count towards the
         ``n_initial`` design points, and only ``max(0, n_initial - n_starts)`` space-filling points follow
-        (default True; False: ``n_initial`` space-filling points after the starts, the behaviour before
-        it and the default of TuRBO and composite BO, whose studies used it). In the real-MD 2-parameter
-        study it lowered the median best R_x after 20 melts from 11.73 to 10.85 % (5 seeds), on the
-        landscape stand-in from 17.20 to 12.41 % after 40 (10 seeds); ``data/results/README.md``.
+        (default True; False: ``n_initial`` space-filling points after the starts, the default of TuRBO
+        and composite BO). Its measured effect: ``data/results/optimizer_notes.md``.
     initial_points : unit points (or forcefields / parameter dicts) evaluated after the base set.
     preset_starts : also start from every preset of :data:`~silica_explorer.forcefield.PRESETS` whose
         free-parameter values lie inside the search bounds (default True); False: none; a list of preset

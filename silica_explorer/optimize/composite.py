@@ -22,7 +22,7 @@ without an imputed cliff in the surrogate. With ``failure_fantasies=True`` (defa
 point also enters the score GPs as a fantasy observation equal to their posterior mean there (same
 kernels): the PDF model's uncertainty then shrinks at failures as at any evaluated point. Without it,
 the uncertainty in a failure band never shrinks (failures add no PDFs), and EI keeps rewarding the
-band: with real MD (2-D, quick, seed 0) evaluations 10-17 all failed, next to the valley.
+band (a real-MD example: ``data/results/optimizer_notes.md``).
 
 **The tell path.** ``tell(u, R_x, pdf=...)`` or ``tell(..., entry=e)`` with ``e["pdf"]``: every
 successful evaluation must come with its PDF Dataset. In :meth:`run`, the

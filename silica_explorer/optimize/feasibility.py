@@ -14,7 +14,7 @@ puts a cliff into the GP's mean right next to the valley floor and bends the mod
   set to 0 where ``P < min_feasibility`` (Gelbart et al.'s probabilistic constraint
   ``P(feasible) >= 1 - delta``; default 0.5). Without it, the cost GP - fitted to successes only -
   extrapolates the valley's descent into the unexplored failure band, and the EI there outweighs
-  any moderate P (measured on the shipped landscape: most proposals failed).
+  any moderate P.
 
 Until the first failure the model says ``P = 1`` everywhere (constrained EI is then plain EI on the same
 data); with no success at all the proposals are random points, as for plain BO.
@@ -25,10 +25,10 @@ Feasibility methods (``feasibility=``):
   (anisotropic) + white noise``, hyperparameters by marginal likelihood) on labels +1 (ok) / -1
   (failed), ``P = Phi(mu / sqrt(s^2 + noise))``;
 - ``"gpc"``: scikit-learn ``GaussianProcessClassifier`` (Laplace approximation, logistic link, same
-  kernel without noise). Measured (40 random points in 2-D, failing for u_0 > 0.5): it is badly
-  under-confident - P = 0.67 deep inside the feasible half, 0.31 deep inside the failing one, its
-  kernel amplitude at the bound - where ``"gpr"`` gives 1.00 and 0.00. Fit + 100 predictions cost
-  about the same (7-D, n = 300: 0.33 s gpc, 0.65 s gpr of CPU).
+  kernel without noise); measured to be under-confident where ``"gpr"`` is not.
+
+Kernels: :func:`~silica_explorer.optimize.gp.default_kernel`. Measurements behind these choices:
+``data/results/optimizer_notes.md``.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ matrix products instead:
     dK_ab/dlog l_j = F_ab (x_aj - x_bj)^2 / l_j^2,   F = (5/3) c (1 + sqrt5 r) exp(-sqrt5 r)
     sum_ab W_ab F_ab (x_aj - x_bj)^2 = 2 sum_a x_aj^2 (WF 1)_a - 2 (x_j^T (WF) x_j)
 
-so one evaluation costs a Cholesky factorization, an inverse and O(n^2 d) products. The values equal
-scikit-learn's (tested). Targets are the standardized ones (``normalize_y=True``); ``jitter`` is the
-regressor's ``alpha`` (1e-10). Timings: ``data/results/optimizer_notes.md``.
+so one evaluation costs a Cholesky factorization, an inverse and O(n^2 d) products (timings:
+``data/results/optimizer_notes.md``). The values equal scikit-learn's (tested). Targets are the
+standardized ones (``normalize_y=True``); ``jitter`` is the regressor's ``alpha`` (1e-10).
 
 **Readout**: :func:`kernel_parts` (``c``, the d length scales, ``s``) and :func:`length_scales` of a
 kernel; :func:`noise_variance` of a fitted GP in target units^2.
@@ -52,9 +52,9 @@ NOISE_BOUNDS = (1e-6, 1.0)
 
 def single_thread_blas():
     """Context manager limiting BLAS to one thread. Small GP matrices gain nothing from BLAS threads,
-    and on a busy machine OpenBLAS threads spin (measured 10x slower proposals on 2 loaded cores);
-    single-threaded BLAS is also bitwise repeatable. Entering one costs ~20 ms: enter it once around a
-    proposal, not per GP call."""
+    and on a busy machine OpenBLAS threads spin; single-threaded BLAS is also bitwise repeatable.
+    Entering one is not free: enter it once around a proposal, not per GP call (measurements:
+    ``data/results/optimizer_notes.md``)."""
     try:
         from threadpoolctl import threadpool_limits
         return threadpool_limits(limits=1, user_api="blas")

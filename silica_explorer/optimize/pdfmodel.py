@@ -12,7 +12,7 @@ R_x, see :func:`silica_explorer.cost.aligned`): an array ``G`` of shape (n, pair
 ``explained_variance`` of the variance are kept, at most ``max_components`` and at most n - 1.
 The scores ``z`` are unit-free coordinates of g (same units as g, i.e. dimensionless).
 
-**GP per score.** scikit-learn ``GaussianProcessRegressor`` with ``ConstantKernel * Matern(5/2, ARD) +
+**GP per score.** scikit-learn ``GaussianProcessRegressor`` with ``ConstantKernel * Matern-5/2 (ARD) +
 WhiteKernel`` on the unit box, ``normalize_y=True``; the white term absorbs the sampling noise of the
 melts. Predictions are independent Gaussians per score (latent std, white noise excluded).
 
