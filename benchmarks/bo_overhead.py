@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.forcefield import FREE_PARAMETERS  # noqa: E402
 from silica_explorer.optimize import BayesianOptimizer, SearchSpace  # noqa: E402
-from silica_explorer.optimize.testfunctions import rough_basin  # noqa: E402
+from silica_explorer.standins import rough_basin  # noqa: E402
 from silica_explorer.optimize.turbo import TrustRegionState, TurboOptimizer  # noqa: E402
 
 _OLD = {"refit_growth": 0.0, "refit_until": 0, "max_gp_points": None, "ei_polish": "numeric", "likelihood": "sklearn"}

@@ -19,11 +19,11 @@
 ``full``; the first file in data/landscapes/ is used when present), the cost is the measured R_x grid
 over (q_Si, A_SiO), interpolated linearly, plus Gaussian noise with the measured seed-to-seed spread
 (mean R_x_std of the grid, or ``--noise``). Without one it is the *analytic stand-in*
-:func:`silica_explorer.optimize.testfunctions.rough_basin` on the unit box of (q_Si, A_SiO) - a quadratic
+:func:`silica_explorer.standins.rough_basin` on the unit box of (q_Si, A_SiO) - a quadratic
 basin (minimum 0.09 = 9 %) with cosine ripples at two frequencies - plus noise (sd ``--noise``,
 default 0.002 = 0.2 % R_x); with ``--function collapse_valley`` it is the development stand-in
-:func:`silica_explorer.optimize.testfunctions.collapse_valley` (3 <= dim <= 10; diagonal A-rho valleys,
-floor 0.10, a failure region 0.04 from the floor, :func:`~silica_explorer.optimize.testfunctions.collapse_region`).
+:func:`silica_explorer.standins.collapse_valley` (3 <= dim <= 10; diagonal A-rho valleys,
+floor 0.10, a failure region 0.04 from the floor, :func:`~silica_explorer.standins.collapse_region`).
 Either way it is NOT molecular dynamics; the point is comparing optimizers on the same cost, budget and seeds.
 
 Methods: ``bo`` (GP + EI, failures imputed at the worst R_x), ``bo-log`` (GP on log R_x),
@@ -32,7 +32,7 @@ from scikit-learn's GP classifier), ``turbo`` (TuRBO-1 trust
 region, Thompson sampling), ``turbo-ei`` (EI inside the trust region), ``turbo-constrained``,
 ``bo+cg``, ``turbo+cg``, ``cg``, ``random``, ``optuna-tpe``, ``composite`` (surrogate of the PDFs; needs
 ``--pdf-stand-in``).
-With ``--pdf-stand-in`` it is :class:`silica_explorer.optimize.testfunctions.PDFStandIn`: partial
+With ``--pdf-stand-in`` it is :class:`silica_explorer.standins.PDFStandIn`: partial
 PDFs of Gaussian peaks that move smoothly with the unit point, bin noise (``--noise``, default 0.05
 = an R_x sd of ~0.35 %), a failure band u0 + u1 < 0.45; the floor is the expected measured R_x at
 the noise-free optimum.
@@ -61,9 +61,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.forcefield import PUBLISHED_PRESETS  # noqa: E402
-from silica_explorer.optimize import AnalyticCost, SearchSpace, fit  # noqa: E402
-from silica_explorer.optimize.testfunctions import (COLLAPSE_FLOOR, collapse_region,  # noqa: E402
-                                                    collapse_valley, rough_basin)
+from silica_explorer.optimize import SearchSpace, fit  # noqa: E402
+from silica_explorer.standins import (COLLAPSE_FLOOR, AnalyticCost, collapse_region,  # noqa: E402
+                                      collapse_valley, rough_basin)
 
 #: method label -> (optimizer name of fit(), options)
 METHODS = {
@@ -98,7 +98,7 @@ def method_spec(label: str):
     if label in METHODS:
         return METHODS[label]
     name, *pairs = label.split(":")
-    from silica_explorer.optimize.pipeline import OPTIMIZERS
+    from silica_explorer.optimize.registry import OPTIMIZERS
     if name not in OPTIMIZERS or not pairs or any("=" not in p for p in pairs):
         raise SystemExit(f"unknown --methods entry {label!r}; choose from {list(METHODS) + ['optuna-tpe']} or "
                          f"give 'optimizer:key=value[:key=value]' with optimizer one of {list(OPTIMIZERS)}")
@@ -163,7 +163,7 @@ def analytic_cost(noise: float, dim: int = 2, function: str = "rough_basin"):
 
 def pdf_stand_in_cost(noise: float, dim: int = 2):
     from silica_explorer.forcefield import FREE_PARAMETERS
-    from silica_explorer.optimize import PDFStandIn
+    from silica_explorer.standins import PDFStandIn
     names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
     space = SearchSpace(names, base="BKS")
     cost = PDFStandIn(space, noise=noise)

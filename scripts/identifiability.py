@@ -6,7 +6,7 @@ at the best point, and (with --truth) each recovered parameter's relative error.
 
 writes OUT.json (everything: length scales, Hessians, eigen-directions, errors) and OUT.txt (the short
 report, also printed). No MD is run: it reads the store (silica_explorer.store) and fits a GP with the
-BO's kernel (silica_explorer.optimize.identifiability).
+BO's kernel (silica_explorer.analysis.identifiability).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.optimize.identifiability import analyse_run, to_json, truth_forcefield  # noqa: E402
+from silica_explorer.analysis.identifiability import analyse_run, to_json, truth_forcefield  # noqa: E402
 from silica_explorer.store import Store  # noqa: E402
 
 

@@ -19,13 +19,9 @@ exceed the cores (:func:`available_cores`, which respects CPU affinity / cgroup 
 local cluster has ``workers = cores // md_threads`` worker *processes* (``processes=True``), each with
 one Dask thread (``threads_per_worker=1``) and ``OMP_NUM_THREADS = md_threads``.
 :meth:`configure` returns a copy of a cost whose engine uses ``md_threads`` threads (the LAMMPS
-engine otherwise takes all cores, which would oversubscribe the machine). For small melts
-(``tiny``, 192 atoms) 2 workers x 1 thread beat 1 worker x 2 threads on 2 cores: 23 s against
-90-212 s for a 4x4 grid (``benchmarks/landscape_speedup.py``, measured at ``nice 19`` on a shared
-machine with a higher-priority process busy on about one core - a 2-thread OpenMP melt is gated by
-its slower thread and degrades badly under such competition, single-thread workers do not). For
-``paper``-size melts (3000 atoms) on an idle machine the two are about even: 172 steps/s for one
-melt on 2 threads vs 2 x 79 on 1 thread each (science notes, section 4).
+engine otherwise takes all cores, which would oversubscribe the machine). For small melts single-thread
+workers are the faster choice on a loaded machine; for large ones the two are about even (measurements:
+``data/results/optimizer_notes.md``, "Executors").
 
 **Failures.** An exception inside an evaluation is retried ``retries`` times (Dask ``retries=``), then
 reported (``errors="return"``) or raised. A worker *process* that dies mid-evaluation (killed, out of

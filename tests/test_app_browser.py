@@ -429,7 +429,8 @@ SELECT = "panel.models.widgets.CustomSelect"
 STANDIN_FIT = """
 import sys
 from pathlib import Path
-from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
+from silica_explorer.optimize import SearchSpace, fit
+from silica_explorer.standins import AnalyticCost
 free = ["q_Si", "A_SiO", "rho_SiO", "C_SiO", "A_OO", "rho_OO", "C_OO"]
 space = SearchSpace(free, base="BKS", coords="contact")
 fail_all = len(sys.argv) > 4 and sys.argv[4] == "all"

@@ -8,10 +8,11 @@ import pytest
 
 from silica_explorer.cli import main
 from silica_explorer.forcefield import PRESETS, PUBLISHED_PRESETS, ForceField
-from silica_explorer.optimize import AnalyticCost, BayesianOptimizer, SearchSpace, fit
+from silica_explorer.optimize import BayesianOptimizer, SearchSpace, fit
+from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.acquisition import (GPPosterior, expected_improvement, maximize_ei,
                                                   maximize_ei_numeric)
-from silica_explorer.optimize.testfunctions import rough_basin
+from silica_explorer.standins import rough_basin
 from silica_explorer.store import Store
 
 FAST = {"n_restarts_optimizer": 1, "n_candidates": 300, "n_ei_starts": 4, "preset_starts": False}
@@ -214,7 +215,7 @@ def test_base_forcefield_json_is_the_first_start(tmp_path):
 def test_fast_likelihood_equals_sklearn_and_gives_the_same_fit():
     from sklearn.gaussian_process import GaussianProcessRegressor
 
-    from silica_explorer.optimize.gp_likelihood import neg_log_marginal_likelihood, standardize
+    from silica_explorer.optimize.gp import neg_log_marginal_likelihood, standardize
     bo = told(d=4, n=50)
     X, y = bo.X_, bo._targets()
     gp = GaussianProcessRegressor(bo.make_kernel(), normalize_y=True, optimizer=None).fit(X, y)

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from silica_explorer.optimize import AnalyticCost, BayesianOptimizer, SearchSpace, expected_improvement, fit
+from silica_explorer.optimize import BayesianOptimizer, SearchSpace, expected_improvement, fit
 from silica_explorer.optimize.feasibility import ConstrainedBayesianOptimizer, FeasibilityModel
-from silica_explorer.optimize.pipeline import make_optimizer
-from silica_explorer.optimize.testfunctions import (COLLAPSE_CENTER, COLLAPSE_FLOOR, collapse_region,
-                                                    collapse_valley, sphere)
+from silica_explorer.optimize.registry import make_optimizer
+from silica_explorer.standins import (COLLAPSE_CENTER, COLLAPSE_FLOOR, AnalyticCost, collapse_region,
+                                      collapse_valley, sphere)
 from silica_explorer.store import Store
 
 FAST_BO = {"n_restarts_optimizer": 1, "n_candidates": 300, "n_ei_starts": 4}

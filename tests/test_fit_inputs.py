@@ -7,7 +7,7 @@ import pytest
 
 from silica_explorer.forcefield import ForceField, ParameterError
 from silica_explorer.optimize import SearchSpace, fit
-from silica_explorer.optimize.checks import check_start
+from silica_explorer.optimize.validation import check_start
 from silica_explorer.optimize.cg import ConjugateGradient
 from silica_explorer.store import Store
 

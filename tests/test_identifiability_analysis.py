@@ -1,4 +1,4 @@
-"""Identifiability analysis (silica_explorer.optimize.identifiability) on analytic functions: no MD.
+"""Identifiability analysis (silica_explorer.analysis.identifiability) on analytic functions: no MD.
 
 A quadratic valley with one stiff and one flat axis, and a rotated one whose flat direction is a
 combination of both parameters: the analysis must find the flat direction and call the stiff one stiff;
@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from silica_explorer.forcefield import ForceField
-from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
-from silica_explorer.optimize.identifiability import Identifiability, fit_gp, gp_mean_hessian, run_points
+from silica_explorer.optimize import SearchSpace, fit
+from silica_explorer.standins import AnalyticCost
+from silica_explorer.analysis.identifiability import Identifiability, gp_mean_hessian
+from silica_explorer.analysis.surrogate import fit_surrogate, run_points
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTER = np.array([0.4, 0.6])
@@ -47,7 +49,7 @@ def sample(func, n=120, seed=0, noise=1e-4, spread=0.3):
 
 def test_gp_mean_hessian_matches_finite_differences(space):
     U, y = sample(rotated, n=60, seed=1, noise=1e-3)
-    gp, _ = fit_gp(space, U, y, n_restarts=2)
+    gp = fit_surrogate(space, U, y, n_restarts=2).gp_
     u = np.array([0.43, 0.55])
     mean, grad, hess = gp_mean_hessian(gp, u)
     assert mean == pytest.approx(gp.predict(u[None])[0], rel=1e-7)
@@ -140,7 +142,7 @@ def test_store_run_and_script(tmp_path, space):
 
 
 def test_truth_from_synthetic_reference(tmp_path):
-    from silica_explorer.optimize.identifiability import truth_forcefield
+    from silica_explorer.analysis.identifiability import truth_forcefield
     assert truth_forcefield("CHIK") == ForceField.preset("CHIK")
     path = ForceField.preset("SHIK").save(tmp_path / "s.json")
     assert truth_forcefield(str(path)) == ForceField.preset("SHIK")

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from silica_explorer.forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ForceField, ParameterError
-from silica_explorer.optimize import (AnalyticCost, BayesianOptimizer, BudgetExhausted,
-                                      Objective, SearchSpace,
+from silica_explorer.optimize import (BayesianOptimizer, BudgetExhausted, Objective, SearchSpace,
                                       expected_improvement, fit, impute_failures)
-from silica_explorer.optimize.testfunctions import BRANIN_MIN, branin, rough_basin, sphere
+from silica_explorer.standins import BRANIN_MIN, AnalyticCost, branin, rough_basin, sphere
 from silica_explorer.store import Store
 
 FAST_BO = {"n_restarts_optimizer": 1, "n_candidates": 300, "n_ei_starts": 4}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from silica_explorer.optimize.slices import constraint_readout, fit_surrogate, gp_slices, length_scales, points_of_records
+from silica_explorer.analysis.gp_slices import constraint_readout, gp_slices, length_scales
+from silica_explorer.analysis.surrogate import fit_surrogate, points_of_records
 from silica_explorer.optimize.space import SearchSpace
 
 

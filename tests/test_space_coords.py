@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from silica_explorer.forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, ParameterError
-from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
+from silica_explorer.optimize import SearchSpace, fit
+from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.space import CONTACT_BOUNDS, CONTACT_R0
 
 SEVEN = ["q_Si", "A_SiO", "rho_SiO", "C_SiO", "A_OO", "rho_OO", "C_OO"]

@@ -90,7 +90,7 @@ def stacked_traces_plot(trace: Sequence[Mapping], names: Sequence[str], width: i
 def gp_slices_plot(ds: xr.Dataset, observed: Mapping[str, tuple] | None = None, width: int = 260,
                    height: int = 210) -> hv.Layout:
     """One panel per free parameter: the GP mean of R_x (%) along the parameter through the centre point
-    (:func:`silica_explorer.optimize.slices.gp_slices`), with a +-1 std band and the centre marked."""
+    (:func:`silica_explorer.analysis.gp_slices.gp_slices`), with a +-1 std band and the centre marked."""
     rd = hv.Dimension("R_x", label="GP R_x", unit="%")
     panels = []
     for name in [str(p) for p in ds.parameter.values]:

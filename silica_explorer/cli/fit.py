@@ -23,7 +23,7 @@ _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 def register_cli(sub) -> None:
     from ..forcefield import FREE_PARAMETERS, PRESETS
     from ..optimize import OPTIMIZERS
-    from ..optimize.testfunctions import FUNCTIONS
+    from ..standins import FUNCTIONS
     p = sub.add_parser(
         "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
@@ -152,10 +152,10 @@ def _apply_config(args) -> argparse.Namespace:
 def build_evaluator(args, space):
     """The cost of the run: an Evaluator on the reference, or an analytic stand-in (--stand-in)."""
     if args.stand_in == "pdf_peaks":
-        from ..optimize import PDFStandIn
+        from ..standins import PDFStandIn
         return PDFStandIn(space)
     if args.stand_in:
-        from ..optimize import AnalyticCost
+        from ..standins import AnalyticCost
         return AnalyticCost(args.stand_in, space, noise=0.002)
     from ..evaluate import Evaluator
     reference = reference_from_args(args)

@@ -47,7 +47,7 @@ synthetic stand-in cost :class:`SyntheticCost` lives with the other stand-ins in
 :mod:`silica_explorer.optimize.testfunctions` and is re-exported here.
 """
 
-from ..optimize.testfunctions import SyntheticCost
+from ..standins import SyntheticCost
 from .compute import portable_label, sidecar_path
 from .datatree import open_landscape
 from .grid import Axis, Landscape, Window

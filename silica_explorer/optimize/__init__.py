@@ -1,16 +1,26 @@
-"""Optimizers of the forcefield parameters against the cost R_x.
+"""Optimizers of the forcefield parameters against the cost R_x: the ask/evaluate/tell loop.
 
-- :class:`SearchSpace` - free parameters, bounds, base forcefield, coordinates (box, log A, or log of the
-  repulsion at contact + rho); unit box <-> parameters <-> ForceField.
-- :class:`BayesianOptimizer` - Gaussian-process regression + expected improvement (the paper's method);
-  starts from the base set and the presets inside the bounds; its fast paths live in
-  :mod:`.acquisition` (posterior + EI gradients) and :mod:`.gp_likelihood` (marginal likelihood).
-- :class:`ConjugateGradient` - scipy CG with finite-difference gradients on the same budget.
-- :class:`BOThenCG` - BO, then CG refinement from BO's best point.
-- :class:`CompositeBO` - composite BO: a surrogate of the partial PDFs (PCA + GPs), EI of R_x by sampling.
-- :class:`RandomSearch` - baseline.
-- :class:`Objective` - shared budget, failure policy, re-play of stored evaluations on resume.
-- :func:`fit` - one call: optimizer + store + budget + resume -> :class:`FitResult`.
+The modules follow the loop:
+
+- search space: :mod:`.space` (:class:`SearchSpace` - free parameters, bounds, base forcefield,
+  coordinates; unit box <-> parameters <-> ForceField) and :mod:`.design` (start points, initial designs);
+- models: :mod:`.gp` (the GP kernel, built in one place, its fit and readout), :mod:`.pdfmodel`
+  (a surrogate of the partial PDFs), :mod:`.feasibility` (P(a melt succeeds));
+- acquisition: :mod:`.acquisition` (posterior + EI and their gradients);
+- optimizers: :class:`BayesianOptimizer` (:mod:`.bayes`, GP + EI, the paper's method),
+  :class:`~.turbo.TurboOptimizer` (trust-region BO), :class:`CompositeBO` (EI of R_x from the PDF
+  surrogate), :class:`ConjugateGradient` (:mod:`.cg`), :class:`BOThenCG` (:mod:`.bocg`),
+  :class:`RandomSearch`, and the reweighting L-BFGS of :mod:`.reweight_lbfgs`;
+- names: :mod:`.registry` (one table: name -> optimizer and its options; :func:`make_optimizer`,
+  :data:`OPTIMIZERS`) and :mod:`.auto` (which name ``--optimizer auto`` picks);
+- running: :class:`Objective` (:mod:`.objective`: shared budget, failure policy, re-play of stored
+  evaluations on resume), :mod:`.validation` (a fit's inputs, checked before any evaluation) and
+  :func:`fit` (:mod:`.driver`: optimizer + store + budget + resume -> :class:`FitResult`).
+
+Reading a finished fit (GP slices, identifiability) is :mod:`silica_explorer.analysis`; the analytic
+stand-in costs are :mod:`silica_explorer.standins`. This package imports neither, nor
+:mod:`silica_explorer.landscape` or :mod:`silica_explorer.app`. Measurements behind the defaults:
+``data/results/optimizer_notes.md``.
 
 Ask/tell use::
 
@@ -25,19 +35,20 @@ Driver use (store-backed, resumable)::
 """
 
 from .bayes import BayesianOptimizer, expected_improvement
-from .design import initial_design
+from .bocg import BOThenCG
 from .cg import ConjugateGradient
 from .composite import CompositeBO
+from .design import initial_design
+from .driver import FitResult, default_run_id, fit
 from .objective import BudgetExhausted, Objective, impute_failures, run_ask_tell
-from .pipeline import OPTIMIZERS, BOThenCG, FitResult, default_run_id, fit, make_optimizer
 from .random_search import RandomSearch
+from .registry import OPTIMIZERS, make_optimizer
 from .space import SearchSpace, parse_bounds, parse_free
-from .testfunctions import AnalyticCost, PDFStandIn, SyntheticCost
 
 __all__ = [
     "SearchSpace", "parse_free", "parse_bounds",
     "BayesianOptimizer", "expected_improvement", "initial_design",
-    "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "PDFStandIn", "make_optimizer", "OPTIMIZERS",
+    "ConjugateGradient", "RandomSearch", "BOThenCG", "CompositeBO", "make_optimizer", "OPTIMIZERS",
     "Objective", "BudgetExhausted", "impute_failures", "run_ask_tell",
-    "fit", "FitResult", "default_run_id", "AnalyticCost", "SyntheticCost",
+    "fit", "FitResult", "default_run_id",
 ]

@@ -1,7 +1,7 @@
 """Expected improvement and its fast maximization on a fitted scikit-learn GP.
 
 :class:`GPPosterior` evaluates the posterior mean and *latent* standard deviation (white noise excluded)
-of a fitted ``GaussianProcessRegressor`` with kernel ``ConstantKernel * Matern(nu=2.5, ARD) +
+of a fitted ``GaussianProcessRegressor`` with kernel ``ConstantKernel * Matern-5/2 (ARD) +
 WhiteKernel`` (the kernel of :class:`~silica_explorer.optimize.bayes.BayesianOptimizer`) for many
 points at once, with analytic gradients with respect to the inputs. It uses the regressor's own
 Cholesky factor, ``alpha_`` and target normalization, so its values equal ``gp.predict`` (tested);
@@ -26,6 +26,8 @@ from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from scipy.spatial.distance import cdist
 from scipy.special import ndtr
+
+from .gp import is_default_form, kernel_parts
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -59,21 +61,17 @@ def ei_and_grad(mean, std, dmean, dstd, y_best: float, xi: float = 0.0):
 class GPPosterior:
     """Vectorized posterior (mean, latent std and their input gradients) of a fitted sklearn GPR.
 
-    Supports ``ConstantKernel * Matern(nu=2.5) [+ WhiteKernel]`` (isotropic or anisotropic length
+    Supports ``ConstantKernel * Matern-5/2 [+ WhiteKernel]`` (isotropic or anisotropic length
     scales); :meth:`supports` tells whether a kernel qualifies. ``chunk``: points per block (bounds
     the (chunk, n_train, d) work arrays).
     """
 
     def __init__(self, gp, chunk: int = 256):
         if not self.supports(gp.kernel_):
-            raise ValueError(f"GPPosterior supports ConstantKernel * Matern(nu=2.5) [+ WhiteKernel], "
+            raise ValueError(f"GPPosterior supports ConstantKernel * Matern-5/2 [+ WhiteKernel], "
                              f"got {gp.kernel_}")
-        k = gp.kernel_
-        prod = k.k1 if hasattr(k, "k2") and type(k).__name__ == "Sum" else k
-        self.c = float(prod.k1.constant_value)
         self.X = np.asarray(gp.X_train_, dtype=float)
-        d = self.X.shape[1]
-        self.ls = np.broadcast_to(np.asarray(prod.k2.length_scale, dtype=float), (d,)).copy()
+        self.c, self.ls, _ = kernel_parts(gp.kernel_, self.X.shape[1])
         self.alpha = np.asarray(gp.alpha_, dtype=float).reshape(-1)
         linv = solve_triangular(gp.L_, np.eye(len(self.X)), lower=True)
         self.K_inv = linv.T @ linv
@@ -83,13 +81,8 @@ class GPPosterior:
 
     @staticmethod
     def supports(kernel) -> bool:
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, Product, Sum, WhiteKernel
-        if isinstance(kernel, Sum):
-            if not isinstance(kernel.k2, WhiteKernel):
-                return False
-            kernel = kernel.k1
-        return (isinstance(kernel, Product) and isinstance(kernel.k1, ConstantKernel)
-                and isinstance(kernel.k2, Matern) and float(kernel.k2.nu) == 2.5)
+        """Whether ``kernel`` is ``ConstantKernel * Matern-5/2 [+ WhiteKernel]``."""
+        return is_default_form(kernel)
 
     def __call__(self, U, grad: bool = False):
         """``(mean, std)`` at points ``U`` (m, d), and with ``grad`` also ``(dmean, dstd)`` (m, d)."""

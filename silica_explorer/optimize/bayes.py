@@ -4,12 +4,13 @@ The method of Liu et al. (2019): fit a GP to the evaluated points, choose the ne
 the expected improvement over the best cost so far is largest, evaluate it, repeat.
 
 Model: scikit-learn ``GaussianProcessRegressor`` on the cost (or, with ``y_transform="log"``, on
-log R_x) with kernel ``ConstantKernel * Matern(nu=2.5, anisotropic length scales) + WhiteKernel``
-(the white term is the MD noise), inputs in the unit box [0, 1]^d, targets standardized
-(``normalize_y=True``). Failed evaluations enter the fit with the imputed value of the failure policy
+log R_x) with the kernel of :func:`~silica_explorer.optimize.gp.default_kernel`
+(``ConstantKernel * Matern-5/2 (anisotropic length scales) + WhiteKernel``; the white term is the MD
+noise), inputs in the unit box [0, 1]^d, targets standardized (``normalize_y=True``). Failed
+evaluations enter the fit with the imputed value of the failure policy
 (:func:`~silica_explorer.optimize.objective.impute_failures`, default: worst finite R_x so far).
 
-Cost control (so that a proposal stays cheap at hundreds of evaluations; ``benchmarks/bo_overhead.py``):
+Cost control (a proposal stays cheap at hundreds of evaluations):
 - hyperparameters by maximum marginal likelihood with ``n_restarts_optimizer`` restarts at every
   proposal up to ``refit_until`` told points, then only at anchors spaced by ``refit_growth`` (10 %:
   at n = 600 every 60 proposals); in between the anchor's hyperparameters are reused (the GP is
@@ -25,45 +26,32 @@ with ``y*`` the lowest observed (imputed) cost, ``mu``/``s`` the GP mean and lat
 observed costs). Maximized by multi-start L-BFGS-B inside the unit box: the ``n_ei_starts`` best of
 ``n_candidates`` random points plus the best observed points are polished.
 
-Initial design: the base set (when it lies inside the bounds) first, then any ``initial_points``, then
-(``preset_starts``, default) every preset of :data:`~silica_explorer.forcefield.PRESETS` inside the
-bounds, then space-filling points up to ``n_initial`` in all (``starts_fill_design``, default; else
-``n_initial`` after the starts) (scrambled Sobol or Latin hypercube from
-``scipy.stats.qmc``, seeded). Batches (``ask(k)``, k > 1): constant liar - after each pick the GP (same
-hyperparameters) is refitted with a fake observation ``liar`` ("min", "mean" or "max" of the observed
-costs) at the picked point.
+Initial design (:mod:`~silica_explorer.optimize.design`): the base set (when it lies inside the bounds)
+first, then any ``initial_points``, then (``preset_starts``, default) every preset of
+:data:`~silica_explorer.forcefield.PRESETS` inside the bounds, then space-filling points (scrambled Sobol
+or Latin hypercube from ``scipy.stats.qmc``, seeded) up to ``n_initial`` in all (``starts_fill_design``,
+default; else ``n_initial`` after the starts).
+Batches (``ask(k)``, k > 1): constant liar - after each pick the GP (same hyperparameters) is refitted
+with a fake observation ``liar`` ("min", "mean" or "max" of the observed costs) at the picked point.
 
 Everything is deterministic given ``random_state`` and the told data: the random numbers of a proposal
 are drawn from ``default_rng([random_state, n_told, k])``, so a resumed run continues exactly.
+Measured proposal costs: ``data/results/optimizer_notes.md``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .acquisition import GPPosterior, expected_improvement, maximize_ei, maximize_ei_numeric
 from .design import initial_design as make_initial_design
 from .design import preset_start_names, start_points
-from .gp_likelihood import lbfgs_optimizer
-from .gp_likelihood import supports as likelihood_supports
+from .gp import default_kernel, fit_gp, hyper_optimizer, noise_variance, single_thread_blas
 from .objective import Objective, impute_failures, run_ask_tell
 from .space import SearchSpace
-
-
-def _single_thread_blas():
-    """Small GP matrices gain nothing from BLAS threads, and on a busy machine OpenBLAS threads spin
-    (measured 10x slower proposals on 2 loaded cores); single-threaded BLAS is also bitwise repeatable."""
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover (threadpoolctl ships with scikit-learn)
-        import contextlib
-        return contextlib.nullcontext()
 
 
 class BayesianOptimizer:
@@ -77,10 +65,8 @@ class BayesianOptimizer:
     initial_design : ``"sobol"`` (default), ``"lhs"`` or ``"random"``.
     starts_fill_design : the start points (base set, ``initial_points``, presets) count towards the
         ``n_initial`` design points, and only ``max(0, n_initial - n_starts)`` space-filling points follow
-        (default True; False: ``n_initial`` space-filling points after the starts, the behaviour before
-        it and the default of TuRBO and composite BO, whose studies used it). In the real-MD 2-parameter
-        study it lowered the median best R_x after 20 melts from 11.73 to 10.85 % (5 seeds), on the
-        landscape stand-in from 17.20 to 12.41 % after 40 (10 seeds); ``data/results/README.md``.
+        (default True; False: ``n_initial`` space-filling points after the starts, the default of TuRBO
+        and composite BO). Its measured effect: ``data/results/optimizer_notes.md``.
     initial_points : unit points (or forcefields / parameter dicts) evaluated after the base set.
     preset_starts : also start from every preset of :data:`~silica_explorer.forcefield.PRESETS` whose
         free-parameter values lie inside the search bounds (default True); False: none; a list of preset
@@ -99,7 +85,7 @@ class BayesianOptimizer:
         nearest to the incumbent (unit-box distance) plus a greedy farthest-point (space-filling)
         subsample of the others.
     likelihood : ``"fast"`` (default; the marginal likelihood and its gradient of
-        :mod:`~silica_explorer.optimize.gp_likelihood`, same values as scikit-learn's, ~5x cheaper) or
+        :mod:`~silica_explorer.optimize.gp`, same values as scikit-learn's, ~5x cheaper) or
         ``"sklearn"`` (scikit-learn's own) in the hyperparameter optimization; the regressor is
         scikit-learn's either way.
     n_candidates, n_ei_starts : random candidates scored by EI, and how many of the best are polished
@@ -227,12 +213,9 @@ class BayesianOptimizer:
 
     # ------------------------------------------------------------------ model
     def make_kernel(self):
-        """Kernel (with its initial hyperparameters and bounds) of a full fit."""
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-        d = self.space.dim
-        return (ConstantKernel(1.0, (1e-3, 1e3))
-                * Matern(length_scale=np.full(d, 0.3), length_scale_bounds=self.length_scale_bounds, nu=2.5)
-                + WhiteKernel(noise_level=1e-2, noise_level_bounds=self.noise_bounds))
+        """Kernel (with its initial hyperparameters and bounds) of a full fit: :func:`~.gp.default_kernel`
+        with this optimizer's ``length_scale_bounds`` and ``noise_bounds``."""
+        return default_kernel(self.space.dim, self.length_scale_bounds, self.noise_bounds)
 
     def _targets(self, y=None) -> np.ndarray:
         """GP training targets: told costs, failures imputed, then ``y_transform`` applied."""
@@ -297,40 +280,23 @@ class BayesianOptimizer:
             dmin[j] = -np.inf
         return np.sort(np.array(chosen))
 
-    def _hyper_optimizer(self, kernel, X, y, maxiter=None):
-        """scikit-learn's ``optimizer`` argument: L-BFGS-B on the fast likelihood
-        (:mod:`~silica_explorer.optimize.gp_likelihood`) for the standard kernel, else scikit-learn's."""
-        if self.likelihood == "fast" and likelihood_supports(kernel, X.shape[1]):
-            return lbfgs_optimizer(X, y, maxiter)
-        if maxiter is None:
-            return "fmin_l_bfgs_b"
-
-        def polish(obj_func, theta0, bounds):
-            res = minimize(obj_func, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options={"maxiter": maxiter})
-            return res.x, res.fun
-        return polish
+    def hyper_optimizer(self, kernel, X, y, maxiter=None):
+        """scikit-learn's ``optimizer`` argument for this optimizer's ``likelihood``
+        (:func:`~silica_explorer.optimize.gp.hyper_optimizer`)."""
+        return hyper_optimizer(kernel, X, y, self.likelihood, maxiter)
 
     def _full_fit(self, X, y):
-        from sklearn.gaussian_process import GaussianProcessRegressor
         rng = np.random.default_rng([self.random_state, len(y), 0xF17])
         kernel = self.make_kernel()
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, optimizer=self._hyper_optimizer(kernel, X, y),
-                                      n_restarts_optimizer=self.n_restarts_optimizer,
-                                      random_state=int(rng.integers(2**31 - 1)))
-        with warnings.catch_warnings(), _single_thread_blas():
-            warnings.simplefilter("ignore")  # ConvergenceWarning at hyperparameter bounds
-            gp.fit(X, y)
-        return gp
+        with single_thread_blas():
+            return fit_gp(kernel, X, y, optimizer=self.hyper_optimizer(kernel, X, y),
+                          n_restarts=self.n_restarts_optimizer, random_state=int(rng.integers(2**31 - 1)))
 
     def _fixed_fit(self, kernel, X, y, steps: int = 0):
         """GP with ``kernel``'s hyperparameters (polished by ``steps`` L-BFGS-B iterations if > 0)."""
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        opt = self._hyper_optimizer(kernel, X, y, maxiter=steps) if steps else None
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, optimizer=opt)
-        with warnings.catch_warnings(), _single_thread_blas():
-            warnings.simplefilter("ignore")
-            gp.fit(X, y)
-        return gp
+        opt = self.hyper_optimizer(kernel, X, y, maxiter=steps) if steps else None
+        with single_thread_blas():
+            return fit_gp(kernel, X, y, optimizer=opt)
 
     def model(self, n: int | None = None):
         """``(gp, idx)``: the GP of the first ``n`` told points (default all) as the schedule defines it
@@ -364,18 +330,11 @@ class BayesianOptimizer:
     def kernel_(self):
         return None if self.gp_ is None else self.gp_.kernel_
 
-    def _noise_var(self, gp) -> float:
-        """White-noise variance of a fitted GP in cost units^2."""
-        k = gp.kernel_
-        level = getattr(getattr(k, "k2", None), "noise_level", 0.0)
-        scale = float(np.atleast_1d(getattr(gp, "_y_train_std", 1.0))[0])
-        return float(level) * scale**2
-
     def _predict_unit(self, U, gp=None, include_noise: bool = False):
         gp = gp or self.gp_
         mean, std = gp.predict(np.atleast_2d(U), return_std=True)
         if not include_noise:
-            std = np.sqrt(np.maximum(std**2 - self._noise_var(gp), 1e-24))
+            std = np.sqrt(np.maximum(std**2 - noise_variance(gp), 1e-24))
         return mean, std
 
     def predict(self, X, unit: bool = False, include_noise: bool = False):
@@ -388,7 +347,7 @@ class BayesianOptimizer:
             self.fit()
         X = np.atleast_2d(np.asarray(X, dtype=float))
         U = X if unit else self.space.to_unit(X)
-        with _single_thread_blas():
+        with single_thread_blas():
             return self._back(*self._predict_unit(U, include_noise=include_noise))
 
     # ------------------------------------------------------------------ ask / tell
@@ -406,7 +365,7 @@ class BayesianOptimizer:
                 out.append(self._propose_entry(u, "initial"))
             k += 1
         if len(out) < n:
-            with _single_thread_blas():
+            with single_thread_blas():
                 out.extend(self._ask_ei(n - len(out), [p["u"] for p in self._pending] + [p["u"] for p in out]))
         self._pending.extend(out)
         return np.array([p["u"] for p in out])

@@ -22,7 +22,7 @@ without an imputed cliff in the surrogate. With ``failure_fantasies=True`` (defa
 point also enters the score GPs as a fantasy observation equal to their posterior mean there (same
 kernels): the PDF model's uncertainty then shrinks at failures as at any evaluated point. Without it,
 the uncertainty in a failure band never shrinks (failures add no PDFs), and EI keeps rewarding the
-band: with real MD (2-D, quick, seed 0) evaluations 10-17 all failed, next to the valley.
+band (a real-MD example: ``data/results/optimizer_notes.md``).
 
 **The tell path.** ``tell(u, R_x, pdf=...)`` or ``tell(..., entry=e)`` with ``e["pdf"]``: every
 successful evaluation must come with its PDF Dataset. In :meth:`run`, the
@@ -48,7 +48,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm, qmc
 
-from .bayes import BayesianOptimizer, _single_thread_blas, expected_improvement
+from .bayes import BayesianOptimizer, expected_improvement
+from .gp import default_kernel, single_thread_blas
 from .objective import Objective, run_ask_tell
 from .pdfmodel import PDFModel
 from .space import SearchSpace
@@ -188,7 +189,7 @@ class CompositeBO(BayesianOptimizer):
         ok = np.array([g is not None for g in self._G], dtype=bool)
         if ok.sum() < 2:
             raise RuntimeError(f"the PDF model needs >= 2 successful evaluations, have {int(ok.sum())}")
-        with warnings.catch_warnings(), _single_thread_blas():
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore")
             self.model_ = PDFModel(self.g_ref_, self.explained_variance, self.max_components,
                                    self.n_restarts_optimizer, self.length_scale_bounds, self.noise_bounds,
@@ -197,8 +198,7 @@ class CompositeBO(BayesianOptimizer):
             self.feasibility_ = None
             if self.feasibility and ok.any() and (~ok).any():
                 from sklearn.gaussian_process import GaussianProcessClassifier
-                from sklearn.gaussian_process.kernels import ConstantKernel, Matern
-                kern = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.full(self.space.dim, 0.3), (1e-2, 1e1), nu=2.5)
+                kern = default_kernel(self.space.dim, (1e-2, 1e1), constant_bounds=(1e-2, 1e2), white=False)
                 self.feasibility_ = GaussianProcessClassifier(kern, random_state=self.random_state).fit(
                     self.X_, ok.astype(int))
         return self
@@ -210,7 +210,7 @@ class CompositeBO(BayesianOptimizer):
             self.fit()
         failed = np.array([g is None for g in self._G], dtype=bool)
         if self.failure_fantasies and failed.any():
-            with _single_thread_blas():
+            with single_thread_blas():
                 return self.model_.with_fantasies(self.X_[failed])
         return self.model_
 
@@ -231,7 +231,7 @@ class CompositeBO(BayesianOptimizer):
         X = np.atleast_2d(np.asarray(X, dtype=float))
         U = X if unit else self.space.to_unit(X)
         eps = sobol_normal(n_mc or self.n_mc, self.model_.n_scores_, [self.random_state, len(self.y_), 5])
-        with _single_thread_blas():
+        with single_thread_blas():
             m, s = self.model_.predict_scores(U, include_noise=include_noise)
             R = self.model_.rx_of_scores(m[:, None, :] + s[:, None, :] * eps[None])
         return R.mean(axis=1), R.std(axis=1)
@@ -245,7 +245,7 @@ class CompositeBO(BayesianOptimizer):
         self.fit()
         model = self.acquisition_model()
         eps = sobol_normal(self.n_mc, model.n_scores_, [self.random_state, len(self.y_), 3])
-        with _single_thread_blas():
+        with single_thread_blas():
             y_fit = model.rx_of_scores(model.predict_scores(self.X_[ok])[0])
         y_best = float(np.min(y_fit))
         y_ok = self.y_[ok]
@@ -270,7 +270,7 @@ class CompositeBO(BayesianOptimizer):
         d = self.space.dim
         rng = np.random.default_rng([self.random_state, len(self.y_), 2, seed_key])
         cand = rng.random((self.n_candidates, d))
-        with _single_thread_blas():
+        with single_thread_blas():
             ei = np.concatenate([self._acq(model, cand[i:i + 500], eps, y_best, xi)[0]
                                  for i in range(0, len(cand), 500)])
             normal = not np.any(ei > 0)

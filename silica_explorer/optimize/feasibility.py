@@ -14,7 +14,7 @@ puts a cliff into the GP's mean right next to the valley floor and bends the mod
   set to 0 where ``P < min_feasibility`` (Gelbart et al.'s probabilistic constraint
   ``P(feasible) >= 1 - delta``; default 0.5). Without it, the cost GP - fitted to successes only -
   extrapolates the valley's descent into the unexplored failure band, and the EI there outweighs
-  any moderate P (measured on the shipped landscape: most proposals failed).
+  any moderate P.
 
 Until the first failure the model says ``P = 1`` everywhere (constrained EI is then plain EI on the same
 data); with no success at all the proposals are random points, as for plain BO.
@@ -25,10 +25,10 @@ Feasibility methods (``feasibility=``):
   (anisotropic) + white noise``, hyperparameters by marginal likelihood) on labels +1 (ok) / -1
   (failed), ``P = Phi(mu / sqrt(s^2 + noise))``;
 - ``"gpc"``: scikit-learn ``GaussianProcessClassifier`` (Laplace approximation, logistic link, same
-  kernel without noise). Measured (40 random points in 2-D, failing for u_0 > 0.5): it is badly
-  under-confident - P = 0.67 deep inside the feasible half, 0.31 deep inside the failing one, its
-  kernel amplitude at the bound - where ``"gpr"`` gives 1.00 and 0.00. Fit + 100 predictions cost
-  about the same (7-D, n = 300: 0.33 s gpc, 0.65 s gpr of CPU).
+  kernel without noise); measured to be under-confident where ``"gpr"`` is not.
+
+Kernels: :func:`~silica_explorer.optimize.gp.default_kernel`. Measurements behind these choices:
+``data/results/optimizer_notes.md``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
-from .bayes import BayesianOptimizer, _single_thread_blas, expected_improvement
+from .bayes import BayesianOptimizer, expected_improvement
+from .gp import default_kernel, fit_gp, single_thread_blas
 
 #: Values of ``failure_policy`` (optimizer option, ``--failure-policy`` in the CLI).
 FAILURE_POLICIES = ("impute", "constrained")
@@ -78,10 +79,8 @@ class FeasibilityModel:
         self.constant_: float | None = None
 
     def _kernel(self, dim: int, white: bool):
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-        k = ConstantKernel(1.0, (1e-2, 1e3)) * Matern(length_scale=np.full(dim, 0.3),
-                                                       length_scale_bounds=self.length_scale_bounds, nu=2.5)
-        return k + WhiteKernel(1e-2, (1e-6, 1.0)) if white else k
+        return default_kernel(dim, self.length_scale_bounds, noise_bounds=(1e-6, 1.0), constant_bounds=(1e-2, 1e3),
+                              white=white)
 
     def fit(self, X, ok) -> "FeasibilityModel":
         """Fit to unit points ``X`` (n, d) and labels ``ok`` (n,) (True = the melt succeeded)."""
@@ -92,7 +91,7 @@ class FeasibilityModel:
             self.constant_ = 1.0 if ok.all() else 0.0
             return self
         self.constant_ = None
-        with warnings.catch_warnings(), _single_thread_blas():
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore")
             if self.method == "gpc":
                 from sklearn.gaussian_process import GaussianProcessClassifier
@@ -100,10 +99,8 @@ class FeasibilityModel:
                                               random_state=self.random_state)
                 m.fit(X, ok.astype(int))
             else:
-                from sklearn.gaussian_process import GaussianProcessRegressor
-                m = GaussianProcessRegressor(self._kernel(X.shape[1], white=True), normalize_y=False,
-                                             n_restarts_optimizer=0, random_state=self.random_state)
-                m.fit(X, np.where(ok, 1.0, -1.0))
+                m = fit_gp(self._kernel(X.shape[1], white=True), X, np.where(ok, 1.0, -1.0), n_restarts=0,
+                           random_state=self.random_state, normalize_y=False)
         self.model_ = m
         return self
 

@@ -12,7 +12,7 @@ R_x, see :func:`silica_explorer.cost.aligned`): an array ``G`` of shape (n, pair
 ``explained_variance`` of the variance are kept, at most ``max_components`` and at most n - 1.
 The scores ``z`` are unit-free coordinates of g (same units as g, i.e. dimensionless).
 
-**GP per score.** scikit-learn ``GaussianProcessRegressor`` with ``ConstantKernel * Matern(5/2, ARD) +
+**GP per score.** scikit-learn ``GaussianProcessRegressor`` with ``ConstantKernel * Matern-5/2 (ARD) +
 WhiteKernel`` on the unit box, ``normalize_y=True``; the white term absorbs the sampling noise of the
 melts. Predictions are independent Gaussians per score (latent std, white noise excluded).
 
@@ -27,9 +27,9 @@ predicted R_x on the scale of measured R_x; without it, R_x of the predicted sco
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from .gp import default_kernel, fit_gp, kernel_parts, noise_variance
 
 
 class PDFModel:
@@ -138,15 +138,11 @@ class PDFModel:
 
     # ------------------------------------------------------------------ GPs
     def _kernel(self, d: int):
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-        return (ConstantKernel(1.0, (1e-3, 1e3))
-                * Matern(length_scale=np.full(d, 0.3), length_scale_bounds=self.length_scale_bounds, nu=2.5)
-                + WhiteKernel(noise_level=1e-2, noise_level_bounds=self.noise_bounds))
+        return default_kernel(d, self.length_scale_bounds, self.noise_bounds)
 
     def fit(self, X, G, kernels=None) -> "PDFModel":
         """PCA of ``G`` (n, pair, r), then one GP per score on unit points ``X`` (n, d).
         ``kernels``: fitted kernels to reuse without re-optimizing (one per score; for fantasies)."""
-        from sklearn.gaussian_process import GaussianProcessRegressor
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if len(X) != len(G):
             raise ValueError(f"{len(X)} points but {len(G)} PDFs")
@@ -158,14 +154,10 @@ class PDFModel:
         for j in range(self.n_scores_):
             rng = np.random.default_rng([self.random_state, len(X), j, 0x9C4])
             if kernels is not None:
-                gp = GaussianProcessRegressor(kernel=kernels[j], optimizer=None, normalize_y=True)
+                gp = fit_gp(kernels[j], X, Z[:, j], optimizer=None)
             else:
-                gp = GaussianProcessRegressor(kernel=self._kernel(X.shape[1]), normalize_y=True,
-                                              n_restarts_optimizer=self.n_restarts_optimizer,
-                                              random_state=int(rng.integers(2**31 - 1)))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # ConvergenceWarning at hyperparameter bounds
-                gp.fit(X, Z[:, j])
+                gp = fit_gp(self._kernel(X.shape[1]), X, Z[:, j], n_restarts=self.n_restarts_optimizer,
+                            random_state=int(rng.integers(2**31 - 1)))
             self.gps_.append(gp)
         self._stack()
         return self
@@ -173,19 +165,15 @@ class PDFModel:
     def _stack(self) -> None:
         """Arrays of all score GPs for the vectorized predictor (:meth:`predict_scores`)."""
         from scipy.linalg import solve_triangular
-        self._amp = np.array([gp.kernel_.k1.k1.constant_value for gp in self.gps_])
-        self._ls = np.array([np.broadcast_to(gp.kernel_.k1.k2.length_scale, self.X_.shape[1]) for gp in self.gps_])
+        d = self.X_.shape[1]
+        parts = [kernel_parts(gp.kernel_, d) for gp in self.gps_]
+        self._amp = np.array([c for c, _, _ in parts])
+        self._ls = np.array([ls for _, ls, _ in parts])
         self._alpha = np.array([gp.alpha_.ravel() for gp in self.gps_])
         self._Linv = np.array([solve_triangular(gp.L_, np.eye(len(self.X_)), lower=True) for gp in self.gps_])
         self._ymean = np.array([float(np.atleast_1d(gp._y_train_mean)[0]) for gp in self.gps_])
         self._ystd = np.array([float(np.atleast_1d(gp._y_train_std)[0]) for gp in self.gps_])
-        self._noise = np.array([gp.kernel_.k2.noise_level for gp in self.gps_])
-
-    @staticmethod
-    def _noise_var(gp) -> float:
-        level = getattr(getattr(gp.kernel_, "k2", None), "noise_level", 0.0)
-        scale = float(np.atleast_1d(getattr(gp, "_y_train_std", 1.0))[0])
-        return float(level) * scale**2
+        self._noise = np.array([noise for _, _, noise in parts])
 
     def predict_scores(self, U, include_noise: bool = False, method: str = "fast"):
         """Posterior ``(mean, std)`` of the scores, each (m, n_scores), at unit points ``U`` (m, d);
@@ -213,7 +201,7 @@ class PDFModel:
         for j, gp in enumerate(self.gps_):
             m, s = gp.predict(U, return_std=True)
             if not include_noise:
-                s = np.sqrt(np.maximum(s**2 - self._noise_var(gp), 1e-24))
+                s = np.sqrt(np.maximum(s**2 - noise_variance(gp), 1e-24))
             mean[:, j], std[:, j] = m, s
         return mean, std
 
@@ -224,7 +212,6 @@ class PDFModel:
     def with_fantasies(self, U_fake) -> "PDFModel":
         """A copy conditioned on fake observations at ``U_fake`` equal to the posterior mean scores
         (kriging believer, for batches): same PCA and kernels, variance shrinks at the fake points."""
-        from sklearn.gaussian_process import GaussianProcessRegressor
         U_fake = np.atleast_2d(np.asarray(U_fake, dtype=float))
         m, _ = self.predict_scores(U_fake)
         new = object.__new__(PDFModel)
@@ -236,8 +223,7 @@ class PDFModel:
             # the original target normalization, so that the kernel means the same and the posterior
             # mean stays exactly what it was (conditioning on the mean changes only the variance)
             mu, sd = np.atleast_1d(gp._y_train_mean)[0], np.atleast_1d(gp._y_train_std)[0]
-            g = GaussianProcessRegressor(kernel=gp.kernel_, optimizer=None, normalize_y=False)
-            g.fit(new.X_, (new.Z_[:, j] - mu) / sd)
+            g = fit_gp(gp.kernel_, new.X_, (new.Z_[:, j] - mu) / sd, optimizer=None, normalize_y=False)
             g._y_train_mean, g._y_train_std = mu, sd
             new.gps_.append(g)
         new._stack()

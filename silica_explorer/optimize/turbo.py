@@ -45,21 +45,14 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from .bayes import _single_thread_blas, expected_improvement
+from .bayes import expected_improvement
 from .design import initial_design
 from .feasibility import ConstrainedBayesianOptimizer, FeasibilityModel
+from .gp import fit_gp, length_scales, noise_variance, single_thread_blas
 
 ACQUISITIONS = ("ts", "ei")
 #: length-scale bounds of the local GP (unit box), as the reference implementation's
 LOCAL_LENGTH_SCALE_BOUNDS = (0.005, 2.0)
-
-
-def _length_scales(kernel, d: int) -> np.ndarray:
-    """The (anisotropic) length scales of a fitted kernel, shape (d,)."""
-    found = [v for k, v in kernel.get_params().items() if k.endswith("length_scale")]
-    if len(found) != 1:
-        raise ValueError(f"TuRBO needs a kernel with one length_scale parameter, got {kernel}")
-    return np.atleast_1d(np.asarray(found[0], dtype=float)) * np.ones(d)
 
 
 @dataclasses.dataclass
@@ -210,7 +203,7 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
                 rng = np.random.default_rng([self.random_state, len(self.y_), 1])
                 out += [self._propose_entry(rng.random(self.space.dim), "random") for _ in range(n - len(out))]
             else:
-                with _single_thread_blas():
+                with single_thread_blas():
                     out += self._ask_tr(n - len(out), c)
         return out
 
@@ -223,7 +216,6 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
         return np.sort(order[:m])
 
     def _ask_tr(self, n: int, c: np.ndarray) -> list[dict]:
-        from sklearn.gaussian_process import GaussianProcessRegressor
         d, st = self.space.dim, self.state
         idx = self._local_indices(c)
         Xl, yl = self.X_[idx], self.y_[idx]
@@ -244,15 +236,10 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
                                           min(hi_b, LOCAL_LENGTH_SCALE_BOUNDS[1]))})
         # hyperparameters fitted at every proposal (the local set moves with the TR) from the kernel's initial
         # values (+ local_restarts), on the fast exact likelihood (likelihood="fast", as BO's full fits)
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True,
-                                      optimizer=self._hyper_optimizer(kernel, Xg, tg),
-                                      n_restarts_optimizer=self.local_restarts,
-                                      random_state=int(rng.integers(2**31 - 1)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gp.fit(Xg, tg)
+        gp = fit_gp(kernel, Xg, tg, optimizer=self.hyper_optimizer(kernel, Xg, tg), n_restarts=self.local_restarts,
+                    random_state=int(rng.integers(2**31 - 1)))
         self.local_gp_ = gp
-        ls = _length_scales(gp.kernel_, d)
+        ls = length_scales(gp.kernel_, d)
         w = ls / ls.mean()
         w = w / np.prod(w ** (1.0 / d))
         lo = np.clip(c - w * st.length / 2.0, 0.0, 1.0)
@@ -281,7 +268,7 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
     def _thompson(self, gp, cand, n, rng, p_ok) -> list[int]:
         """Indices of ``n`` candidates, each the argmin of one joint posterior draw (latent f)."""
         mean, cov = gp.predict(cand, return_cov=True)
-        cov = cov - self._noise_var(gp) * np.eye(len(cand))
+        cov = cov - noise_variance(gp) * np.eye(len(cand))
         jitter = 1e-10 * max(float(np.mean(np.diag(cov))), 1e-12)
         for _ in range(6):
             try:
@@ -305,7 +292,6 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
         return picks
 
     def _tr_ei(self, gp, Xg, tg, cand, p_ok, n, lo, hi, y_best, info) -> list[dict]:
-        from sklearn.gaussian_process import GaussianProcessRegressor
         scale = float(np.std(tg)) or 1.0
         xi = self.xi * float(np.std(tg)) if len(tg) > 1 else 0.0
         feas = self.local_feasibility_
@@ -314,8 +300,8 @@ class TurboOptimizer(ConstrainedBayesianOptimizer):
             if j > 0:  # constant liar with the local kernel
                 lie = {"min": np.min, "mean": np.mean, "max": np.max}[self.liar](tg)
                 U = np.array([p["u"] for p in out])
-                gp_j = GaussianProcessRegressor(kernel=gp.kernel_, optimizer=None, normalize_y=True)
-                gp_j.fit(np.vstack([Xg, U]), np.concatenate([tg, np.full(len(U), lie)]))
+                gp_j = fit_gp(gp.kernel_, np.vstack([Xg, U]), np.concatenate([tg, np.full(len(U), lie)]),
+                              optimizer=None)
             else:
                 gp_j = gp
 

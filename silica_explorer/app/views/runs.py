@@ -6,7 +6,7 @@ it every :attr:`RunsView.POLL_MS` ms for new evaluations of the selected run (Fo
 position at the newest one). Replay: play/pause and a position slider over the run's evaluations; every
 view (best so far, evaluations with failures, parameter traces, parallel coordinates, the best PDFs
 against the reference) shows the run as it was at that position. GP slices and the length-scale
-readout are recomputed from the stored points on request (:mod:`silica_explorer.optimize.slices`).
+readout are recomputed from the stored points on request (:mod:`silica_explorer.analysis.gp_slices`).
 """
 
 from __future__ import annotations
@@ -407,7 +407,8 @@ class RunsView(TabView):
         space, n = self.space, len(recs)
 
         def work(job: Job):
-            from ...optimize.slices import constraint_readout, fit_surrogate, gp_slices, length_scales, points_of_records
+            from ...analysis.gp_slices import constraint_readout, gp_slices, length_scales
+            from ...analysis.surrogate import fit_surrogate, points_of_records
             job.progress(0, 2, "fitting the GP")
             model = fit_surrogate(space, *points_of_records(space, recs))
             job.progress(1, 2, "slices")

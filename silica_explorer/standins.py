@@ -28,9 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..fidelity import get_fidelity
-from ..forcefield import ForceField
-from .space import SearchSpace
+from .fidelity import get_fidelity
+from .forcefield import ForceField
+from .optimize.space import SearchSpace
+
+#: Module path written into the stand-ins' ``identity()["kind"]``: where they lived when the stores and
+#: landscapes keyed on it were first written. Kept as it was, so those cache keys do not change.
+IDENTITY_MODULE = "silica_explorer.optimize.testfunctions"
 
 BRANIN_MIN = 0.397887357729738
 
@@ -132,7 +136,7 @@ class AnalyticCost:
 
     def identity(self) -> dict:
         """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
-        return {"kind": f"{__name__}.AnalyticCost", "fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
+        return {"kind": f"{IDENTITY_MODULE}.AnalyticCost", "fidelity": {"name": f"analytic:{self.name}", "noise": self.noise},
                 "reference_id": f"analytic:{self.name}:{self.space.as_dict()}",
                 "reference": f"analytic stand-in {self.name} (not MD)", "engine_version": self.engine_version}
 
@@ -198,7 +202,7 @@ class PDFStandIn:
     def __init__(self, space: SearchSpace, noise: float = 0.05, target=None, fail_below: float | None = 0.45,
                  sensitivity: float = 1.0, landscape_seed: int = 7, r_max: float = 7.0, dr: float = 0.02,
                  model_error: bool = True, name: str = "pdf_peaks"):
-        from ..cost import rx  # noqa: F401  (import check: cost module available)
+        from .cost import rx  # noqa: F401  (import check: cost module available)
         if noise < 0:
             raise ValueError(f"noise = {noise} must be >= 0")
         if dr <= 0 or r_max <= 1.0:
@@ -232,21 +236,21 @@ class PDFStandIn:
 
     def identity(self) -> dict:
         """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`)."""
-        return {"kind": f"{__name__}.PDFStandIn", "engine_version": self.engine_version,
+        return {"kind": f"{IDENTITY_MODULE}.PDFStandIn", "engine_version": self.engine_version,
                 "fidelity": {"name": f"standin:{self.name}", "noise": self.noise},
                 "reference_id": f"standin:{self.name}:{self.landscape_seed}:{self.target.tolist()}:"
                                 f"{self.fail_below}:{self.sensitivity}:{self.space.as_dict()}",
                 "reference": f"PDF stand-in {self.name} (not MD)"}
 
     def _pdf_dataset(self, g: np.ndarray, source: str):
-        from ..forcefield import PAIRS
-        from ..structure import pdf_dataset
+        from .forcefield import PAIRS
+        from .structure import pdf_dataset
         return pdf_dataset(self.r, {p: g[i] for i, p in enumerate(PAIRS)}, self.dr, source=source)
 
     def liquid(self, u, reference: bool = False) -> np.ndarray:
         """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.forcefield.PAIRS`
         order); ``reference=True`` adds the model error."""
-        from ..forcefield import PAIRS
+        from .forcefield import PAIRS
         t = (np.asarray(u, dtype=float) - self.target) * self.sensitivity
         out = np.empty((len(PAIRS), self.r.size))
         k = 0
@@ -281,7 +285,7 @@ class PDFStandIn:
 
     def value(self, u, seed: int = 0, noise: bool = True) -> float:
         """R_x at unit point ``u`` (nan in the failure region); ``noise=False``: of the noise-free liquid."""
-        from ..cost import rx
+        from .cost import rx
         if self.failed(u):
             return float("nan")
         g = self.sample(u, seed) if noise else self.liquid(u)
@@ -304,7 +308,7 @@ class PDFStandIn:
         return float(np.sqrt(best[0] ** 2 + noise_term)), best[1]
 
     def __call__(self, forcefield: ForceField, seed: int = 0, **_) -> dict:
-        from ..cost import rx
+        from .cost import rx
         self.n_calls += 1
         t0 = time.perf_counter()
         u = self.space.unit_of(forcefield)
@@ -348,7 +352,8 @@ class SyntheticCost:
     def identity(self) -> dict:
         """What this stand-in is (as :meth:`silica_explorer.evaluate.Evaluator.identity`): no reference
         id (its landscapes record "unknown"), the fidelity only when one is set."""
-        ident = {"kind": f"{type(self).__module__}.{type(self).__qualname__}", "reference": self.reference_name,
+        module = IDENTITY_MODULE if type(self).__module__ == __name__ else type(self).__module__
+        ident = {"kind": f"{module}.{type(self).__qualname__}", "reference": self.reference_name,
                  "r_range": self.r_range, "align": self.align}
         if self.fidelity is not None:
             ident["fidelity"] = get_fidelity(self.fidelity).as_dict()

@@ -1,12 +1,8 @@
 """GP slices and length-scale readout of a run's evaluated points (for reading d > 2 fits).
 
-The model is recomputed from the stored points (never stored): the same Gaussian process the BO uses
-(:class:`~silica_explorer.optimize.bayes.BayesianOptimizer`: Matern 5/2 with one length scale per free
-parameter + white noise), fitted on the unit-box coordinates of the run's search space. Failed
-evaluations are left out: they have no R_x, and the BO's imputation (the worst cost) would read as
-a cliff, i.e. as a short length scale in whatever direction separates them.
+The model is the BO's GP refitted to the run's successful points (:func:`~.surrogate.fit_surrogate`,
+unit-box coordinates of the run's search space).
 
-- :func:`fit_surrogate` - the fitted GP of a set of points (unit coordinates, R_x fractions, nan = failed).
 - :func:`gp_slices` - one curve per free parameter through a point (default: the best), with the
   model's mean and standard deviation, as an xarray Dataset (R_x in %, parameter values in their units).
 - :func:`length_scales` and :func:`constraint_readout` - which parameters the data constrain (short
@@ -16,14 +12,14 @@ a cliff, i.e. as a short length scale in whatever direction separates them.
 from __future__ import annotations
 
 import json
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import xarray as xr
 
 from ..forcefield import UNITS
-from .bayes import BayesianOptimizer
-from .space import SearchSpace
+from ..optimize import gp
+from ..optimize.bayes import BayesianOptimizer
 
 #: Unit-box length scales below TIGHT (the search range): "constrained"; above LOOSE: "left free" (in
 #: between: "weakly constrained"). For the Matern 5/2 kernel the correlation of R_x across the whole
@@ -32,25 +28,9 @@ TIGHT = 1.0
 LOOSE = 4.0
 
 
-def fit_surrogate(space: SearchSpace, U, R_x, random_state: int = 0) -> BayesianOptimizer:
-    """A :class:`BayesianOptimizer` whose GP is fitted (full hyperparameter optimization) to unit points
-    ``U`` (n, d) and costs ``R_x`` (n,; fractions, nan = failed evaluation, left out). Needs >= 2
-    successful points."""
-    U = np.atleast_2d(np.asarray(U, dtype=float))
-    y = np.asarray(R_x, dtype=float)
-    if U.shape != (y.size, space.dim):
-        raise ValueError(f"U must have shape ({y.size}, {space.dim}) for {list(space.names)}, got {U.shape}")
-    if np.isfinite(y).sum() < 2:
-        raise ValueError(f"the GP needs at least 2 successful evaluations, got {int(np.isfinite(y).sum())}")
-    ok = np.isfinite(y)
-    return BayesianOptimizer(space, random_state=random_state).fit(U[ok], y[ok])
-
-
 def length_scales(model: BayesianOptimizer) -> dict[str, float]:
     """Fitted Matern length scale of each free parameter, in unit-box lengths (1 = the search range)."""
-    params = model.kernel_.get_params()
-    key = next(k for k in params if k.endswith("length_scale") and not k.endswith("_bounds"))
-    ls = np.broadcast_to(np.atleast_1d(params[key]).astype(float), (model.space.dim,))
+    ls = gp.length_scales(model.kernel_, model.space.dim)
     return dict(zip(model.space.names, (float(v) for v in ls)))
 
 
@@ -110,14 +90,3 @@ def constraint_readout(scales: Mapping[str, float], tight: float = TIGHT, loose:
             text = (f"{name}: weakly constrained - R_x changes slowly, over {ls:.1f} x its search range")
         out.append({"parameter": name, "length_scale": float(ls), "verdict": verdict, "text": text})
     return out
-
-
-def points_of_records(space: SearchSpace, records: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """Unit coordinates and R_x (nan = failed) of stored evaluations (:class:`~silica_explorer.store.Record`):
-    the stored ``u`` when it has the space's dimension, else the parameters mapped into the box."""
-    U, y = [], []
-    for r in records:
-        u = r.u if r.u is not None and len(r.u) == space.dim else space.unit_of(r.forcefield)
-        U.append(np.asarray(u, dtype=float))
-        y.append(r.R_x if r.ok else np.nan)
-    return np.array(U, dtype=float).reshape(len(U), space.dim), np.array(y, dtype=float)

@@ -2,8 +2,8 @@
 
 From the evaluations of a fit (a store run, or any unit points and costs) :class:`Identifiability`
 
-(a) fits a Gaussian process with the BO's kernel (``ConstantKernel * Matern(nu=2.5, ARD) + WhiteKernel``,
-    scikit-learn, built by :class:`~silica_explorer.optimize.bayes.BayesianOptimizer`) to the ``n_nearest``
+(a) fits the BO's Gaussian process (:func:`~.surrogate.fit_surrogate`: kernel
+    ``ConstantKernel * Matern-5/2 (ARD) + WhiteKernel`` of :func:`~silica_explorer.optimize.gp.default_kernel`) to the ``n_nearest``
     successful points nearest the best one (Euclidean distance in the run's unit box) and reports each
     free parameter's length scale: in the unit box, and in physical units (linear axes: ``l (high - low)``
     in the parameter's unit; logarithmic axes: the factor ``(high / low)^l``). A length scale at its upper
@@ -36,33 +36,25 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..forcefield import UNITS, ForceField
-from .space import SearchSpace
+from ..optimize.gp import kernel_parts
+from ..optimize.space import SearchSpace
+from .surrogate import fit_surrogate, run_points
 
 _SQRT5 = math.sqrt(5.0)
 
 
 # ------------------------------------------------------------------------------------------ GP pieces
-def _kernel_parts(gp) -> tuple[float, np.ndarray, float]:
-    """``(constant, length_scales, white_noise_level)`` of a fitted ``C * Matern + White`` GP."""
-    k = gp.kernel_
-    prod = k.k1 if type(k).__name__ == "Sum" else k
-    noise = float(getattr(k.k2, "noise_level", 0.0)) if type(k).__name__ == "Sum" else 0.0
-    d = gp.X_train_.shape[1]
-    ls = np.broadcast_to(np.asarray(prod.k2.length_scale, dtype=float), (d,)).copy()
-    return float(prod.k1.constant_value), ls, noise
-
-
 def gp_mean_hessian(gp, u) -> tuple[float, np.ndarray, np.ndarray]:
     """Posterior mean, its gradient (d,) and Hessian (d, d) at unit point ``u`` of a fitted scikit-learn
-    GP with kernel ``ConstantKernel * Matern(nu=2.5) [+ WhiteKernel]`` (target units, normalization undone).
+    GP with kernel ``ConstantKernel * Matern-5/2 [+ WhiteKernel]`` (target units, normalization undone).
 
     With ``D_j = (u_j - x_j) / l_j``, ``r = |D|``, ``k = c (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r)``:
     ``dk/du_j = -(5/3) c (1 + sqrt5 r) e D_j / l_j`` and
     ``d2k/du_i du_j = (25/3) c e D_i D_j / (l_i l_j) - (5/3) c (1 + sqrt5 r) e delta_ij / l_j^2``.
     """
     if getattr(gp.kernel_.k2 if type(gp.kernel_).__name__ == "Sum" else gp.kernel_, "nu", 2.5) != 2.5:
-        raise ValueError("gp_mean_hessian needs a Matern(nu=2.5) kernel")
-    c, ls, _ = _kernel_parts(gp)
+        raise ValueError("gp_mean_hessian needs a Matern-5/2 kernel")
+    c, ls, _ = kernel_parts(gp.kernel_, gp.X_train_.shape[1])
     u = np.asarray(u, dtype=float)
     X = np.asarray(gp.X_train_, dtype=float)
     alpha = np.asarray(gp.alpha_, dtype=float).reshape(-1)
@@ -81,40 +73,7 @@ def gp_mean_hessian(gp, u) -> tuple[float, np.ndarray, np.ndarray]:
     return mean, grad, hess
 
 
-def fit_gp(space: SearchSpace, U, y, random_state: int = 0, n_restarts: int = 5):
-    """The BO's GP (its kernel, hyperparameters by maximum marginal likelihood with restarts) fitted to
-    unit points ``U`` (n, d) and costs ``y`` (n,)."""
-    from .bayes import BayesianOptimizer
-    bo = BayesianOptimizer(space, n_restarts_optimizer=n_restarts, random_state=random_state, max_gp_points=None)
-    return bo.fit(np.asarray(U, dtype=float), np.asarray(y, dtype=float)).gp_, bo
-
-
-# ------------------------------------------------------------------------------------------ store
-def run_points(store, run_id: str) -> tuple[SearchSpace, np.ndarray, np.ndarray, list]:
-    """``(space, U, y, records)`` of a store run: its search space (from the run's config), the unit
-    coordinates and R_x (nan = failed) of each distinct evaluated point (repeats of an identical request
-    once), and the records. ``store``: a :class:`~silica_explorer.store.Store` or its path."""
-    from ..store import Store
-    store = store if isinstance(store, Store) else Store(store)
-    config = store.run_config(run_id)
-    if config is None:
-        runs = [r["run_id"] for r in store.runs()]
-        raise KeyError(f"no run {run_id!r} in {store.path}; runs: {runs}")
-    space = SearchSpace.from_dict(config["space"])
-    seen, U, y, recs = set(), [], [], []
-    for rec in store.records(run_id):
-        if rec.key in seen:
-            continue
-        seen.add(rec.key)
-        u = rec.u if rec.u is not None else space.unit_of(rec.forcefield)
-        U.append(np.asarray(u, dtype=float))
-        y.append(rec.R_x if rec.ok else np.nan)
-        recs.append(rec)
-    if not U:
-        raise ValueError(f"run {run_id!r} in {store.path} has no evaluations")
-    return space, np.array(U), np.array(y, dtype=float), recs
-
-
+# ------------------------------------------------------------------------------------------ known answer
 def truth_forcefield(spec: str | ForceField | Mapping) -> ForceField:
     """A known answer: a ForceField, a parameter mapping, a preset name, a forcefield JSON file, or a
     synthetic reference netCDF (its generating set, from the provenance)."""
@@ -206,9 +165,10 @@ class Identifiability:
         self.n_used_, self.n_ok_ = len(near), int(ok.sum())
         self.radius_ = float(dist[near].max())
         self.u_best_, self.y_best_ = U[ib].copy(), float(y[ib])
-        self.gp_, bo = fit_gp(self.space, self.U_, self.y_, self.random_state, self.n_restarts)
+        bo = fit_surrogate(self.space, self.U_, self.y_, self.random_state, self.n_restarts)
+        self.gp_ = bo.gp_
         self.length_scale_bounds_ = tuple(bo.length_scale_bounds)
-        c, self.length_scales_, noise_level = _kernel_parts(self.gp_)
+        c, self.length_scales_, noise_level = kernel_parts(self.gp_.kernel_, self.space.dim)
         y_std = float(np.atleast_1d(self.gp_._y_train_std)[0])
         self.noise_std_ = math.sqrt(noise_level) * y_std
         self.u_at_ = self.u_best_ if self.at == "best" else self._gp_minimum(self.u_best_)
@@ -383,5 +343,4 @@ def to_json(summary: Mapping[str, Any]) -> str:
     return json.dumps(summary, indent=1, default=default, allow_nan=True)
 
 
-__all__ = ["Identifiability", "Direction", "analyse_run", "gp_mean_hessian", "fit_gp", "run_points",
-           "truth_forcefield", "to_json"]
+__all__ = ["Identifiability", "Direction", "analyse_run", "gp_mean_hessian", "truth_forcefield", "to_json"]

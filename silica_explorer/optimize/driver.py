@@ -1,4 +1,5 @@
-"""Optimizer pipelines and the one-call driver :func:`fit` (store, budget, resume, provenance)."""
+"""The one-call fit driver: :func:`fit` runs an optimizer (by registry name or as an object) against a
+cost on a budget, with a durable store, resume and provenance, and returns a :class:`FitResult`."""
 
 from __future__ import annotations
 
@@ -12,109 +13,10 @@ import numpy as np
 from .. import __version__
 from ..forcefield import ForceField
 from ..store import CachedCost, Store
-from .bayes import BayesianOptimizer
-from .cg import ConjugateGradient
-from .checks import check_fit_inputs
-from .composite import CompositeBO
-from .feasibility import ConstrainedBayesianOptimizer, check_failure_policy
 from .objective import Objective
-from .random_search import RandomSearch
+from .registry import make_optimizer
 from .space import SearchSpace
-from .turbo import TurboOptimizer
-
-#: Optimizer names accepted by :func:`make_optimizer` and the CLI.
-OPTIMIZERS = ("bo", "cg", "random", "bo+cg", "turbo", "turbo+cg", "composite")
-
-
-def make_bo(space: SearchSpace, kind: str = "bo", random_state: int = 0, **options):
-    """The global (``"bo"``) or trust-region (``"turbo"``) GP optimizer; ``failure_policy``
-    (``"impute"`` / ``"constrained"``) picks :class:`BayesianOptimizer` or its constrained-EI subclass."""
-    if kind == "turbo":
-        return TurboOptimizer(space, random_state=random_state, **options)
-    if kind != "bo":
-        raise ValueError(f"first stage must be 'bo' or 'turbo', got {kind!r}")
-    policy = check_failure_policy(options.pop("failure_policy", "impute"))
-    if policy == "constrained" or "feasibility" in options:
-        return ConstrainedBayesianOptimizer(space, failure_policy=policy, random_state=random_state, **options)
-    return BayesianOptimizer(space, random_state=random_state, **options)
-
-
-class BOThenCG:
-    """BO for the first part of the budget, then CG refinement from BO's best point (the paper's
-    pipeline). ``bo_budget`` evaluations (default ``round(bo_fraction * budget)``) go to BO; CG gets the
-    rest, and stops earlier if it converges or gets stuck.
-
-    Attributes after :meth:`run`: ``bo`` (the :class:`BayesianOptimizer`), ``cg`` (the
-    :class:`ConjugateGradient`), ``stop_reason_``.
-    """
-
-    name = "bo+cg"
-
-    def __init__(self, space: SearchSpace, bo_fraction: float = 0.7, bo_budget: int | None = None,
-                 bo_options: Mapping | None = None, cg_options: Mapping | None = None, random_state: int = 0,
-                 first: str = "bo"):
-        if not 0 < bo_fraction <= 1:
-            raise ValueError(f"bo_fraction = {bo_fraction} must be in (0, 1]")
-        self.space = space
-        self.bo_fraction = float(bo_fraction)
-        self.bo_budget = bo_budget
-        self.bo_options = dict(bo_options or {})
-        self.cg_options = dict(cg_options or {})
-        self.random_state = int(random_state)
-        self.first = first
-        self.bo = make_bo(space, first, random_state=random_state, **self.bo_options)
-        self.name = f"{self.bo.name}+cg"
-        self.cg = None
-        self.stop_reason_ = None
-
-    def get_params(self) -> dict:
-        return {"bo_fraction": self.bo_fraction, "bo_budget": self.bo_budget, "first": self.first,
-                "bo": self.bo.get_params(),
-                "cg": ConjugateGradient(self.space, **self.cg_options).get_params()}
-
-    def run(self, objective: Objective) -> str:
-        n_bo = self.bo_budget if self.bo_budget is not None else max(1, round(self.bo_fraction * objective.budget))
-        phases = objective.replay_phases()
-        first = self.bo.name
-        if "cg" in phases:  # resumed after BO had ended: keep BO's share as it was (even if budget grew)
-            n_bo = phases.count(first)
-        objective.limit = min(n_bo, objective.budget)
-        try:
-            self.bo.run(objective, phase=first)
-        finally:
-            objective.limit = None
-        best = objective.best(phase=first)
-        x0 = best["u"] if best is not None else None
-        self.cg = ConjugateGradient(self.space, x0=x0, **self.cg_options)
-        if objective.remaining == 0:
-            self.stop_reason_ = "budget"
-            return self.stop_reason_
-        self.stop_reason_ = self.cg.run(objective, phase="cg")
-        return self.stop_reason_
-
-    @property
-    def gp_(self):
-        return self.bo.gp_
-
-    def predict(self, X, **kw):
-        return self.bo.predict(X, **kw)
-
-
-def make_optimizer(name: str, space: SearchSpace, random_state: int = 0, **options):
-    """An optimizer by name (``bo``, ``cg``, ``random``, ``bo+cg``, ``turbo``, ``turbo+cg``, ``composite``) with its options."""
-    if name in ("bo", "turbo"):
-        return make_bo(space, name, random_state=random_state, **options)
-    if name == "turbo+cg":
-        return BOThenCG(space, random_state=random_state, first="turbo", **options)
-    if name == "cg":
-        return ConjugateGradient(space, **options)
-    if name == "random":
-        return RandomSearch(space, random_state=random_state, **options)
-    if name in ("bo+cg", "bocg", "bo-cg"):
-        return BOThenCG(space, random_state=random_state, **options)
-    if name == "composite":
-        return CompositeBO(space, random_state=random_state, **options)
-    raise ValueError(f"unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}")
+from .validation import check_fit_inputs
 
 
 @dataclasses.dataclass
@@ -202,7 +104,7 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
 
     ``evaluator``: an :class:`~silica_explorer.evaluate.Evaluator`, a stand-in callable
     ``(forcefield, seed=...) -> mapping | float``, or a :class:`~silica_explorer.store.CachedCost`.
-    ``optimizer``: a name from :data:`OPTIMIZERS` (built with ``random_state=seed`` and ``options``) or
+    ``optimizer``: a name from :data:`~silica_explorer.optimize.registry.OPTIMIZERS` (built with ``random_state=seed`` and ``options``) or
     an optimizer object. ``md_seed``: MD seed of every evaluation (default ``seed``).
     ``store``: a :class:`Store` or directory; every evaluation is then appended at once and the run is
     registered under ``run_id`` (default from optimizer, free names, base, seed). With ``resume=True``
@@ -213,7 +115,7 @@ def fit(evaluator: Callable, space: SearchSpace, optimizer: str | Any = "bo", bu
     threads of this process; results are stored here as each one finishes.
 
     Bad input fails before any evaluation and before the store registers the run
-    (:func:`~silica_explorer.optimize.checks.check_fit_inputs`): budget, seeds, workers, failure value,
+    (:func:`~silica_explorer.optimize.validation.check_fit_inputs`): budget, seeds, workers, failure value,
     optimizer name and options, and a start outside the box (``"cg"`` from a base set outside the bounds).
     """
     checked = check_fit_inputs(space, optimizer, budget, seed=seed, md_seed=md_seed, failure_value=failure_value,

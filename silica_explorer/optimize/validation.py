@@ -1,6 +1,6 @@
 """Checks of a fit's inputs that must pass before any evaluation (no MD is started for a bad fit).
 
-:func:`check_fit_inputs` is called first thing by :func:`~silica_explorer.optimize.pipeline.fit`,
+:func:`check_fit_inputs` is called first thing by :func:`~silica_explorer.optimize.driver.fit`,
 before the store registers the run. The search space itself (free names, bounds against
 :data:`~silica_explorer.forcefield.VALID_RANGE`, a base set consistent with the free list) is checked
 when the :class:`~silica_explorer.optimize.space.SearchSpace` is built. Every error names the field and
@@ -9,11 +9,14 @@ its allowed values.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..forcefield import ParameterError
+from .cg import ConjugateGradient
+from .registry import allowed_options, canonical_name
 from .space import SearchSpace
 
 
@@ -32,7 +35,7 @@ def _int_at_least(name: str, value: Any, low: int, what: str = "") -> int:
 
 def check_fit_inputs(space, optimizer, budget, *, seed=0, md_seed=None, failure_value="worst",
                      n_workers=1, options: Mapping | None = None) -> dict:
-    """Validate :func:`~silica_explorer.optimize.pipeline.fit`'s arguments; returns the normalised
+    """Validate :func:`~silica_explorer.optimize.driver.fit`'s arguments; returns the normalised
     ``budget``, ``seed``, ``md_seed``, ``n_workers``, ``failure_value``. Raises ValueError /
     :class:`~silica_explorer.forcefield.ParameterError` naming the field and the allowed range.
 
@@ -58,16 +61,12 @@ def check_fit_inputs(space, optimizer, budget, *, seed=0, md_seed=None, failure_
         failure_value = fv
     out["failure_value"] = failure_value
     if isinstance(optimizer, str):
-        from .pipeline import OPTIMIZERS
-        if optimizer not in OPTIMIZERS and optimizer not in ("bocg", "bo-cg"):
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose from {list(OPTIMIZERS)}")
+        name = canonical_name(optimizer)  # ValueError naming the registry's names
         check_options(optimizer, dict(options or {}))
-        if optimizer == "cg":
+        if name == "cg":
             check_start(space, (options or {}).get("x0"), "cg")
-    else:
-        from .cg import ConjugateGradient
-        if isinstance(optimizer, ConjugateGradient):
-            check_start(optimizer.space, optimizer.x0, "cg")
+    elif isinstance(optimizer, ConjugateGradient):
+        check_start(optimizer.space, optimizer.x0, "cg")
     return out
 
 
@@ -86,44 +85,12 @@ def check_start(space: SearchSpace, x0, optimizer: str) -> None:
         if reason is not None:
             raise ParameterError(f"x0 (start of {optimizer!r}) lies {reason}")
         return
-    import numpy as np
     u = np.asarray(x0, dtype=float)
     if u.shape != (space.dim,):
         raise ParameterError(f"x0 (start of {optimizer!r}) must be {space.dim} unit-box coordinates for "
                              f"{list(space.names)}, got shape {u.shape}")
     if not (np.all(np.isfinite(u)) and space.contains_unit(u)):
         raise ParameterError(f"x0 (start of {optimizer!r}) = {u.tolist()} must lie in the unit box [0, 1]^{space.dim}")
-
-
-def _init_params(cls) -> set[str]:
-    names = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = inspect.signature(init).parameters
-        names |= {n for n, p in params.items() if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-    return names
-
-
-def allowed_options(optimizer: str) -> set[str]:
-    """Constructor options an optimizer name accepts (``space`` and ``random_state`` are set by fit)."""
-    from .bayes import BayesianOptimizer
-    from .cg import ConjugateGradient
-    from .composite import CompositeBO
-    from .feasibility import ConstrainedBayesianOptimizer
-    from .pipeline import BOThenCG
-    from .random_search import RandomSearch
-    from .turbo import TurboOptimizer
-    classes = {"bo": [BayesianOptimizer, ConstrainedBayesianOptimizer], "turbo": [TurboOptimizer, BayesianOptimizer],
-               "cg": [ConjugateGradient], "random": [RandomSearch], "composite": [CompositeBO],
-               "bo+cg": [BOThenCG], "bocg": [BOThenCG], "bo-cg": [BOThenCG], "turbo+cg": [BOThenCG]}[optimizer]
-    names = set().union(*(_init_params(c) for c in classes))
-    if optimizer == "bo":
-        names |= {"failure_policy"}
-    if optimizer == "turbo+cg":
-        names -= {"first"}
-    return names - {"space", "random_state"}
 
 
 def check_options(optimizer: str, options: Mapping) -> None:
