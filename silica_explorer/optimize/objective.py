@@ -29,7 +29,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..store import CachedCost, Record, _result_fields
+from ..evaluate import result_fields
+from ..store import CachedCost, Record
 from .space import SearchSpace
 
 
@@ -156,7 +157,7 @@ class Objective:
             if self.keep_pdfs and rec.ok:
                 pdf = self.cost.store.get_pdf(rec.id)
         else:
-            fields = _result_fields(rec)
+            fields = result_fields(rec)
             status, reason, rx = fields["status"], fields["reason"], float(fields["R_x"])
             rid, cached = None, False
             pdf = fields["pdf"] if self.keep_pdfs else None
