@@ -18,7 +18,7 @@ import xarray as xr
 from ..engine import get_engine
 from ..evaluate import Evaluator, SafeTask, cost_identity, point_record
 from ..fidelity import get_fidelity
-from .files import atomic_write, path_datasets, to_datatree
+from .files import atomic_write, path_datasets, provenance, to_datatree
 from .landscape import Landscape, ProgressCallback, format_value
 from .sidecar import open_sidecar, resume_header
 
@@ -74,10 +74,7 @@ def compute_windows(landscape: Landscape, cost: Callable | None = None, executor
             note = sidecar.note
         if command is None and sidecar is not None:
             command = sidecar.command
-        meta = dict(reference=header["reference"], reference_id=header["reference_id"],
-                    cost_options=header["cost_options"],
-                    note=note, command=command, executor=executor.describe(), cost=ident["kind"],
-                    engine_version=ident.get("engine_version"), previous_wall_s=prev_wall)
+        meta = provenance(header, ident, executor.describe(), note, command, prev_wall)
         if progress is not None:
             progress(done, total, f"{done} cached" if done else "start")
         last_write = time.monotonic()
@@ -125,7 +122,8 @@ def _cost(landscape: Landscape, cost, executor, reference):
         reference = reference if reference is not None else landscape.reference
         if reference is None:
             raise ValueError("compute() needs a cost or a reference (path or PDF Dataset)")
-        return Evaluator(reference, landscape.fidelity, engine=get_engine(landscape.engine, threads=executor.md_threads))
+        return Evaluator(reference, landscape.fidelity,
+                         engine=get_engine(landscape.engine, threads=executor.md_threads))
     fid = cost_identity(cost).get("fidelity")
     if fid is not None:
         try:

@@ -142,9 +142,24 @@ def paths_dataset(landscape: Landscape, method: str, points: Sequence[dict], **a
     ds.attrs = {"method": method, **{k: _attr(v) for k, v in attrs.items() if v is not None}}
     return ds
 
+def provenance(header: Mapping, identity: Mapping, executor: Mapping, note: str | None = None,
+               command: str | None = None, previous_wall_s: float = 0.0) -> dict:
+    """The ``meta`` of :func:`to_datatree`: the reference, its ``reference_id`` and the cost options of
+    the sidecar ``header``; the cost's ``kind`` and ``engine_version`` from its ``identity``; the
+    ``executor``'s description (workers, MD threads, cores); ``note``, ``command``; and the wall time
+    (s) of earlier sessions."""
+    return dict(reference=header["reference"], reference_id=header["reference_id"],
+                cost_options=header["cost_options"], note=note, command=command, executor=executor,
+                cost=identity["kind"], engine_version=identity.get("engine_version"), previous_wall_s=previous_wall_s)
+
+
 def to_datatree(landscape: Landscape, records: Mapping[str, dict], meta: Mapping | None = None,
                 wall_time_s: float = 0.0, paths: Mapping[str, xr.Dataset] | None = None) -> xr.DataTree:
-    """The whole landscape (root provenance, one group per window, optional paths) as a DataTree."""
+    """The whole landscape (root provenance, one group per window, optional paths) as a DataTree.
+
+    ``records``: point records by key (:func:`~silica_explorer.evaluate.point_record` plus ``key``,
+    ``x``, ``y``, ``seed``); ``meta``: provenance (:func:`provenance`); ``wall_time_s`` this session's
+    wall time (s); ``paths`` optimizer path Datasets by method (:func:`paths_dataset`)."""
     meta = dict(meta or {})
     groups: dict[str, xr.Dataset] = {}
     for w in landscape.windows:
@@ -156,7 +171,8 @@ def to_datatree(landscape: Landscape, records: Mapping[str, dict], meta: Mapping
         (r["engine_version"] for r in records.values() if r.get("engine_version")), "unknown")
     executor = meta.get("executor") or {}
     root = xr.Dataset(attrs={k: _attr(v) for k, v in {
-        "title": f"R_x cost landscape over ({landscape.x.name}, {landscape.y.name}), other parameters at {landscape.base_name}",
+        "title": (f"R_x cost landscape over ({landscape.x.name}, {landscape.y.name}), "
+                  f"other parameters at {landscape.base_name}"),
         "x_param": landscape.x.name, "y_param": landscape.y.name,
         "windows": ",".join(w.name for w in landscape.windows),
         "base_preset": landscape.base_name if landscape.base_name in PRESETS else f"custom ({landscape.base_name})",

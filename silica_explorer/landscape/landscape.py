@@ -3,8 +3,9 @@ grid, the others at a base forcefield), and the key of one grid point (:func:`po
 
 A :class:`Landscape` holds what defines the grid (axes, windows, seeds, base forcefield, fidelity) and
 answers questions about it (its points, the forcefield at a point, a point's key, the resume header).
-The functions that act on it take it as their first argument: :func:`~silica_explorer.landscape.compute.compute_windows`,
-:func:`~silica_explorer.landscape.paths.optimizer_paths`, :func:`~silica_explorer.landscape.files.to_datatree`.
+The functions that act on it take it as their first argument:
+:func:`~silica_explorer.landscape.compute.compute_windows`, :func:`~silica_explorer.landscape.paths.optimizer_paths`,
+:func:`~silica_explorer.landscape.files.to_datatree`.
 
 Units: parameters as in :data:`silica_explorer.forcefield.UNITS`.
 """
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from ..engine import check_engine_name
 from ..fidelity import Fidelity, get_fidelity
 from ..forcefield import FREE_PARAMETERS, ForceField, ParameterError
 
@@ -131,7 +133,6 @@ class Landscape:
     def __init__(self, x, y, base: str | ForceField = "BKS", fidelity: str | Fidelity = "quick",
                  seeds: Sequence[int] | int = (0,), zoom: Iterable | None = None,
                  reference: Any = None, engine: str = "lammps"):
-        from ..engine import check_engine_name
         self.engine = check_engine_name(engine)
         self.x = Axis.parse(x)
         self.y = Axis.parse(y)
@@ -207,7 +208,8 @@ class Landscape:
     def forcefield(self, x: float, y: float) -> ForceField:
         """The forcefield at grid point (x, y): ``base`` with the two parameters replaced."""
         ff = self.base.replace(**{self.x.name: float(x), self.y.name: float(y)})
-        return dataclasses.replace(ff, name=f"{self.base_name} {self.x.name}={format_value(x)} {self.y.name}={format_value(y)}")
+        return dataclasses.replace(
+            ff, name=f"{self.base_name} {self.x.name}={format_value(x)} {self.y.name}={format_value(y)}")
 
     def key(self, x: float, y: float, seed: int) -> str:
         """The point key of (x, y, seed) (see :func:`point_key`)."""

@@ -19,7 +19,7 @@ import xarray as xr
 
 from ..evaluate import SafeTask, cost_identity, point_record
 from ..store import json_default
-from .files import atomic_write, path_datasets, to_datatree
+from .files import atomic_write, path_datasets, provenance, to_datatree
 from .landscape import Landscape, ProgressCallback
 from .sidecar import open_sidecar, resume_header
 
@@ -56,7 +56,8 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
     options = {m: dict(v) for m, v in (options or {}).items()}
     try:
         names = (landscape.x.name, landscape.y.name)
-        bounds = {landscape.x.name: (landscape.x.start, landscape.x.stop), landscape.y.name: (landscape.y.start, landscape.y.stop)}
+        bounds = {landscape.x.name: (landscape.x.start, landscape.x.stop),
+                  landscape.y.name: (landscape.y.start, landscape.y.stop)}
         space = SearchSpace(names, base=landscape.base, bounds=bounds)
         if start is None:
             start = (float(np.clip(getattr(landscape.base, landscape.x.name), landscape.x.start, landscape.x.stop)),
@@ -123,7 +124,8 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
             entries = []
             for e in result.objective.entries:
                 prop = e.get("proposal") or {}
-                entries.append({landscape.x.name: e["params"][landscape.x.name], landscape.y.name: e["params"][landscape.y.name],
+                entries.append({landscape.x.name: e["params"][landscape.x.name],
+                                landscape.y.name: e["params"][landscape.y.name],
                                 "R_x": e["R_x"], "status": e["status"], "reason": e.get("reason") or "",
                                 "kind": str(prop.get("kind", "")), "phase": str(e.get("phase") or method),
                                 "seed": md_seed})
@@ -155,10 +157,7 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
                             "command": sidecar.command})
             prev = sidecar.previous_wall_s
             sidecar.close()
-            meta = dict(reference=header["reference"], reference_id=header["reference_id"],
-                        cost_options=header["cost_options"],
-                        note=sidecar.note, command=sidecar.command, executor=executor.describe(),
-                        cost=ident["kind"], engine_version=ident.get("engine_version"), previous_wall_s=prev)
+            meta = provenance(header, ident, executor.describe(), sidecar.note, sidecar.command, prev)
             atomic_write(to_datatree(landscape, records, meta, wall, paths), Path(out))
         return {m: paths[m] for m in methods}
     finally:

@@ -336,7 +336,7 @@ class Objective:
         if self._task is None:
             self._task = self.executor.configure(self.cost)
         for done in self.executor.map(self._task, [ffs[i] for i in new], self.md_seed, errors="return"):
-            out[new[done.index]] = done.result  # a TaskFailure is a failed entry (store._result_fields)
+            out[new[done.index]] = done.result  # a TaskFailure is a failed entry (evaluate.result_fields)
         return out
 
     # ------------------------------------------------------------------ views
