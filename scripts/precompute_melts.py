@@ -1,7 +1,7 @@
 """Run (and cache) the MD melts of a 2-D parameter grid before a reference is chosen.
 
 The melts land in a :class:`~silica_explorer.engine.cache.CachingEngine` directory; a later
-``Landscape.compute`` (or ``silica-explorer landscape``) with an Evaluator on the same cache re-scores
+``landscape.compute_windows`` (or ``silica-explorer landscape``) with an Evaluator on the same cache re-scores
 them against any reference without running MD again. Coarse points first (every other index on both
 axes), so an interrupted run still covers the whole window.
 

@@ -14,8 +14,15 @@ reference (name and content hash), the fidelity, the engine and its version, the
 that change a result, and the cost options. The evaluation store (cache keys and run records), the
 landscapes (resume checks and provenance) and the app read a cost only through it; wrappers (the store's
 :class:`~silica_explorer.store.CachedCost`, the app's job wrapper) pass it through, and the stand-in
-costs of :mod:`silica_explorer.optimize.testfunctions` define their own. A callable without
+costs of :mod:`silica_explorer.standins` define their own. A callable without
 ``identity()`` is a plain callable: :func:`cost_identity` describes it as such.
+
+**A cost's result as a record.** A cost may return an :class:`Evaluation`, a mapping with the same
+fields, a bare number (R_x) or, from an executor, a :class:`~silica_explorer.parallel.TaskFailure`.
+:func:`result_fields` turns any of them into the fields the evaluation store keeps (with the PDFs and
+the full provenance record); :func:`point_record` into the compact JSON-able record a landscape file
+keeps. :class:`SafeTask` is what an executor runs for one request: the cost, made never-raising, its
+result turned into one of those two forms. R_x and chi are fractions; wall times in s.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ import dataclasses
 import datetime as _dt
 import json
 import platform
+import math
+import time
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import xarray as xr
@@ -34,6 +44,7 @@ from .cost import CostResult, aligned, reference_fingerprint, rx
 from .engine import Engine, MeltResult, ProgressCallback, get_engine
 from .fidelity import Fidelity, get_fidelity
 from .forcefield import PAIRS, ForceField
+from .parallel import TaskFailure
 from .system import Configuration
 
 
@@ -183,3 +194,139 @@ def cost_identity(cost) -> dict:
         return ident
     kind = getattr(cost, "__qualname__", None) or type(cost).__qualname__
     return {"kind": f"plain callable {getattr(cost, '__module__', None) or type(cost).__module__}.{kind}"}
+
+
+# ------------------------------------------------------------------------------------- result records
+class ResultFields(dict):
+    """The normalised fields of one evaluation as the evaluation store keeps them (see
+    :func:`result_fields`): ``status`` ("ok"/"failed"), ``reason``, ``R_x`` (fraction), ``chi`` (per
+    pair, fractions), ``wall_time_s`` (s), ``engine``, ``engine_version``, ``pdf`` (Dataset or None)
+    and ``record`` (the full provenance dict or None)."""
+
+
+def result_fields(result: Any) -> ResultFields:
+    """Normalise what a cost returns (an :class:`Evaluation`, a mapping, a bare number, or an executor's
+    :class:`~silica_explorer.parallel.TaskFailure`) into the fields the evaluation store needs
+    (:class:`ResultFields`). A result that claims "ok" with a non-finite R_x is recorded as failed
+    (reason "non-finite R_x")."""
+    out = _raw_result_fields(result)
+    rx = out["R_x"]
+    if out["status"] == "ok" and (rx is None or not math.isfinite(float(rx))):
+        out["status"], out["reason"], out["R_x"] = "failed", out["reason"] or "non-finite R_x", float("nan")
+    return ResultFields(out)
+
+
+def _raw_result_fields(result: Any) -> dict:
+    if isinstance(result, TaskFailure):  # an executor's task raised, or its worker kept dying
+        result = {"status": "failed", "reason": result.reason}
+    if hasattr(result, "record") and hasattr(result, "melt"):  # an Evaluation
+        rec = result.record()
+        return {"status": result.status, "reason": result.reason,
+                "R_x": result.R_x, "chi": dict(result.chi), "wall_time_s": result.melt.wall_time_s,
+                "engine": result.melt.engine, "engine_version": result.melt.engine_version,
+                "pdf": result.pdf, "record": rec}
+    if isinstance(result, Mapping):
+        d = dict(result)
+        rx = d.get("R_x")
+        rx = float("nan") if rx is None else float(rx)
+        status = d.get("status") or ("ok" if math.isfinite(rx) else "failed")
+        return {"status": status, "reason": d.get("reason"), "R_x": rx, "chi": dict(d.get("chi") or {}),
+                "wall_time_s": d.get("wall_time_s"), "engine": d.get("engine"),
+                "engine_version": d.get("engine_version"), "pdf": d.get("pdf"),
+                "record": {k: v for k, v in d.items() if k != "pdf"}}
+    rx = float(result)
+    return {"status": "ok" if math.isfinite(rx) else "failed",
+            "reason": None if math.isfinite(rx) else "non-finite cost", "R_x": rx, "chi": {},
+            "wall_time_s": None, "engine": None, "engine_version": None, "pdf": None, "record": None}
+
+
+#: Provenance fields of a full record that a compact :func:`point_record` keeps.
+POINT_RECORD_PROVENANCE = ("timestamp", "host", "engine", "engine_version", "md_steps_per_s", "warm_start",
+                           "mean_temperature_K", "mean_pressure_bar", "mean_potential_energy_eV",
+                           "cost_r_range_A", "silica_explorer_version")
+
+
+def as_float(v: Any) -> float:
+    """``float(v)``, or nan when ``v`` is None or not a number."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def point_record(result: Any) -> dict:
+    """A compact JSON-able record of one evaluation (what a landscape file keeps per point):
+    ``status``, ``reason``, ``R_x`` (fraction), ``chi`` (per pair, fractions), ``wall_time_s`` (s) and,
+    for an :class:`Evaluation`, the provenance fields :data:`POINT_RECORD_PROVENANCE` (engine version,
+    mean temperature and pressure, timestamp, host).
+
+    ``result`` may be an Evaluation (or anything with ``status``/``R_x``), a mapping with those keys,
+    a :class:`~silica_explorer.parallel.TaskFailure`, or a plain number (the cost). A non-finite cost
+    is a failed point."""
+    rec: dict[str, Any] = {"status": "ok", "reason": "", "R_x": float("nan"), "chi": {}, "wall_time_s": float("nan")}
+    if result is None:
+        rec.update(status="failed", reason="cost returned None")
+    elif isinstance(result, (int, float, np.floating, np.integer)):
+        rec["R_x"] = float(result)
+    elif isinstance(result, Mapping):
+        rec["status"] = str(result.get("status", "ok"))
+        rec["reason"] = str(result.get("reason") or "")
+        rec["R_x"] = as_float(result.get("R_x"))
+        rec["chi"] = {k: as_float(v) for k, v in (result.get("chi") or {}).items()}
+        rec["wall_time_s"] = as_float(result.get("wall_time_s"))
+        for k in POINT_RECORD_PROVENANCE:
+            if k in result:
+                rec[k] = result[k]
+    elif hasattr(result, "status"):
+        rec["status"] = str(result.status)
+        rec["reason"] = str(getattr(result, "reason", "") or "")
+        rec["R_x"] = as_float(getattr(result, "R_x", None))
+        rec["chi"] = {k: as_float(v) for k, v in (getattr(result, "chi", None) or {}).items()}
+        melt = getattr(result, "melt", None)
+        if melt is not None and hasattr(melt, "wall_time_s"):
+            rec["wall_time_s"] = as_float(melt.wall_time_s)
+        if hasattr(result, "record"):
+            try:
+                full = result.record()
+                rec.update({k: full[k] for k in POINT_RECORD_PROVENANCE if k in full and full[k] is not None})
+            except Exception:  # provenance is best effort
+                pass
+    else:
+        rec.update(status="failed", reason=f"cost returned an unsupported {type(result).__name__}")
+    if rec["status"] == "ok" and not math.isfinite(rec["R_x"]):
+        rec.update(status="failed", reason=rec["reason"] or "nan: non-finite cost")
+    if rec["status"] != "ok":
+        rec["R_x"] = float("nan")
+        rec["status"] = "failed"
+        rec["reason"] = rec["reason"] or "failed (no reason given)"
+    return rec
+
+
+class SafeTask:
+    """``task(forcefield, seed=...) -> record``: what an executor runs for one request. It calls
+    ``cost(forcefield, seed=seed)`` where the executor puts it (a Dask worker) and returns only
+    ``record(result)`` (default :func:`result_fields`; :func:`point_record` for the compact form), so no
+    trajectory travels back. It never raises: an exception becomes a failed result whose reason names
+    the error (``"error: <Type>: <message>"``).
+
+    ``timed=True`` also measures the call: a failure gets its wall time (s), and a result without a
+    finite ``wall_time_s`` gets the measured one (what a landscape point records)."""
+
+    def __init__(self, cost: Callable, record: Callable[[Any], dict] = result_fields, timed: bool = False):
+        self.cost = cost
+        self.record = record
+        self.timed = timed
+
+    def __call__(self, forcefield: ForceField, seed: int = 0) -> dict:
+        t0 = time.perf_counter()
+        try:
+            result = self.cost(forcefield, seed=seed)
+        except Exception as exc:  # one bad request never stops a grid or a batch
+            failed = {"status": "failed", "reason": f"error: {type(exc).__name__}: {exc}"}
+            if self.timed:
+                failed["wall_time_s"] = time.perf_counter() - t0
+            return self.record(failed)
+        rec = self.record(result)
+        if self.timed and not math.isfinite(rec["wall_time_s"]):
+            rec["wall_time_s"] = time.perf_counter() - t0
+        return rec

@@ -44,7 +44,7 @@ smallest ``cores on the host // workers on the host`` over the cluster's hosts.
                            job_script_prologue=["source /path/to/.venv/bin/activate"])
     cluster.scale(jobs=10)                             # 40 workers on 10 nodes
     with DaskExecutor(cluster=cluster, md_threads=2) as ex:
-        Landscape(...).compute(cost, executor=ex, out="landscape.nc")
+        compute_windows(Landscape(...), cost, executor=ex, out="landscape.nc")
 
 (or ``DaskExecutor(scheduler=cluster.scheduler_address)``; on the command line
 ``silica-explorer landscape --scheduler tcp://...``). With ``processes=4`` and ``cores=8`` each

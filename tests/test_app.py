@@ -406,10 +406,10 @@ def synthetic_landscape(tmp_path):
                              seeds=(0, 1), zoom=[(("q_Si", 1.8, 2.2, 5), ("A_SiO", 16000, 24000, 5))])
     cost = landscape.SyntheticCost(ripple=0.02, noise=0.002)
     out = tmp_path / "synthetic.nc"
-    tree = ls.compute(cost=cost, out=out, note="synthetic stand-in cost (test)")
+    tree = landscape.compute_windows(ls, cost=cost, out=out, note="synthetic stand-in cost (test)")
     pts = [{"q_Si": 2.4 - 0.1 * i, "A_SiO": 14000 + 1000 * i, "R_x": 0.2 - 0.01 * i, "status": "ok"} for i in range(4)]
-    tree["paths/bo"] = xr.DataTree(ls.paths_dataset("bo", pts))
-    tree["paths/cg"] = xr.DataTree(ls.paths_dataset("cg", pts[:2]))
+    tree["paths/bo"] = xr.DataTree(landscape.paths_dataset(ls, "bo", pts))
+    tree["paths/cg"] = xr.DataTree(landscape.paths_dataset(ls, "cg", pts[:2]))
     tree.to_netcdf(out)
     return out
 

@@ -387,7 +387,8 @@ def test_landscape_upload_click_start_and_run_comparison(page, tmp_path):
     landscape = pytest.importorskip("silica_explorer.landscape")
     ls = landscape.Landscape(("q_Si", 1.7, 2.5, 5), ("A_SiO", 14000, 26000, 5), base="BKS", fidelity="tiny")
     path = tmp_path / "synthetic_test_landscape.nc"
-    ls.compute(cost=landscape.SyntheticCost(), out=path, note="synthetic stand-in cost (browser test)")
+    landscape.compute_windows(ls, cost=landscape.SyntheticCost(), out=path,
+                              note="synthetic stand-in cost (browser test)")
     page.open()
     page.tab("Landscape")
     page.page.locator("input[type=file][accept='.nc']").first.set_input_files(str(path))

@@ -11,8 +11,9 @@ import pytest
 import xarray as xr
 
 from silica_explorer.forcefield import ForceField, ParameterError
-from silica_explorer.landscape import (Axis, Landscape, SyntheticCost, high_frequency_power, local_minima_fraction,
-                                       open_landscape, point_record, roughness, sidecar_path)
+from silica_explorer.landscape import (Axis, Landscape, SyntheticCost, compute_windows, high_frequency_power,
+                                       local_minima_fraction, open_landscape, optimizer_paths, point_record, roughness,
+                                       sidecar_path)
 from silica_explorer.parallel import SerialExecutor
 
 
@@ -72,7 +73,7 @@ def test_grid_round_trips_through_netcdf_exactly(tmp_path):
     ls.zoom(("q_Si", 1.8, 2.0, 5), ("A_SiO", 16500, 21000, 4))
     cost = SyntheticCost(ripple=0.02, noise=0.003, fail_param="q_Si", fail_above=2.5)
     out = tmp_path / "ls.nc"
-    tree = ls.compute(cost, out=out, note="synthetic stand-in")
+    tree = compute_windows(ls, cost, out=out, note="synthetic stand-in")
     back = open_landscape(out)
     xr.testing.assert_identical(tree, back)
     full = back["full"].ds
@@ -114,7 +115,7 @@ def test_failing_points_are_recorded_and_grid_completes(tmp_path):
             return float("nan")
         return base(ff, seed=seed)
 
-    tree = small(seeds=(0,)).compute(cost, out=tmp_path / "f.nc")
+    tree = compute_windows(small(seeds=(0,)), cost, out=tmp_path / "f.nc")
     full = open_landscape(tmp_path / "f.nc")["full"].ds
     assert full.attrs["n_pending"] == 0 and full.attrs["complete"] == 1
     assert full.attrs["n_failed"] == 5 + 2  # q_Si = 2.6 column plus the two bad points
@@ -133,7 +134,7 @@ def test_resume_skips_finished_points(tmp_path):
     ls = small()  # 60 evaluations
     first = Counting(SyntheticCost(noise=0.01), stop_after=25)
     with pytest.raises(KeyboardInterrupt):
-        ls.compute(first, out=out)
+        compute_windows(ls, first, out=out)
     assert first.calls == 25
     partial = open_landscape(out)["full"].ds  # written on the way out
     assert partial.attrs["n_pending"] == 60 - 25
@@ -142,38 +143,38 @@ def test_resume_skips_finished_points(tmp_path):
         fh.write('{"key": "q_Si=2.6,A_SiO=3')
     second = Counting(SyntheticCost(noise=0.01))
     done = []
-    tree = ls.compute(second, out=out, progress=lambda d, t, s: done.append((d, t)))
+    tree = compute_windows(ls, second, out=out, progress=lambda d, t, s: done.append((d, t)))
     assert second.calls == 60 - 25
     assert done[0] == (25, 60) and done[-1] == (60, 60)
     # identical to a run in one go
-    fresh = small().compute(SyntheticCost(noise=0.01))
+    fresh = compute_windows(small(), SyntheticCost(noise=0.01))
     for v in ("R_x", "chi", "status", "reason"):
         xr.testing.assert_identical(tree["full"].ds[v], fresh["full"].ds[v])
     # nothing left: no calls; resume=False recomputes everything
     third = Counting(SyntheticCost(noise=0.01))
-    ls.compute(third, out=out)
+    compute_windows(ls, third, out=out)
     assert third.calls == 0
     fourth = Counting(SyntheticCost(noise=0.01))
-    ls.compute(fourth, out=out, resume=False)
+    compute_windows(ls, fourth, out=out, resume=False)
     assert fourth.calls == 60
 
 
 def test_resume_from_netcdf_without_sidecar_and_refuses_other_base(tmp_path):
     out = tmp_path / "n.nc"
-    small(seeds=(0,)).compute(SyntheticCost(), out=out)
+    compute_windows(small(seeds=(0,)), SyntheticCost(), out=out)
     sidecar_path(out).unlink()
     ls = small(seeds=(0,))
     ls.zoom(("q_Si", 1.8, 2.0, 5), ("A_SiO", 16500, 21000, 4))
     c = Counting(SyntheticCost())
-    ls.compute(c, out=out)
+    compute_windows(ls, c, out=out)
     assert c.calls == 20 - 4  # only the zoom points not on the full grid
     other = Landscape(x=("q_Si", 1.6, 2.6, 6), y=("A_SiO", 12000, 30000, 5), base="CHIK", fidelity="tiny")
     with pytest.raises(ValueError, match="base_parameters"):
-        other.compute(SyntheticCost(), out=out)
+        compute_windows(other, SyntheticCost(), out=out)
     narrow = SyntheticCost()
     narrow.r_range = (1.0, 5.0)  # a cost over another r window gives other R_x values
     with pytest.raises(ValueError, match="cost_options"):
-        ls.compute(narrow, out=out)
+        compute_windows(ls, narrow, out=out)
 
 
 def test_reference_label_is_stored_without_the_absolute_path_and_old_absolute_files_resume(tmp_path):
@@ -188,7 +189,7 @@ def test_reference_label_is_stored_without_the_absolute_path_and_old_absolute_fi
     cost = SyntheticCost()
     cost.reference_name = f"{inside} (stand-in)"
     out = tmp_path / "p.nc"
-    small(seeds=(0,)).compute(cost, out=out)
+    compute_windows(small(seeds=(0,)), cost, out=out)
     assert open_landscape(out).attrs["reference"] == "data/reference/sio2_3600K_chgnet.nc (stand-in)"
     # a file written before (absolute path of another machine in the header and attrs) still resumes
     side = sidecar_path(out)
@@ -197,7 +198,7 @@ def test_reference_label_is_stored_without_the_absolute_path_and_old_absolute_fi
     header["reference"] = "/home/someone/project/data/reference/sio2_3600K_chgnet.nc (stand-in)"
     side.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
     again = Counting(SyntheticCost())
-    tree = small(seeds=(0,)).compute(again, out=out)
+    tree = compute_windows(small(seeds=(0,)), again, out=out)
     assert again.calls == 0 and tree["full"].ds.attrs["n_pending"] == 0
 
 
@@ -205,7 +206,7 @@ def test_fidelity_mismatch_is_refused():
     class Cost(SyntheticCost):
         fidelity = "quick"
     with pytest.raises(ValueError, match="fidelity"):
-        small().compute(Cost())
+        compute_windows(small(), Cost())
 
 
 def test_point_record_accepts_the_result_kinds():
@@ -222,8 +223,8 @@ def test_point_record_accepts_the_result_kinds():
 # ----------------------------------------------------------------------------------------- roughness
 def test_roughness_figures_of_merit():
     ls = Landscape(x=("q_Si", 1.6, 2.6, 21), y=("A_SiO", 12000, 30000, 21), fidelity="tiny")
-    smooth = ls.compute(SyntheticCost())["full"].ds
-    rough = ls.compute(SyntheticCost(ripple=0.03, freq=4.0, noise=0.01))["full"].ds
+    smooth = compute_windows(ls, SyntheticCost())["full"].ds
+    rough = compute_windows(ls, SyntheticCost(ripple=0.03, freq=4.0, noise=0.01))["full"].ds
     rs, rr = roughness(smooth), roughness(rough)
     assert rs["local_minima_fraction"] <= 1 / 19**2 + 1e-12  # one minimum at most
     assert rs["rms_residual"] < 1e-12 and rs["residual_fraction"] < 1e-12  # a quadratic bowl is exact
@@ -250,7 +251,7 @@ def test_real_tiny_grid_end_to_end(tmp_path, standin_reference):
     ls = Landscape(x=("q_Si", 1.9, 2.4, 2), y=("A_SiO", 18003.7572, 18003.7572, 1), base="BKS", fidelity="tiny")
     ev = Evaluator(standin_reference, "tiny", engine=LammpsEngine())
     ex = SerialExecutor(md_threads=1)
-    tree = ls.compute(ev, executor=ex, out=tmp_path / "real.nc")
+    tree = compute_windows(ls, ev, executor=ex, out=tmp_path / "real.nc")
     back = open_landscape(tmp_path / "real.nc")
     xr.testing.assert_identical(tree, back)
     full = back["full"].ds
@@ -270,9 +271,9 @@ def test_optimizer_paths_are_stored_with_the_landscape_and_resume(tmp_path):
     out = tmp_path / "p.nc"
     ls = Landscape(x=("q_Si", 1.6, 2.6, 5), y=("A_SiO", 12000, 30000, 5), base="BKS", fidelity="tiny")
     cost = SyntheticCost(ripple=0.02, noise=0.002)
-    ls.compute(cost, out=out, note="synthetic stand-in")
+    compute_windows(ls, cost, out=out, note="synthetic stand-in")
     before = open_landscape(out)["full"].ds
-    paths = ls.optimizer_paths(cost, methods=("bo", "cg"), n_iter=8, out=out)
+    paths = optimizer_paths(ls, cost, methods=("bo", "cg"), n_iter=8, out=out)
     tree = open_landscape(out)
     xr.testing.assert_identical(tree["full"].ds, before)  # the grid is kept
     assert tree.attrs["note"] == "synthetic stand-in"
@@ -291,19 +292,19 @@ def test_optimizer_paths_are_stored_with_the_landscape_and_resume(tmp_path):
     assert set(tree["paths/cg"].ds.kind.values) <= {"cg-point", "cg-fd"}
     # a second call re-plays from the point cache: no new evaluations, same paths
     again = Counting(SyntheticCost(ripple=0.02, noise=0.002))
-    paths2 = ls.optimizer_paths(again, methods=("bo", "cg"), n_iter=8, out=out)
+    paths2 = optimizer_paths(ls, again, methods=("bo", "cg"), n_iter=8, out=out)
     assert again.calls == 0
     for m in ("bo", "cg"):
         np.testing.assert_array_equal(paths2[m].R_x, paths[m].R_x)
     # and recomputing the grid keeps the paths
-    ls.compute(cost, out=out)
+    compute_windows(ls, cost, out=out)
     assert "paths" in open_landscape(out).children
     # paths on a copied file without its sidecar (what the app does) keep the grid and the note
     import shutil
     copy = tmp_path / "copy.nc"
     shutil.copy(out, copy)
     counted = Counting(SyntheticCost(ripple=0.02, noise=0.002))
-    ls.optimizer_paths(counted, methods=("cg",), n_iter=5, start=(2.0, 21000.0), out=copy)
+    optimizer_paths(ls, counted, methods=("cg",), n_iter=5, start=(2.0, 21000.0), out=copy)
     t2 = open_landscape(copy)
     xr.testing.assert_identical(t2["full"].ds, before)
     assert t2.attrs["note"] == "synthetic stand-in"
@@ -329,7 +330,7 @@ def test_reference_on_another_grid_is_refused_before_any_md():
     ref = xr.Dataset({"g": (("pair", "r"), np.ones((3, 200)))}, coords={"pair": ["SiSi", "SiO", "OO"], "r": r})
     ev = Evaluator(ref, "tiny", engine=NoEngine())
     with pytest.raises(GridMismatchError):
-        small().compute(ev)
+        compute_windows(small(), ev)
 
 
 # ----------------------------------------------------------------------------------------- CLI
@@ -356,7 +357,7 @@ def test_cli_landscape_end_to_end(tmp_path, standin_reference, capsys):
 def test_zoom_around_the_minimum_reuses_full_grid_points(tmp_path):
     ls = Landscape(x=("q_Si", 1.6, 2.6, 11), y=("A_SiO", 12000, 30000, 11), fidelity="tiny")
     cost = Counting(SyntheticCost(center=(2.42, 13000.0)))  # minimum near the lower edge in A_SiO
-    tree = ls.compute(cost, out=tmp_path / "z.nc")
+    tree = compute_windows(ls, cost, out=tmp_path / "z.nc")
     assert cost.calls == 121
     ls.zoom_around(tree["full"].to_dataset(), steps=2, refine=2)
     w = ls.windows[-1]
@@ -364,7 +365,7 @@ def test_zoom_around_the_minimum_reuses_full_grid_points(tmp_path):
     assert w.x.start == 2.2 and w.x.stop == 2.6  # centred on 2.4, shifted to stay inside
     assert w.y.start == 12000 and w.y.stop == 19200  # clipped at the edge: 4 full steps up
     assert w.x.step == pytest.approx(0.05) and w.y.step == pytest.approx(900)
-    tree = ls.compute(cost, out=tmp_path / "z.nc")
+    tree = compute_windows(ls, cost, out=tmp_path / "z.nc")
     assert cost.calls == 121 + 81 - 25
     zoom = tree["zoom"].ds
     assert zoom.attrs["complete"] == 1

@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 
 from silica_explorer.forcefield import ForceField
-from silica_explorer.landscape import Landscape, SyntheticCost
+from silica_explorer.landscape import Landscape, SyntheticCost, compute_windows
 from silica_explorer.parallel import (DaskExecutor, Done, SerialExecutor, TaskFailure, available_cores, get_executor,
                                       with_md_threads)
 
@@ -98,8 +98,8 @@ def test_dask_and_serial_landscapes_are_identical(dask2, tmp_path):
     ls = Landscape(x=("q_Si", 1.6, 2.6, 5), y=("A_SiO", 12000, 30000, 4), fidelity="tiny", seeds=(0, 1))
     ls.zoom(("q_Si", 1.85, 2.1, 6), ("A_SiO", 18000, 24000, 5))
     cost = SyntheticCost(ripple=0.02, noise=0.005, fail_param="q_Si", fail_above=2.5)
-    serial = ls.compute(cost, executor=SerialExecutor(md_threads=1))
-    par = ls.compute(cost, executor=dask2, out=tmp_path / "d.nc")
+    serial = compute_windows(ls, cost, executor=SerialExecutor(md_threads=1))
+    par = compute_windows(ls, cost, executor=dask2, out=tmp_path / "d.nc")
     for window in ("full", "zoom"):
         for v in ("R_x", "chi", "status", "reason", "R_x_mean", "R_x_std", "n_ok"):
             xr.testing.assert_identical(serial[window].ds[v], par[window].ds[v])
@@ -113,7 +113,7 @@ def test_killed_worker_is_retried(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with DaskExecutor(workers=2, md_threads=1) as ex:
-            tree = ls.compute(KillOnce(marker), executor=ex, out=tmp_path / "k.nc")
+            tree = compute_windows(ls, KillOnce(marker), executor=ex, out=tmp_path / "k.nc")
     assert marker.exists()  # a worker really died ...
     full = tree["full"].ds
     assert set(full.status.values.ravel()) == {"ok"}  # ... and its point was evaluated again

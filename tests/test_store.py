@@ -221,3 +221,24 @@ def test_kill_minus_9_and_resume(tmp_path, optimizer, options, budget, kill_afte
               store=tmp_path / "uninterrupted", options=options)
     np.testing.assert_allclose([[r.forcefield[n] for n in space.names] for r in final],
                                [list(e["params"].values()) for e in ref.objective.entries], rtol=1e-12)
+
+
+def test_safe_task_never_raises_and_gives_store_or_point_records():
+    from silica_explorer.evaluate import ResultFields, SafeTask, point_record, result_fields
+    from silica_explorer.parallel import TaskFailure
+
+    def boom(ff, seed=0):
+        raise RuntimeError("lost atoms")
+
+    ff = ForceField.preset("BKS")
+    fields = SafeTask(boom)(ff, seed=3)
+    assert isinstance(fields, ResultFields) and fields["status"] == "failed"
+    assert fields["reason"] == "error: RuntimeError: lost atoms" and fields["wall_time_s"] is None
+    rec = SafeTask(boom, point_record, timed=True)(ff)
+    assert rec["status"] == "failed" and rec["reason"] == "error: RuntimeError: lost atoms"
+    assert rec["wall_time_s"] >= 0 and np.isnan(rec["R_x"])
+    ok = SafeTask(lambda f, seed=0: {"R_x": 0.2, "chi": {"SiO": 0.1}}, point_record, timed=True)(ff)
+    assert ok["status"] == "ok" and ok["R_x"] == 0.2 and ok["wall_time_s"] >= 0
+    assert result_fields(TaskFailure("worker died"))["reason"] == "worker died"
+    assert result_fields({"status": "ok", "R_x": float("nan")})["reason"] == "non-finite R_x"
+    assert result_fields(float("inf"))["reason"] == "non-finite cost"

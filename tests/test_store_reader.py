@@ -67,6 +67,21 @@ def test_reader_agrees_with_store_and_writes_nothing(tmp_path):
     assert _sha(db) == before
 
 
+def test_store_and_reader_list_runs_in_one_shape(tmp_path):
+    _write(tmp_path / "s", run_id="r1")
+    _write(tmp_path / "s", run_id="r2", values=(None, None), start=10)
+    with Store(tmp_path / "s") as store, StoreReader(tmp_path / "s") as reader:
+        written, read = store.runs(), reader.runs()
+    assert [sorted(r) for r in written] == [sorted(r) for r in read]
+    assert set(written[0]) == {"run_id", "optimizer", "status", "created", "updated", "config", "summary",
+                               "n_evaluations", "n_ok", "n_failed", "best_R_x", "last_evaluation"}
+    for w, r in zip(written, read):
+        assert {k: v for k, v in w.items() if k != "best_R_x"} == {k: v for k, v in r.items() if k != "best_R_x"}
+    assert written[0]["best_R_x"] == read[0]["best_R_x"] == pytest.approx(0.2)
+    assert (written[1]["n_evaluations"], written[1]["n_ok"], written[1]["n_failed"]) == (2, 0, 2)
+    assert math.isnan(written[1]["best_R_x"]) and math.isnan(read[1]["best_R_x"])  # no ok evaluation
+
+
 def test_reader_never_creates_a_store(tmp_path):
     with pytest.raises(StoreError, match="no such file"):
         StoreReader(tmp_path / "nothing" / "store.sqlite")

@@ -102,7 +102,7 @@ def _base(text: str):
 
 def run_landscape(args) -> int:
     from ..evaluate import Evaluator
-    from ..landscape import Landscape, open_landscape, sidecar_path
+    from ..landscape import Landscape, compute_windows, open_landscape, optimizer_paths, sidecar_path
     from ..parallel import get_executor
 
     out: Path = args.out
@@ -131,8 +131,8 @@ def run_landscape(args) -> int:
         note = args.note  # None on --resume keeps the earlier note
         command = f"silica-explorer {shlex.join(sys.argv[1:])}" if "landscape" in sys.argv[1:2] else None
         try:
-            tree = ls.compute(cost, executor=executor, out=out, resume=args.resume, progress=progress, note=note,
-                              command=command)
+            tree = compute_windows(ls, cost, executor=executor, out=out, resume=args.resume, progress=progress,
+                                   note=note, command=command)
         finally:
             bar.close()
         if auto:
@@ -143,8 +143,8 @@ def run_landscape(args) -> int:
             progress, bar = tqdm_progress("zoom")
             bar.unit = "pt"
             try:
-                tree = ls.compute(cost, executor=executor, out=out, resume=True, progress=progress, note=note,
-                                  command=command)
+                tree = compute_windows(ls, cost, executor=executor, out=out, resume=True, progress=progress,
+                                       note=note, command=command)
             finally:
                 bar.close()
         if args.paths:
@@ -152,8 +152,8 @@ def run_landscape(args) -> int:
             pbar_cb, pbar = tqdm_progress("paths")
             pbar.unit = "eval"
             try:
-                ls.optimizer_paths(cost, methods=("bo", "cg"), start=start, n_iter=args.path_budget, out=out,
-                                   executor=executor, progress=pbar_cb)
+                optimizer_paths(ls, cost, methods=("bo", "cg"), start=start, n_iter=args.path_budget, out=out,
+                                executor=executor, progress=pbar_cb)
             finally:
                 pbar.close()
             tree = open_landscape(out)

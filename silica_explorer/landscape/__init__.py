@@ -1,5 +1,9 @@
 """Cost landscapes: R_x on a grid of two forcefield parameters, the others fixed at a base preset.
 
+A :class:`Landscape` is a value (axes, windows, seeds, base forcefield, fidelity); functions take it:
+:func:`compute_windows` computes it, :func:`optimizer_paths` walks optimizers over it, and the file
+is read with :func:`open_landscape`.
+
 This is the paper's Fig. 4 (Liu et al. 2019): R_x over (q_Si, A_SiO) with the other 8 parameters at
 their BKS values - rough, and rougher when zoomed in (Fig. 4b)::
 
@@ -7,8 +11,8 @@ their BKS values - rough, and rougher when zoomed in (Fig. 4b)::
                    fidelity="quick", seeds=(0,))
     ls.zoom(x=("q_Si", 1.9, 2.1, 11), y=("A_SiO", 17000, 21000, 11))      # finer sub-window
     with DaskExecutor(workers=2) as ex:
-        tree = ls.compute(reference="data/reference/sio2_3600K_chgnet.nc", executor=ex,
-                          out="landscape.nc", progress=callback)
+        tree = compute_windows(ls, reference="data/reference/sio2_3600K_chgnet.nc", executor=ex,
+                               out="landscape.nc", progress=callback)
     tree["full"].ds.R_x.sel(seed=0).plot()       # dims (seed, A_SiO, q_Si)
 
 **File layout** (netCDF4 with groups, read with :func:`open_landscape` or
@@ -26,12 +30,12 @@ their BKS values - rough, and rougher when zoomed in (Fig. 4b)::
   ``R_x_mean``, ``R_x_std`` (NaN with fewer than 2 ok seeds) and ``n_ok`` (y, x).
 - ``/paths/<method>`` (``bo``, ``cg``, ...): optimizer paths from one start over the same 2-D problem,
   dim ``iter`` with the two parameters, ``R_x``, ``status`` and ``best_R_x`` (running minimum) per
-  evaluation in order (see :meth:`Landscape.optimizer_paths`).
+  evaluation in order (see :func:`optimizer_paths`).
 
 **Resuming.** Every finished point is appended (and fsync'ed) to a sidecar ``<out>.points.jsonl``
 as it completes; the netCDF is rebuilt from it every ``write_every_s`` seconds and at the end
 (atomically: written to a temporary file, then renamed). After a crash or ``kill -9`` at most the
-evaluations in flight are lost: ``compute(..., resume=True)`` (the default) skips every point in the
+evaluations in flight are lost: ``compute_windows(..., resume=True)`` (the default) skips every point in the
 sidecar (or, without a sidecar, every finished point in an existing ``out``). Points are keyed by
 their two parameter values (10 significant digits) and seed, so a zoom window reuses the full grid's
 points where they coincide, and an extended grid reuses the old one. Resuming against a different
@@ -40,20 +44,25 @@ base forcefield, fidelity, reference or parameter pair is refused.
 Units: parameters as in :data:`silica_explorer.forcefield.UNITS`; R_x and chi are fractions (x100
 for %); times in s.
 
-Modules: :mod:`.grid` (:class:`Axis`, :class:`Window`, :class:`Landscape`), :mod:`.records` (point keys
-and records), :mod:`.compute` (computing a grid, the resume sidecar), :mod:`.datatree` (Datasets and
-netCDF reading/writing), :mod:`.paths` (optimizer paths), :mod:`.roughness` (roughness measures). The
-synthetic stand-in cost :class:`SyntheticCost` lives with the other stand-ins in
-:mod:`silica_explorer.optimize.testfunctions` and is re-exported here.
+Modules, each importing only those before it: :mod:`.landscape` (the value: :class:`Axis`,
+:class:`Window`, :class:`Landscape`, :func:`point_key`), :mod:`.files` (Datasets, the DataTree and
+netCDF reading/writing), :mod:`.sidecar` (the resume file), :mod:`.compute` (:func:`compute_windows`),
+:mod:`.paths` (:func:`optimizer_paths`), :mod:`.roughness` (roughness measures), :mod:`.profile`
+(:func:`~silica_explorer.landscape.profile.line_profile`). A point's record is
+:func:`silica_explorer.evaluate.point_record`. The synthetic stand-in cost :class:`SyntheticCost`
+lives with the other stand-ins in :mod:`silica_explorer.standins` and is re-exported here.
 """
 
+from ..evaluate import point_record
 from ..standins import SyntheticCost
-from .compute import portable_label, sidecar_path
-from .datatree import open_landscape
-from .grid import Axis, Landscape, Window
-from .records import ProgressCallback, point_key, point_record
+from .compute import compute_windows
+from .files import atomic_write, open_landscape, paths_dataset, to_datatree, window_dataset
+from .landscape import Axis, Landscape, ProgressCallback, Window, point_key
+from .paths import optimizer_paths
 from .roughness import high_frequency_power, local_minima_fraction, roughness
+from .sidecar import portable_label, sidecar_path
 
-__all__ = ["Axis", "Window", "Landscape", "open_landscape", "point_record", "SyntheticCost",
+__all__ = ["Axis", "Window", "Landscape", "compute_windows", "optimizer_paths", "open_landscape", "to_datatree",
+           "window_dataset", "paths_dataset", "atomic_write", "point_record", "SyntheticCost",
            "local_minima_fraction", "high_frequency_power", "roughness", "sidecar_path", "point_key",
            "portable_label", "ProgressCallback"]

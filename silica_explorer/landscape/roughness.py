@@ -1,5 +1,8 @@
 """Roughness measures of a landscape window: the fraction of strict local minima and the power left
 after removing a smooth quadratic (the paper's "rough, and rougher when zoomed in", made a number).
+
+Units: as the surface measured (R_x as a fraction in a landscape file); grid steps in the parameters'
+units (:data:`silica_explorer.forcefield.UNITS`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import math
 import numpy as np
 import xarray as xr
 
-from .records import _float
+from ..evaluate import as_float
 
 
 def _interior_surface(da: xr.DataArray) -> np.ndarray:
@@ -76,6 +79,6 @@ def roughness(ds: xr.Dataset, var: str = "R_x_mean") -> dict:
         da = da.mean("seed")
     da = da.transpose(ds.attrs.get("y_param", da.dims[0]), ds.attrs.get("x_param", da.dims[1]))
     return {"window": str(ds.attrs.get("window", "")), "shape": list(da.shape),
-            "x_step": _float(ds.attrs.get("x_step")), "y_step": _float(ds.attrs.get("y_step")),
+            "x_step": as_float(ds.attrs.get("x_step")), "y_step": as_float(ds.attrs.get("y_step")),
             "local_minima_fraction": local_minima_fraction(da), **high_frequency_power(da),
             "range": float(np.nanmax(da.values) - np.nanmin(da.values)) if np.isfinite(da.values).any() else float("nan")}

@@ -29,7 +29,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..store import CachedCost, Record, _result_fields
+from ..evaluate import result_fields
+from ..store import CachedCost, Record
 from .space import SearchSpace
 
 
@@ -156,7 +157,7 @@ class Objective:
             if self.keep_pdfs and rec.ok:
                 pdf = self.cost.store.get_pdf(rec.id)
         else:
-            fields = _result_fields(rec)
+            fields = result_fields(rec)
             status, reason, rx = fields["status"], fields["reason"], float(fields["R_x"])
             rid, cached = None, False
             pdf = fields["pdf"] if self.keep_pdfs else None
@@ -335,7 +336,7 @@ class Objective:
         if self._task is None:
             self._task = self.executor.configure(self.cost)
         for done in self.executor.map(self._task, [ffs[i] for i in new], self.md_seed, errors="return"):
-            out[new[done.index]] = done.result  # a TaskFailure is a failed entry (store._result_fields)
+            out[new[done.index]] = done.result  # a TaskFailure is a failed entry (evaluate.result_fields)
         return out
 
     # ------------------------------------------------------------------ views

@@ -39,16 +39,19 @@ content hash, the cost's r range and alignment) and, when found, serves the stor
 running MD again. Evaluations are reproducible from their row alone because they are cold starts
 (no warm start from a previous liquid).
 
-Modules: :mod:`.db` (schema, :class:`Record`, :class:`Store`), :mod:`.keys` (canonical JSON, cache keys),
-:mod:`.cached` (:class:`CachedCost`, :class:`ResultTask`).
+Runs: :meth:`Store.runs` and :meth:`StoreReader.runs <silica_explorer.store.reader.StoreReader.runs>` return the same dicts (:func:`run_summaries`).
+
+Modules: :mod:`.db` (schema, :class:`Record`, :class:`Store`, :func:`run_summaries`, :func:`json_default`),
+:mod:`.keys` (canonical JSON, cache keys), :mod:`.cached` (:class:`CachedCost`; the task an executor runs
+is :class:`silica_explorer.evaluate.SafeTask`), :mod:`.reader` (:class:`StoreReader`, read-only).
 """
 
 from ..cost import reference_fingerprint
-from .cached import CachedCost, ResultFields, ResultTask, StoredEvaluator, _result_fields
-from .db import (SCHEMA_VERSION, STORE_FILENAME, Record, Store, StoreError, _json_default, pdf_from_bytes, pdf_to_bytes,
-                 utc_now)
+from .cached import CachedCost, StoredEvaluator
+from .db import (SCHEMA_VERSION, STORE_FILENAME, Record, Store, StoreError, json_default, pdf_from_bytes, pdf_to_bytes,
+                 run_summaries, utc_now)
 from .keys import LABEL_FIELDS, canonical_json, key_identity, request_key
 
-__all__ = ["Store", "StoreError", "Record", "CachedCost", "StoredEvaluator", "ResultTask", "ResultFields",
+__all__ = ["Store", "StoreError", "Record", "CachedCost", "StoredEvaluator", "run_summaries", "json_default",
            "request_key", "key_identity", "canonical_json", "reference_fingerprint", "pdf_to_bytes",
            "pdf_from_bytes", "utc_now", "SCHEMA_VERSION", "STORE_FILENAME", "LABEL_FIELDS"]

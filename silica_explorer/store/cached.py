@@ -1,53 +1,16 @@
 """The store as a cache in front of a cost: :class:`CachedCost` serves an identical request from the store
-or runs the evaluator and appends its result at once; :class:`ResultTask` is what an executor runs for
-one request (compact fields, never raises)."""
+or runs the evaluator and appends its result at once (what an executor runs for one request is a
+:class:`~silica_explorer.evaluate.SafeTask`: store fields, never raises)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ..evaluate import ResultFields, SafeTask, result_fields
 from ..forcefield import ForceField
-from ..parallel import TaskFailure
 from .db import Record, Store
 from .keys import key_identity, request_key
-
-
-def _result_fields(result: Any) -> dict:
-    """Normalise what an evaluator returns (an :class:`~silica_explorer.evaluate.Evaluation`, a mapping,
-    a bare number, or an executor's :class:`~silica_explorer.parallel.TaskFailure`) into the fields the
-    store needs. A result that claims "ok" with a non-finite R_x is recorded as failed (reason
-    "non-finite R_x")."""
-    out = _raw_result_fields(result)
-    rx = out["R_x"]
-    if out["status"] == "ok" and (rx is None or not math.isfinite(float(rx))):
-        out["status"], out["reason"], out["R_x"] = "failed", out["reason"] or "non-finite R_x", float("nan")
-    return out
-
-
-def _raw_result_fields(result: Any) -> dict:
-    if isinstance(result, TaskFailure):  # an executor's task raised, or its worker kept dying
-        result = {"status": "failed", "reason": result.reason}
-    if hasattr(result, "record") and hasattr(result, "melt"):  # an Evaluation
-        rec = result.record()
-        return {"status": result.status, "reason": result.reason,
-                "R_x": result.R_x, "chi": dict(result.chi), "wall_time_s": result.melt.wall_time_s,
-                "engine": result.melt.engine, "engine_version": result.melt.engine_version,
-                "pdf": result.pdf, "record": rec}
-    if isinstance(result, Mapping):
-        d = dict(result)
-        rx = d.get("R_x")
-        rx = float("nan") if rx is None else float(rx)
-        status = d.get("status") or ("ok" if math.isfinite(rx) else "failed")
-        return {"status": status, "reason": d.get("reason"), "R_x": rx, "chi": dict(d.get("chi") or {}),
-                "wall_time_s": d.get("wall_time_s"), "engine": d.get("engine"),
-                "engine_version": d.get("engine_version"), "pdf": d.get("pdf"),
-                "record": {k: v for k, v in d.items() if k != "pdf"}}
-    rx = float(result)
-    return {"status": "ok" if math.isfinite(rx) else "failed",
-            "reason": None if math.isfinite(rx) else "non-finite cost", "R_x": rx, "chi": {},
-            "wall_time_s": None, "engine": None, "engine_version": None, "pdf": None, "record": None}
 
 
 class CachedCost:
@@ -88,7 +51,7 @@ class CachedCost:
                 raise TypeError(
                     f"{type(ev).__name__} has no identity() naming its fidelity and reference_id: the store could "
                     "not tell its results apart from other protocols' (wrap an Evaluator, or define identity() "
-                    "-> dict; the stand-ins of silica_explorer.optimize.testfunctions do)")
+                    "-> dict; the stand-ins of silica_explorer.standins do)")
             self._identity = ident
         return self._identity
 
@@ -115,17 +78,18 @@ class CachedCost:
             wall_time_s=hit.wall_time_s, engine=hit.engine, engine_version=hit.engine_version,
             record=hit.record, cached_from=hit.id, **_labels(**labels))
 
-    def task(self, executor=None) -> "ResultTask":
+    def task(self, executor=None) -> SafeTask:
         """The picklable function an executor runs for one request: the evaluator (with the executor's
         MD threads if given), returning compact store fields; never raises (an exception is a failed
         result with the error as reason). Record its output with :meth:`record`."""
         evaluator = executor.configure(self.evaluator) if executor is not None else self.evaluator
-        return ResultTask(evaluator)
+        return SafeTask(evaluator)
 
     def record(self, forcefield: ForceField, seed: int, result: Any, **labels) -> Record:
-        """Append the result of a fresh evaluation (an Evaluation, a mapping such as :class:`ResultTask`
-        returns, a number, or a :class:`~silica_explorer.parallel.TaskFailure`) and return its row."""
-        fields = result if isinstance(result, ResultFields) else _result_fields(result)
+        """Append the result of a fresh evaluation (an Evaluation, the :class:`~silica_explorer.evaluate.ResultFields`
+        that :meth:`task` returns, a mapping, a number, or a :class:`~silica_explorer.parallel.TaskFailure`)
+        and return its row."""
+        fields = result if isinstance(result, ResultFields) else result_fields(result)
         ident = self.identity()
         self.n_evaluated += 1
         return self.store.append(
@@ -151,26 +115,6 @@ def _labels(run_id: str | None = None, optimizer: str | None = None, iteration: 
     return dict(run_id=run_id, optimizer=optimizer, iteration=iteration,
                 free=list(free) if free is not None else None,
                 u=list(u) if u is not None else None, proposal=proposal)
-
-
-class ResultFields(dict):
-    """The normalised fields of one evaluation as the store keeps them (see :func:`_result_fields`)."""
-
-
-class ResultTask:
-    """``task(forcefield, seed=...) -> ResultFields``: runs an evaluator where an executor puts it (a
-    Dask worker) and returns only what the store keeps (status, R_x, chi, PDFs, record), so no
-    trajectory travels back. An exception becomes a failed result naming the error."""
-
-    def __init__(self, evaluator: Callable):
-        self.evaluator = evaluator
-
-    def __call__(self, forcefield: ForceField, seed: int = 0) -> ResultFields:
-        try:
-            result = self.evaluator(forcefield, seed=seed)
-        except Exception as exc:
-            result = {"status": "failed", "reason": f"error: {type(exc).__name__}: {exc}"}
-        return ResultFields(_result_fields(result))
 
 
 #: Alias: the store-backed evaluator wrapper.

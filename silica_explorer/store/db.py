@@ -150,7 +150,9 @@ class Record:
         )
 
 
-def _json_default(obj):
+def json_default(obj):
+    """``json.dumps(..., default=json_default)``: numpy scalars -> Python numbers, arrays -> lists,
+    anything else -> its ``str`` (how the store and landscape files write JSON)."""
     if isinstance(obj, (np.floating, np.integer, np.bool_)):
         return obj.item()
     if isinstance(obj, np.ndarray):
@@ -161,7 +163,38 @@ def _json_default(obj):
 def _dumps(obj) -> str | None:
     if obj is None:
         return None
-    return json.dumps(obj, default=_json_default, allow_nan=True)
+    return json.dumps(obj, default=json_default, allow_nan=True)
+
+
+# ------------------------------------------------------------------------------------------ runs
+#: The ``runs`` rows, oldest first.
+RUNS_SQL = "SELECT * FROM runs ORDER BY created"
+#: Per-run evaluation counts, best R_x and last timestamp (one row per ``run_id``).
+RUN_STATS_SQL = ("SELECT run_id, COUNT(*) AS n, SUM(status='ok' AND R_x IS NOT NULL) AS n_ok, "
+                 "SUM(status!='ok') AS n_failed, MIN(CASE WHEN status='ok' THEN R_x END) AS best, "
+                 "MAX(timestamp) AS last FROM evaluations GROUP BY run_id")
+
+
+def run_summaries(run_rows: Iterable[Mapping], stat_rows: Iterable[Mapping]) -> list[dict]:
+    """One dict per run (what :meth:`Store.runs` and :meth:`StoreReader.runs
+    <silica_explorer.store.reader.StoreReader.runs>` both return), from the rows of :data:`RUNS_SQL` and
+    :data:`RUN_STATS_SQL`: ``run_id``, ``optimizer``, ``status``, ``created``, ``updated`` (UTC
+    timestamps), ``config``, ``summary``, ``n_evaluations``, ``n_ok``, ``n_failed``, ``best_R_x``
+    (fraction, nan when no evaluation succeeded), ``last_evaluation`` (UTC timestamp or None)."""
+    stats = {r["run_id"]: r for r in stat_rows}
+    out = []
+    for r in run_rows:
+        s = stats.get(r["run_id"])
+        out.append({
+            "run_id": r["run_id"], "optimizer": r["optimizer"], "status": r["status"],
+            "created": r["created"], "updated": r["updated"],
+            "config": json.loads(r["config_json"]) if r["config_json"] else {},
+            "summary": json.loads(r["summary_json"]) if r["summary_json"] else None,
+            "n_evaluations": int(s["n"]) if s else 0, "n_ok": int(s["n_ok"] or 0) if s else 0,
+            "n_failed": int(s["n_failed"] or 0) if s else 0,
+            "best_R_x": float(s["best"]) if s and s["best"] is not None else math.nan,
+            "last_evaluation": s["last"] if s else None})
+    return out
 
 
 # ------------------------------------------------------------------------------------------ store
@@ -418,16 +451,11 @@ class Store:
                       (utc_now(), status, _dumps(dict(summary) if summary else None), run_id))
 
     def runs(self) -> list[dict]:
+        """One dict per run, oldest first (see :func:`run_summaries` for the keys)."""
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM runs ORDER BY created").fetchall()
-        out = []
-        for r in rows:
-            d = dict(r)
-            d["config"] = json.loads(d.pop("config_json")) if d.get("config_json") else None
-            d["summary"] = json.loads(d.pop("summary_json")) if d.get("summary_json") else None
-            d["n_evaluations"] = len(self._query("WHERE run_id=?", (d["run_id"],)))
-            out.append(d)
-        return out
+            stats = self._conn.execute(RUN_STATS_SQL).fetchall()
+            rows = self._conn.execute(RUNS_SQL).fetchall()
+        return run_summaries(rows, stats)
 
     def run_config(self, run_id: str) -> dict | None:
         with self._lock:

@@ -18,14 +18,13 @@ file, not an SQLite database, not a silica-explorer store, a newer or unknown sc
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sqlite3
 import urllib.parse
 from pathlib import Path
 
-from .db import SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, pdf_from_bytes
+from .db import (RUN_STATS_SQL, RUNS_SQL, SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, pdf_from_bytes,
+                 run_summaries)
 
 #: The first 16 bytes of every SQLite 3 database file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -113,26 +112,10 @@ class StoreReader:
 
     # ------------------------------------------------------------------ reads
     def runs(self) -> list[dict]:
-        """One dict per run: ``run_id``, ``optimizer``, ``status``, ``created``, ``updated``, ``config``,
-        ``summary``, ``n_evaluations``, ``n_ok``, ``n_failed``, ``best_R_x`` (fraction, nan when no
-        evaluation succeeded), ``last_evaluation`` (UTC timestamp or None)."""
-        stats = {r["run_id"]: r for r in self._rows(
-            "SELECT run_id, COUNT(*) AS n, SUM(status='ok' AND R_x IS NOT NULL) AS n_ok, "
-            "SUM(status!='ok') AS n_failed, MIN(CASE WHEN status='ok' THEN R_x END) AS best, "
-            "MAX(timestamp) AS last FROM evaluations GROUP BY run_id")}
-        out = []
-        for r in self._rows("SELECT * FROM runs ORDER BY created"):
-            s = stats.get(r["run_id"])
-            out.append({
-                "run_id": r["run_id"], "optimizer": r["optimizer"], "status": r["status"],
-                "created": r["created"], "updated": r["updated"],
-                "config": json.loads(r["config_json"]) if r["config_json"] else {},
-                "summary": json.loads(r["summary_json"]) if r["summary_json"] else None,
-                "n_evaluations": int(s["n"]) if s else 0, "n_ok": int(s["n_ok"] or 0) if s else 0,
-                "n_failed": int(s["n_failed"] or 0) if s else 0,
-                "best_R_x": float(s["best"]) if s and s["best"] is not None else math.nan,
-                "last_evaluation": s["last"] if s else None})
-        return out
+        """One dict per run, oldest first (see :func:`~silica_explorer.store.db.run_summaries` for the
+        keys; the same as :meth:`Store.runs <silica_explorer.store.Store.runs>`)."""
+        stats = self._rows(RUN_STATS_SQL)
+        return run_summaries(self._rows(RUNS_SQL), stats)
 
     def run(self, run_id: str) -> dict:
         for r in self.runs():

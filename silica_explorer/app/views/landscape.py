@@ -379,9 +379,9 @@ class LandscapeView(TabView):
             engine = "hoomd" if str(tree.attrs.get("engine_version", "")).startswith("HOOMD") else "lammps"
             cost = JobEvaluator(Evaluator(reference, ls.fidelity, engine=get_engine(engine, threads=threads)), job)
             from ...parallel import SerialExecutor
-            ls.optimizer_paths(cost, methods=methods, start=start, n_iter=n_iter, seed=seed, out=out,
-                               executor=SerialExecutor(md_threads=threads), progress=job.progress,
-                               reference_name=reference_name)
+            _landscape.optimizer_paths(ls, cost, methods=methods, start=start, n_iter=n_iter, seed=seed, out=out,
+                                       executor=SerialExecutor(md_threads=threads), progress=job.progress,
+                                       reference_name=reference_name)
             return _landscape.open_landscape(out)
 
         label = f"{'/'.join(m.upper() for m in methods)} from " \

@@ -1,7 +1,11 @@
-"""The landscape grid: :class:`Axis`, :class:`Window` and :class:`Landscape` (two parameters on a grid,
-the others at a base preset; the methods that compute, store and walk it come from
-:mod:`~silica_explorer.landscape.compute`, :mod:`~silica_explorer.landscape.datatree` and
-:mod:`~silica_explorer.landscape.paths`).
+"""The landscape as a value: :class:`Axis`, :class:`Window` and :class:`Landscape` (two parameters on a
+grid, the others at a base forcefield), and the key of one grid point (:func:`point_key`).
+
+A :class:`Landscape` holds what defines the grid (axes, windows, seeds, base forcefield, fidelity) and
+answers questions about it (its points, the forcefield at a point, a point's key, the resume header).
+The functions that act on it take it as their first argument:
+:func:`~silica_explorer.landscape.compute.compute_windows`, :func:`~silica_explorer.landscape.paths.optimizer_paths`,
+:func:`~silica_explorer.landscape.files.to_datatree`.
 
 Units: parameters as in :data:`silica_explorer.forcefield.UNITS`.
 """
@@ -11,17 +15,33 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
+from ..engine import check_engine_name
 from ..fidelity import Fidelity, get_fidelity
 from ..forcefield import FREE_PARAMETERS, ForceField, ParameterError
-from .compute import ComputeMixin
-from .datatree import DatasetsMixin
-from .paths import PathsMixin
-from .records import _clean, _fmt, point_key
+
+#: ``progress(done_points, total_points, text)`` - same shape as the engine's progress callback.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def format_value(v: float) -> str:
+    """A grid value as text with 10 significant digits (as in point keys and forcefield names)."""
+    return f"{float(v):.10g}"
+
+
+def clean_value(v: float) -> float:
+    """A grid value rounded to 10 significant digits (so 1.9 from two linspaces is the same float)."""
+    return float(format_value(v))
+
+
+def point_key(x_name: str, x: float, y_name: str, y: float, seed: int) -> str:
+    """The key of one grid point and seed, e.g. ``q_Si=1.9,A_SiO=20000,seed=0`` (values with 10
+    significant digits, in the parameters' units)."""
+    return f"{x_name}={format_value(x)},{y_name}={format_value(y)},seed={int(seed)}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +94,7 @@ class Axis:
 
     @property
     def values(self) -> np.ndarray:
-        return np.array([_clean(v) for v in np.linspace(self.start, self.stop, self.n)])
+        return np.array([clean_value(v) for v in np.linspace(self.start, self.stop, self.n)])
 
     @property
     def step(self) -> float:
@@ -93,22 +113,26 @@ class Window:
     y: Axis
 
 
-class Landscape(ComputeMixin, DatasetsMixin, PathsMixin):
-    """R_x on a grid of two parameters ``x`` and ``y`` with all others fixed at ``base``.
+class Landscape:
+    """The grid of an R_x landscape: two parameters ``x`` and ``y`` with all others fixed at ``base``.
 
     Parameters: ``x``, ``y`` axes as ``(name, start, stop, n)``, ``"name:start:stop:n"`` or
     :class:`Axis` (units of the parameter, see :data:`~silica_explorer.forcefield.UNITS`); ``base`` a
     preset name or :class:`~silica_explorer.forcefield.ForceField`; ``fidelity`` preset name or
     :class:`~silica_explorer.fidelity.Fidelity` of every evaluation; ``seeds`` evaluated at every
     point (their spread measures the noise); ``zoom`` finer sub-windows, each ``(x_axis, y_axis)``
-    (also :meth:`zoom`); ``reference`` default reference for :meth:`compute` without a cost;
-    ``engine`` the MD engine of that default cost (``"lammps"`` or ``"hoomd"``).
+    (also :meth:`zoom`); ``reference`` default reference for
+    :func:`~silica_explorer.landscape.compute.compute_windows` without a cost; ``engine`` the MD engine
+    of that default cost (``"lammps"`` or ``"hoomd"``).
+
+    Every point of every window is checked to build a valid forcefield before any MD runs. Compute it
+    with :func:`~silica_explorer.landscape.compute.compute_windows`, walk optimizers over it with
+    :func:`~silica_explorer.landscape.paths.optimizer_paths`.
     """
 
     def __init__(self, x, y, base: str | ForceField = "BKS", fidelity: str | Fidelity = "quick",
                  seeds: Sequence[int] | int = (0,), zoom: Iterable | None = None,
                  reference: Any = None, engine: str = "lammps"):
-        from ..engine import check_engine_name
         self.engine = check_engine_name(engine)
         self.x = Axis.parse(x)
         self.y = Axis.parse(y)
@@ -184,10 +208,11 @@ class Landscape(ComputeMixin, DatasetsMixin, PathsMixin):
     def forcefield(self, x: float, y: float) -> ForceField:
         """The forcefield at grid point (x, y): ``base`` with the two parameters replaced."""
         ff = self.base.replace(**{self.x.name: float(x), self.y.name: float(y)})
-        return dataclasses.replace(ff, name=f"{self.base_name} {self.x.name}={_fmt(x)} {self.y.name}={_fmt(y)}")
+        return dataclasses.replace(
+            ff, name=f"{self.base_name} {self.x.name}={format_value(x)} {self.y.name}={format_value(y)}")
 
     def key(self, x: float, y: float, seed: int) -> str:
-        """The point key of (x, y, seed) (see :func:`~silica_explorer.landscape.records.point_key`)."""
+        """The point key of (x, y, seed) (see :func:`point_key`)."""
         return point_key(self.x.name, x, self.y.name, y, seed)
 
     def points(self) -> list[tuple[str, float, float, int]]:
@@ -204,6 +229,9 @@ class Landscape(ComputeMixin, DatasetsMixin, PathsMixin):
         return out
 
     def header(self, reference_name: str, reference_id: str = "unknown", cost_options: Mapping | None = None) -> dict:
+        """The JSON header of this landscape's resume sidecar (what a resumed computation must share
+        with it): the two parameter names, the other base parameters, the fidelity, the reference
+        (label and content hash ``reference_id``) and the cost options (r range in A, alignment)."""
         base = self.base.as_dict()
         base.pop("name", None)
         base.pop(self.x.name)
