@@ -33,8 +33,9 @@ from . import __version__
 from .cost import CostResult, aligned, reference_fingerprint, rx
 from .engine import Engine, MeltResult, ProgressCallback, get_engine
 from .fidelity import Fidelity, get_fidelity
-from .forcefield import PAIRS, ForceField
-from .system import Configuration
+from .forcefield import ForceField
+from .parameters import PAIRS
+from .configurations import Configuration
 
 
 @dataclasses.dataclass

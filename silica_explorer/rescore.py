@@ -31,7 +31,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import xarray as xr
 
-from .forcefield import PAIRS, ForceField
+from .forcefield import ForceField
+from .parameters import PAIRS
 from .structure import bond_angle_distributions, coordination_numbers, first_peak
 
 #: Scalar structure numbers per melt (name -> (units, long name)); ``r_peak`` is per pair.

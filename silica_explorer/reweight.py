@@ -52,8 +52,9 @@ import xarray as xr
 from scipy.spatial import cKDTree
 
 from .cost import aligned
-from .forcefield import FREE_PARAMETERS, PAIR_SPECIES, PAIRS, UNITS, ForceField, ParameterError, dsf_energy
-from .system import Configuration, Trajectory
+from .forcefield import ForceField, dsf_energy
+from .parameters import FREE_PARAMETERS, PAIRS, PAIR_SPECIES, UNITS, ParameterError
+from .configurations import Configuration, Trajectory
 
 #: Boltzmann constant in eV/K.
 K_B = 8.617333262e-5

@@ -16,7 +16,8 @@ import pandas as pd
 import xarray as xr
 
 from .evaluate import Evaluator
-from .forcefield import PAIRS, ForceField
+from .forcefield import ForceField
+from .parameters import PAIRS
 
 #: Liu et al. (2019), Table II: per-pair chi and global R_x (%) against their CPMD liquid at 3600 K.
 PAPER_TABLE_II = {

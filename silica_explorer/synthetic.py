@@ -26,7 +26,8 @@ import xarray as xr
 
 from . import __version__
 from .fidelity import Fidelity, get_fidelity
-from .forcefield import PAIRS, ForceField
+from .forcefield import ForceField
+from .parameters import PAIRS
 from .structure import pdf_dataset
 
 #: Start of ``attrs["name"]`` of every synthetic reference.

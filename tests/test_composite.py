@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from silica_explorer.cost import rx
-from silica_explorer.forcefield import PAIRS
+from silica_explorer.parameters import PAIRS
 from silica_explorer.optimize import AnalyticCost, CompositeBO, PDFStandIn, SearchSpace, fit, make_optimizer
 from silica_explorer.optimize.bayes import expected_improvement
 from silica_explorer.optimize.composite import mc_expected_improvement, sobol_normal

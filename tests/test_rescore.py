@@ -11,12 +11,13 @@ from scipy.spatial.transform import Rotation
 
 from silica_explorer.cost import rx
 from silica_explorer.engine.cache import CachingEngine
-from silica_explorer.forcefield import PAIRS, ForceField
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import PAIRS
 from silica_explorer.reference import load_reference
 from silica_explorer.rescore import (angle_peak, markdown, reference_numbers, rescore, structure_numbers,
                                      table)
 from silica_explorer.structure import bond_angle_distributions, coordination_numbers, first_peak
-from silica_explorer.system import Configuration
+from silica_explorer.configurations import Configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 TETRAHEDRAL = np.degrees(np.arccos(-1.0 / 3.0))  # 109.4712 degree

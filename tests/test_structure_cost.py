@@ -4,8 +4,8 @@ import xarray as xr
 
 from silica_explorer import structure
 from silica_explorer.cost import GridMismatchError, rx
-from silica_explorer.forcefield import PAIRS
-from silica_explorer.system import Configuration
+from silica_explorer.parameters import PAIRS
+from silica_explorer.configurations import Configuration
 
 
 def ideal_gas(rng, n_si=120, box=16.0):

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import PAIRS, ForceField
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import PAIRS
 from silica_explorer.reference import load_reference
 from silica_explorer.synthetic import (SYNTHETIC_LABEL, generating_forcefield, is_synthetic, parse_seeds,
                                        synthetic_reference)

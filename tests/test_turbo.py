@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import FREE_PARAMETERS
+from silica_explorer.parameters import FREE_PARAMETERS
 from silica_explorer.optimize import AnalyticCost, SearchSpace, fit
 from silica_explorer.optimize.pipeline import BOThenCG, make_optimizer
 from silica_explorer.optimize.testfunctions import sphere

@@ -15,8 +15,9 @@ import holoviews as hv
 import numpy as np
 import xarray as xr
 
-from ..engine.checks import is_flagged
-from ..forcefield import UNITS, ForceField
+from ..engine.acceptance import is_flagged
+from ..forcefield import ForceField
+from ..parameters import UNITS
 
 if "bokeh" not in hv.Store.renderers:  # plotting options need a loaded backend
     import holoviews.plotting.bokeh  # noqa: F401

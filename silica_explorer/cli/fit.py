@@ -21,7 +21,8 @@ _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 
 
 def register_cli(sub) -> None:
-    from ..forcefield import FREE_PARAMETERS, PRESETS
+    from ..forcefield import PRESETS
+    from ..parameters import FREE_PARAMETERS
     from ..optimize import OPTIMIZERS
     from ..optimize.testfunctions import FUNCTIONS
     p = sub.add_parser(

@@ -26,8 +26,8 @@ import xarray as xr
 
 from ..fidelity import Fidelity, get_fidelity
 from ..forcefield import ForceField
-from ..system import Configuration
-from . import Engine, MeltResult, ProgressCallback
+from ..configurations import Configuration
+from .base import Engine, MeltResult, ProgressCallback
 
 
 def melt_key(forcefield: ForceField, fidelity: Fidelity, seed: int, engine_version: str) -> str:

@@ -15,7 +15,8 @@ import numpy as np
 import xarray as xr
 
 from .. import __version__
-from ..forcefield import PAIRS, PRESETS, UNITS
+from ..forcefield import PRESETS
+from ..parameters import PAIRS, UNITS
 from .records import _float
 
 if TYPE_CHECKING:  # annotations only (grid imports this module)

@@ -17,7 +17,8 @@ import numpy as np
 import xarray as xr
 
 from ..fidelity import Fidelity, get_fidelity
-from ..forcefield import FREE_PARAMETERS, ForceField, ParameterError
+from ..forcefield import ForceField
+from ..parameters import FREE_PARAMETERS, ParameterError
 from .compute import ComputeMixin
 from .datatree import DatasetsMixin
 from .paths import PathsMixin

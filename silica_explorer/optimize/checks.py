@@ -13,7 +13,7 @@ import inspect
 import numbers
 from typing import Any, Mapping
 
-from ..forcefield import ParameterError
+from ..parameters import ParameterError
 from .space import SearchSpace
 
 

@@ -35,7 +35,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..forcefield import UNITS, ForceField
+from ..forcefield import ForceField
+from ..parameters import UNITS
 from .space import SearchSpace
 
 _SQRT5 = math.sqrt(5.0)

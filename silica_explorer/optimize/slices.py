@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from ..forcefield import UNITS
+from ..parameters import UNITS
 from .bayes import BayesianOptimizer
 from .space import SearchSpace
 

@@ -23,8 +23,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..forcefield import (FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField, ParameterError,
-                          _range_text)
+from ..forcefield import ForceField
+from ..parameters import FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ParameterError, range_text
 
 #: Coordinate systems of :class:`SearchSpace` (module docstring).
 COORDS = ("box", "log", "contact")
@@ -72,7 +72,7 @@ def parse_bounds(text: str | Mapping | None) -> dict[str, tuple[float, float]]:
 def _bound_pair(name: str, value) -> tuple[float, float]:
     """``(low, high)`` of one bounds entry as floats; ParameterError naming ``name`` if it is not two numbers."""
     if name in VALID_RANGE:
-        what = f"{_range_text(name)} {UNITS[name]}"
+        what = f"{range_text(name)} {UNITS[name]}"
     elif name.startswith("E0_"):
         what = "0 < low < high (eV, repulsion at contact)"
     else:
@@ -124,7 +124,7 @@ class SearchSpace:
                 raise ParameterError(
                     f"free parameter rho_{p} has no effect: A_{p} is fixed at 0 eV in the base set "
                     f"{self.base.name!r} (the {p} Buckingham repulsion is off); free A_{p} as well (allowed "
-                    f"range {_range_text(f'A_{p}')} eV) or use a base set with A_{p} > 0")
+                    f"range {range_text(f'A_{p}')} eV) or use a base set with A_{p} > 0")
         if coords not in COORDS:
             raise ParameterError(f"coords (search space) must be one of {list(COORDS)}, got {coords!r}")
         self.coords = coords
@@ -177,7 +177,7 @@ class SearchSpace:
     @staticmethod
     def _check_bound(name: str, lo: float, hi: float) -> None:
         vlo, vhi, lo_incl = VALID_RANGE[name]
-        allowed = f"{_range_text(name)} {UNITS[name]}"
+        allowed = f"{range_text(name)} {UNITS[name]}"
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ParameterError(f"bounds of {name} must be finite, got ({lo}, {hi}); allowed range {allowed}")
         if not lo < hi:

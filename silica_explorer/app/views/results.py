@@ -12,7 +12,10 @@ import pandas as pd
 import panel as pn
 import xarray as xr
 
-from ...forcefield import PAIRS, PRESET_SOURCES, ForceField
+from ...engine.tables import lammps_pair_lines, write_lammps_table
+from ...forcefield import ForceField
+from ...parameters import PAIRS
+from ...presets import PRESET_SOURCES
 from .. import plots
 from ..jobs import Job
 from ..poller import Poller
@@ -103,13 +106,13 @@ def export_files(ff: ForceField, stem: str) -> dict[str, bytes]:
     """The exported files of one set: JSON, LAMMPS table, LAMMPS input lines (library writers)."""
     table_name = f"{stem}.table"
     with tempfile.TemporaryDirectory() as tmp:
-        ff.write_lammps_table(Path(tmp) / table_name)
+        write_lammps_table(ff, Path(tmp) / table_name)
         table = (Path(tmp) / table_name).read_bytes()
     lines = [f"# silica-explorer forcefield '{ff.name}' (Eq. (1) of Liu et al. 2019; atom types Si=1, O=2)",
              f"# needs {table_name} in the working directory: the whole pair potential, DSF Coulomb "
              "(alpha 0.25 1/A, 8 A) included,",
              "# in one table (capped wall below U = 50 eV); the charges below are for the record only",
-             *ff.lammps_pair_lines(table_name)]
+             *lammps_pair_lines(ff, table_name)]
     return {"json": (ff.to_json() + "\n").encode(), "table": table, "in": ("\n".join(lines) + "\n").encode()}
 
 
@@ -258,7 +261,7 @@ class ResultsView(TabView):
         self.download_table.filename = f"{stem}.table"
         self.download_in.filename = f"{stem}.in"
         ff = self.state.get_set(name)
-        lines = ff.lammps_pair_lines(f"{stem}.table")
+        lines = lammps_pair_lines(ff, f"{stem}.table")
         self.export_preview.object = "LAMMPS input lines:\n```\n" + "\n".join(lines) + "\n```"
 
     def _export(self, kind: str) -> io.BytesIO:
