@@ -40,7 +40,7 @@ for a trustworthy error (see ``benchmarks/reweight_gradients.py``).
 Frames come from a melt run with ``LammpsEngine(gradient_frames_every=N)``; ordinary melts store too few
 frames and a cache hit stores none: both raise a clear error.
 
-Units: R_x is a fraction; gradients are per unit of each parameter (:data:`~silica_explorer.forcefield.UNITS`).
+Units: R_x is a fraction; gradients are per unit of each parameter (:data:`~silica_explorer.parameters.UNITS`).
 """
 
 from __future__ import annotations

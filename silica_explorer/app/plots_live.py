@@ -8,7 +8,7 @@ fit, the others waited behind the rebuilds (issue #15). Same content and look as
 :func:`~silica_explorer.app.plots.parameter_traces_plot` (which stay the pure HoloViews versions, for
 notebooks).
 
-Units: R_x in %, parameters in their :data:`silica_explorer.forcefield.UNITS`, evaluations from 1.
+Units: R_x in %, parameters in their :data:`silica_explorer.parameters.UNITS`, evaluations from 1.
 """
 
 from __future__ import annotations

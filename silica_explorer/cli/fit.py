@@ -37,7 +37,7 @@ def register_cli(sub) -> None:
     p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "
                                                  "the fixed parameters and CG's start (default BKS)")
     p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
-                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS); with "
+                                                  "(default: silica_explorer.parameters.SEARCH_BOUNDS); with "
                                                   "--space contact a pair whose A and rho are free takes "
                                                   "E0_<pair>=LOW:HIGH (eV) instead of A_<pair>")
     p.add_argument("--space", default="contact", choices=["box", "log", "contact"],

@@ -3,7 +3,7 @@ the others at a base preset; the methods that compute, store and walk it come fr
 :mod:`~silica_explorer.landscape.compute`, :mod:`~silica_explorer.landscape.datatree` and
 :mod:`~silica_explorer.landscape.paths`).
 
-Units: parameters as in :data:`silica_explorer.forcefield.UNITS`.
+Units: parameters as in :data:`silica_explorer.parameters.UNITS`.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Landscape(ComputeMixin, DatasetsMixin, PathsMixin):
     """R_x on a grid of two parameters ``x`` and ``y`` with all others fixed at ``base``.
 
     Parameters: ``x``, ``y`` axes as ``(name, start, stop, n)``, ``"name:start:stop:n"`` or
-    :class:`Axis` (units of the parameter, see :data:`~silica_explorer.forcefield.UNITS`); ``base`` a
+    :class:`Axis` (units of the parameter, see :data:`~silica_explorer.parameters.UNITS`); ``base`` a
     preset name or :class:`~silica_explorer.forcefield.ForceField`; ``fidelity`` preset name or
     :class:`~silica_explorer.fidelity.Fidelity` of every evaluation; ``seeds`` evaluated at every
     point (their spread measures the noise); ``zoom`` finer sub-windows, each ``(x_axis, y_axis)``

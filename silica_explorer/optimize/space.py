@@ -91,10 +91,10 @@ class SearchSpace:
 
     Parameters
     ----------
-    free : names of the free parameters (any subset of :data:`~silica_explorer.forcefield.FREE_PARAMETERS`,
+    free : names of the free parameters (any subset of :data:`~silica_explorer.parameters.FREE_PARAMETERS`,
         as a sequence or ``"q_Si,A_SiO"``); default the paper's 2-parameter study ``("q_Si", "A_SiO")``.
-    bounds : ``{name: (low, high)}`` overriding :data:`~silica_explorer.forcefield.SEARCH_BOUNDS`
-        (units of :data:`~silica_explorer.forcefield.UNITS`); must lie inside the parameter's valid range.
+    bounds : ``{name: (low, high)}`` overriding :data:`~silica_explorer.parameters.SEARCH_BOUNDS`
+        (units of :data:`~silica_explorer.parameters.UNITS`); must lie inside the parameter's valid range.
         With ``coords="contact"``, a pair whose A and rho are both free takes ``E0_<pair>`` (eV) instead
         of ``A_<pair>``.
     base : a :class:`ForceField` or preset name whose values the fixed parameters keep (default BKS).

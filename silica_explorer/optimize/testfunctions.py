@@ -244,7 +244,7 @@ class PDFStandIn:
         return pdf_dataset(self.r, {p: g[i] for i, p in enumerate(PAIRS)}, self.dr, source=source)
 
     def liquid(self, u, reference: bool = False) -> np.ndarray:
-        """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.forcefield.PAIRS`
+        """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.parameters.PAIRS`
         order); ``reference=True`` adds the model error."""
         from ..parameters import PAIRS
         t = (np.asarray(u, dtype=float) - self.target) * self.sensitivity
