@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.rescore import load_sets, markdown, rescore, save, table  # noqa: E402
-from silica_explorer.synthetic import parse_seeds  # noqa: E402
+from silica_explorer.inputs import parse_seeds  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference" / "sio2_3600K_chgnet.nc"
 

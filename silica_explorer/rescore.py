@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from .forcefield import ForceField
+from .inputs import forcefield_from
 from .parameters import PAIRS
 from .structure import bond_angle_distributions, coordination_numbers, first_peak
 
@@ -253,7 +254,7 @@ def load_sets(specs: Iterable[str]) -> list[ForceField]:
         spec = spec.strip()
         if not spec:
             continue
-        out.append(ForceField.load(spec) if spec.lower().endswith(".json") else ForceField.preset(spec))
+        out.append(forcefield_from(spec, "sets"))
     if not out:
         raise ValueError("sets: none given; presets by name or forcefield JSON files")
     return out

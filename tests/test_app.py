@@ -261,7 +261,7 @@ def test_results_compute_table_angles(classical_reference):
 
 
 def test_parse_seeds():
-    from silica_explorer.app.views.results import parse_seeds
+    from silica_explorer.inputs import parse_seeds
     assert parse_seeds("0") == [0] and parse_seeds("0, 1,2") == [0, 1, 2] and parse_seeds("3-5") == [3, 4, 5]
     for bad in ("", "a", "1,1", "-1"):
         with pytest.raises(ValueError):

@@ -186,11 +186,11 @@ def optimizer_preview(name: str, space, seed: int, options: dict):
 def run_fit(args) -> int:
     args = _apply_config(args)
     from tqdm import tqdm
-    from ..forcefield import ForceField
+    from ..inputs import forcefield_from
     from ..optimize import SearchSpace, default_run_id, fit
     from ..store import CachedCost, Store, StoreError
 
-    base = ForceField.load(args.base) if Path(str(args.base)).suffix == ".json" else ForceField.preset(args.base)
+    base = forcefield_from(args.base, "--base")
     space = SearchSpace(args.free, args.bounds, base, coords=args.space)
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")

@@ -36,6 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..forcefield import ForceField
+from ..inputs import forcefield_from
 from ..parameters import UNITS
 from .space import SearchSpace
 
@@ -124,13 +125,11 @@ def truth_forcefield(spec: str | ForceField | Mapping) -> ForceField:
     if isinstance(spec, Mapping):
         return ForceField.from_dict(spec)
     text = str(spec)
-    if text.lower().endswith(".json"):
-        return ForceField.load(text)
     if text.lower().endswith((".nc", ".nc4", ".netcdf")):
         from ..reference import load_reference
         from ..synthetic import generating_forcefield
         return generating_forcefield(load_reference(text))
-    return ForceField.preset(text)
+    return forcefield_from(text)
 
 
 # ------------------------------------------------------------------------------------------ analysis

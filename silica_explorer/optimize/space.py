@@ -24,6 +24,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ..forcefield import ForceField
+from ..inputs import forcefield_from
 from ..parameters import FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ParameterError, range_text
 
 #: Coordinate systems of :class:`SearchSpace` (module docstring).
@@ -110,15 +111,7 @@ class SearchSpace:
                  bounds: Mapping[str, Sequence[float]] | str | None = None,
                  base: ForceField | str = "BKS", coords: str = "box"):
         self.names = parse_free(free)
-        if isinstance(base, ForceField):
-            self.base = base
-        elif isinstance(base, str) and base.lower().endswith(".json"):
-            self.base = ForceField.load(base)
-        elif isinstance(base, str):
-            self.base = ForceField.preset(base)
-        else:
-            raise ParameterError(f"base must be a ForceField, a preset name or a forcefield JSON path, got "
-                                 f"{type(base).__name__}")
+        self.base = forcefield_from(base, "base")
         for p in PAIRS:  # a free rho whose pair's repulsion is off and fixed changes nothing
             if f"rho_{p}" in self.names and f"A_{p}" not in self.names and getattr(self.base, f"A_{p}") == 0:
                 raise ParameterError(

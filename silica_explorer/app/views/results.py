@@ -14,6 +14,7 @@ import xarray as xr
 
 from ...engine.tables import lammps_pair_lines, write_lammps_table
 from ...forcefield import ForceField
+from ...inputs import parse_seeds
 from ...parameters import PAIRS
 from ...presets import PRESET_SOURCES
 from .. import plots
@@ -24,22 +25,6 @@ from ..widgets import JobControls, TabView, fidelity_select, heading, set_plot
 
 TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
                  "paper R_x (%)", "source"]
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0"``, ``"0,1,2"`` or ``"0-4"`` -> seeds; raises ValueError with the allowed forms."""
-    seeds: list[int] = []
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        if "-" in part[1:]:
-            a, b = part.split("-", 1)
-            seeds.extend(range(int(a), int(b) + 1))
-        else:
-            seeds.append(int(part))
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds {text!r}: give distinct non-negative integers like 0 or 0,1,2 or 0-4")
-    return seeds
 
 
 def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> xr.Dataset:
