@@ -104,7 +104,7 @@ def test_rx_on_md_subset_grid(ml_melt, classical_reference):
 def test_score_sets_and_summary(engine, classical_reference, tiny):
     from silica_explorer.evaluate import Evaluator
     from silica_explorer.forcefield import ForceField
-    from silica_explorer.scores import format_summary, score_sets, summary
+    from silica_explorer.scoring import format_summary, score_sets, summary
     ev = Evaluator(classical_reference, tiny, engine=engine)
     sets = {"ML": ForceField.preset("ML"),
             "hostile": ForceField.preset("BKS").replace(q_Si=3.9, A_SiO=0.0, name="hostile")}

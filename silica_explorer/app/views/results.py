@@ -29,7 +29,7 @@ TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)
 
 def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> xr.Dataset:
     """This session's cached evaluations of every set as the Dataset of
-    :func:`silica_explorer.scores.score_sets` (dims set, seed, pair; not yet run = status "")."""
+    :func:`silica_explorer.scoring.score_sets` (dims set, seed, pair; not yet run = status "")."""
     sets = state.all_sets()
     names = list(sets)
     chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
@@ -54,9 +54,9 @@ def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> x
 
 def results_table(state: SessionState, fidelity: str, seeds: list[int] | int) -> pd.DataFrame:
     """One row per set (presets, then session sets): mean (and std over >= 2 seeds) of this session's
-    per-pair chi and R_x at ``fidelity`` over ``seeds`` (library :func:`silica_explorer.scores.summary`),
+    per-pair chi and R_x at ``fidelity`` over ``seeds`` (library :func:`silica_explorer.scoring.summary`),
     and, for ML/BKS/CHIK, the paper's global R_x (against CPMD, for orientation only)."""
-    from ...scores import summary
+    from ...scoring import summary
     seeds = [int(seeds)] if isinstance(seeds, (int, np.integer)) else list(seeds)
     ds = scores_from_cache(state, fidelity, seeds)
     table = summary(ds)
