@@ -119,14 +119,18 @@ class ForceField:
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict:
+        """Every field by name (parameters in the units of :data:`~silica_explorer.parameters.UNITS`, and ``name``)."""
         return dataclasses.asdict(self)
 
     # ----------------------------------------------------------------------------- JSON
     def to_json(self) -> str:
+        """The forcefield file format: :meth:`as_dict` plus the marker ``"silica_explorer_forcefield": 1``."""
         return json.dumps({"silica_explorer_forcefield": 1, **self.as_dict()}, indent=2)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "ForceField":
+        """A validated ForceField from parameter values by name; ParameterError for unknown or missing
+        parameters (the seven of Eq. (1) without Si-Si must be given)."""
         data = dict(data)
         data.pop("silica_explorer_forcefield", None)
         known = {f.name for f in dataclasses.fields(cls)}
@@ -141,15 +145,18 @@ class ForceField:
 
     @classmethod
     def from_json(cls, text: str) -> "ForceField":
+        """The inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
     def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_json` to ``path``; returns the path."""
         path = Path(path)
         path.write_text(self.to_json() + "\n")
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "ForceField":
+        """Read a forcefield JSON file; ParameterError naming the file for bad contents."""
         path = Path(path)
         try:
             return cls.from_json(path.read_text())
@@ -180,6 +187,7 @@ class ForceField:
         return A / rho * np.exp(-r / rho) - 6.0 * C / r**7 + 24.0 * D / r**25
 
     def pair_qq(self, pair: str) -> float:
+        """Product of the two species' charges of ``pair`` in e^2."""
         a, b = PAIR_SPECIES[check_pair(pair)]
         return self.charge(a) * self.charge(b)
 
@@ -191,6 +199,7 @@ class ForceField:
         return dsf_energy(qq, r, self.alpha, self.r_cut)
 
     def coulomb_force(self, pair: str, r, kind: str = "dsf") -> np.ndarray:
+        """-d/dr of :meth:`coulomb_energy` in eV/A at ``r`` (A)."""
         qq = self.pair_qq(pair)
         if kind == "bare":
             return K_E * qq / np.asarray(r, dtype=float) ** 2
