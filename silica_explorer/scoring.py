@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .engine.cache import CachingEngine, melt_key
+from .engine.cache import CachingEngine, atomic_write, melt_key
 from .evaluate import Evaluator
 from .fidelity import get_fidelity
 from .forcefield import ForceField
@@ -190,7 +190,7 @@ class AngleCache:
     def save(self, angles: xr.Dataset, *key) -> None:
         p = self.path(*key)
         p.parent.mkdir(parents=True, exist_ok=True)
-        CachingEngine._atomic(p, lambda tmp: angles.to_netcdf(tmp))
+        atomic_write(p, lambda tmp: angles.to_netcdf(tmp))
 
 
 def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], reference: xr.Dataset, engine,
