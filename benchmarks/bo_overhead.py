@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.forcefield import FREE_PARAMETERS  # noqa: E402
+from silica_explorer.parameters import FREE_PARAMETERS  # noqa: E402
 from silica_explorer.optimize import BayesianOptimizer, SearchSpace  # noqa: E402
 from silica_explorer.standins import rough_basin  # noqa: E402
 from silica_explorer.optimize.turbo import TrustRegionState, TurboOptimizer  # noqa: E402

@@ -7,7 +7,7 @@ atoms and the run length).
 
 Known-good liquids are the published sets (ML, BKS, CHIK, SHIK); the collapsing band is BKS with
 A_SiO lowered towards the collapse edge of the shipped landscape, at q_Si = 2.05 (the valley) and 2.4.
-The threshold of :data:`silica_explorer.engine.checks.COLLAPSE_CONTACTS_PER_SI` must separate the two
+The threshold of :data:`silica_explorer.engine.acceptance.COLLAPSE_CONTACTS_PER_SI` must separate the two
 groups at every size. Melts come through a melt cache, so a Table II run with the same cache (and
 the same engine settings) is reused instead of rerun:
 
@@ -22,7 +22,7 @@ import argparse
 import numpy as np
 
 from silica_explorer.engine.cache import CachingEngine
-from silica_explorer.engine.checks import COLLAPSE_CONTACTS_PER_SI, close_contacts
+from silica_explorer.engine.acceptance import COLLAPSE_CONTACTS_PER_SI, close_contacts
 from silica_explorer.engine.lammps import LammpsEngine
 from silica_explorer.fidelity import FIDELITIES
 from silica_explorer.forcefield import ForceField

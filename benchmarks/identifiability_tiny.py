@@ -51,7 +51,7 @@ def main() -> int:
     ap.add_argument("--scan-seed", type=int, default=5)
     ap.add_argument("--no-scan", action="store_true", help="skip the noise and scan parts (1, 2)")
     args = ap.parse_args()
-    from silica_explorer.synthetic import parse_seeds
+    from silica_explorer.inputs import parse_seeds
     engine = LammpsEngine(threads=1)
     t0 = time.perf_counter()
     ref = synthetic_reference(TRUTH, "tiny", REF_SEEDS, engine)

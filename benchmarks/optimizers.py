@@ -60,7 +60,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.forcefield import PUBLISHED_PRESETS  # noqa: E402
+from silica_explorer.presets import PUBLISHED_PRESETS  # noqa: E402
 from silica_explorer.optimize import SearchSpace, fit  # noqa: E402
 from silica_explorer.standins import (COLLAPSE_FLOOR, AnalyticCost, collapse_region,  # noqa: E402
                                       collapse_valley, rough_basin)
@@ -144,7 +144,7 @@ def landscape_cost(path: str, noise: float | None):
 
 
 def analytic_cost(noise: float, dim: int = 2, function: str = "rough_basin"):
-    from silica_explorer.forcefield import FREE_PARAMETERS
+    from silica_explorer.parameters import FREE_PARAMETERS
     names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
     space = SearchSpace(names, base="BKS")
     if function == "collapse_valley":
@@ -162,7 +162,7 @@ def analytic_cost(noise: float, dim: int = 2, function: str = "rough_basin"):
 
 
 def pdf_stand_in_cost(noise: float, dim: int = 2):
-    from silica_explorer.forcefield import FREE_PARAMETERS
+    from silica_explorer.parameters import FREE_PARAMETERS
     from silica_explorer.standins import PDFStandIn
     names = ["q_Si", "A_SiO"] if dim == 2 else list(FREE_PARAMETERS[:dim])
     space = SearchSpace(names, base="BKS")

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.reference import default_reference  # noqa: E402
 from silica_explorer.evaluate import Evaluator  # noqa: E402
-from silica_explorer.forcefield import PUBLISHED_PRESETS, ForceField  # noqa: E402
+from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.presets import PUBLISHED_PRESETS  # noqa: E402
 from silica_explorer.optimize import SearchSpace, default_run_id, fit  # noqa: E402
 from silica_explorer.store import CachedCost, Store  # noqa: E402
 

@@ -32,7 +32,8 @@ from silica_explorer.reference import default_reference
 from silica_explorer.cost import rx
 from silica_explorer.engine.lammps import LammpsEngine
 from silica_explorer.fidelity import get_fidelity
-from silica_explorer.forcefield import FREE_PARAMETERS, ForceField
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import FREE_PARAMETERS
 from silica_explorer.reference import load_reference
 from silica_explorer.reweight import K_B, ReweightGradient, frame_data
 

@@ -25,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.forcefield import PAIRS, PRESETS  # noqa: E402
+from silica_explorer.forcefield import PRESETS  # noqa: E402
+from silica_explorer.parameters import PAIRS  # noqa: E402
 from silica_explorer.optimize import SearchSpace, initial_design  # noqa: E402
 from silica_explorer.optimize.space import CONTACT_R0, COORDS  # noqa: E402
 
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
         print(f"  every free pair within 2x of BKS: {100 * all2.mean():5.1f} %")
     if args.md:
         from silica_explorer.reference import default_reference
-        from silica_explorer.engine.checks import is_flagged
+        from silica_explorer.engine.acceptance import is_flagged
         from silica_explorer.engine.lammps import LammpsEngine
         from silica_explorer.evaluate import Evaluator
         ev = Evaluator(default_reference(), args.fidelity, engine=LammpsEngine(threads=args.threads))

@@ -31,8 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.engine.checks import is_flagged  # noqa: E402
-from silica_explorer.forcefield import PUBLISHED_PRESETS, ForceField  # noqa: E402
+from silica_explorer.engine.acceptance import is_flagged  # noqa: E402
+from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.presets import PUBLISHED_PRESETS  # noqa: E402
 from silica_explorer.optimize import SearchSpace, fit  # noqa: E402
 from silica_explorer.store import CachedCost, Store  # noqa: E402
 

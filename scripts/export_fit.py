@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from silica_explorer.engine.tables import lammps_pair_lines, write_lammps_table  # noqa: E402
 from silica_explorer.forcefield import ForceField  # noqa: E402
 from silica_explorer.store import Store  # noqa: E402
 
@@ -80,8 +81,8 @@ def export(store_dir: Path, run_id: str, name: str, out: Path) -> dict:
 
     ff = ForceField.from_dict({**best.forcefield, "name": name})
     ff.save(out / f"{name}.json")
-    table = ff.write_lammps_table(out / f"{name}.table")
-    lines = ff.lammps_pair_lines(table.name)
+    table = write_lammps_table(ff, out / f"{name}.table")
+    lines = lammps_pair_lines(ff, table.name)
     (out / f"{name}.lammps").write_text(
         f"# {name}: Eq. (1) with DSF Coulomb (alpha {ff.alpha} 1/A, cut {ff.r_cut} A) as one pair_style table;\n"
         f"# atom types Si = 1, O = 2; R_x at the fit's MD seed {best.seed}: {100 * best.R_x:.2f} %\n"

@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from silica_explorer.engine.lammps import LammpsEngine  # noqa: E402
-from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.inputs import forcefield_from, parse_seeds  # noqa: E402
 from silica_explorer.reference import save_reference  # noqa: E402
-from silica_explorer.synthetic import parse_seeds, synthetic_reference  # noqa: E402
+from silica_explorer.synthetic import synthetic_reference  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     if args.melt_cache is not None:
         from silica_explorer.engine.cache import CachingEngine
         engine = CachingEngine(engine, args.melt_cache)
-    ff = ForceField.load(args.preset) if args.preset.endswith(".json") else ForceField.preset(args.preset)
+    ff = forcefield_from(args.preset, "--preset")
     ds = synthetic_reference(ff, args.fidelity, parse_seeds(args.seeds), engine,
                              command="python " + " ".join(sys.argv if argv is None else [__file__, *argv]))
     save_reference(ds, args.out)

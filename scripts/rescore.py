@@ -1,5 +1,5 @@
 """Re-score parameter sets on fresh MD seeds: R_x, per-pair chi and structure numbers, side by side
-with the reference's (silica_explorer.rescore).
+with the reference's (silica_explorer.scoring).
 
     python scripts/rescore.py --sets ML,CHIK,SHIK,BKS,runs/fits/fit7_quick_s0.best.json \\
         --fidelity quick --seeds 100-104 --threads 1 --melt-cache runs/melts \\
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from silica_explorer.rescore import load_sets, markdown, rescore, save, table  # noqa: E402
-from silica_explorer.synthetic import parse_seeds  # noqa: E402
+from silica_explorer.inputs import parse_seeds  # noqa: E402
+from silica_explorer.scoring import format_table, load_sets, rescore, save, table  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference" / "sio2_3600K_chgnet.nc"
 
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     title = (f"{args.fidelity} fidelity, seeds {','.join(map(str, seeds))}, reference {args.reference.name}"
              f" (angles: {ds.attrs['reference_angle_source']})")
     paths = save(ds, args.out, title)
-    print(markdown(table(ds), title))
+    print(format_table(table(ds), title))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

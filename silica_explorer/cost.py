@@ -24,7 +24,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from .forcefield import PAIRS
+from .parameters import PAIRS
 
 
 def reference_fingerprint(reference: xr.Dataset) -> str:

@@ -43,9 +43,10 @@ from . import __version__
 from .cost import CostResult, aligned, reference_fingerprint, rx
 from .engine import Engine, MeltResult, ProgressCallback, get_engine
 from .fidelity import Fidelity, get_fidelity
-from .forcefield import PAIRS, ForceField
+from .configurations import Configuration
+from .forcefield import ForceField
 from .parallel import TaskFailure
-from .system import Configuration
+from .parameters import PAIRS
 
 
 @dataclasses.dataclass

@@ -14,9 +14,7 @@ import dataclasses
 import math
 from typing import Mapping
 
-from .forcefield import MASS
-
-AVOGADRO = 6.02214076e23
+from .constants import cubic_box_length
 
 
 class FidelityError(ValueError):
@@ -98,8 +96,7 @@ class Fidelity:
     @property
     def box_length(self) -> float:
         """Cubic box edge in A at ``density``."""
-        mass_g = self.n_SiO2 * (MASS["Si"] + 2 * MASS["O"]) / AVOGADRO
-        return (mass_g / self.density * 1e24) ** (1.0 / 3.0)
+        return cubic_box_length(self.n_SiO2, self.density)
 
     @property
     def relax_steps(self) -> int:

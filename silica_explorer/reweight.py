@@ -40,7 +40,7 @@ for a trustworthy error (see ``benchmarks/reweight_gradients.py``).
 Frames come from a melt run with ``LammpsEngine(gradient_frames_every=N)``; ordinary melts store too few
 frames and a cache hit stores none: both raise a clear error.
 
-Units: R_x is a fraction; gradients are per unit of each parameter (:data:`~silica_explorer.forcefield.UNITS`).
+Units: R_x is a fraction; gradients are per unit of each parameter (:data:`~silica_explorer.parameters.UNITS`).
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ import xarray as xr
 from scipy.spatial import cKDTree
 
 from .cost import aligned
-from .forcefield import FREE_PARAMETERS, PAIR_SPECIES, PAIRS, UNITS, ForceField, ParameterError, dsf_energy
-from .system import Configuration, Trajectory
+from .forcefield import ForceField, dsf_energy
+from .parameters import FREE_PARAMETERS, PAIRS, PAIR_SPECIES, UNITS, ParameterError
+from .configurations import Configuration, Trajectory
 
 #: Boltzmann constant in eV/K.
 K_B = 8.617333262e-5

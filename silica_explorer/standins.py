@@ -243,14 +243,14 @@ class PDFStandIn:
                 "reference": f"PDF stand-in {self.name} (not MD)"}
 
     def _pdf_dataset(self, g: np.ndarray, source: str):
-        from .forcefield import PAIRS
+        from .parameters import PAIRS
         from .structure import pdf_dataset
         return pdf_dataset(self.r, {p: g[i] for i, p in enumerate(PAIRS)}, self.dr, source=source)
 
     def liquid(self, u, reference: bool = False) -> np.ndarray:
-        """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.forcefield.PAIRS`
+        """Noise-free g (pair, r) at unit point ``u`` (pairs in :data:`~silica_explorer.parameters.PAIRS`
         order); ``reference=True`` adds the model error."""
-        from .forcefield import PAIRS
+        from .parameters import PAIRS
         t = (np.asarray(u, dtype=float) - self.target) * self.sensitivity
         out = np.empty((len(PAIRS), self.r.size))
         k = 0

@@ -20,8 +20,8 @@ import numpy as np
 import xarray as xr
 from scipy.spatial import cKDTree
 
-from .forcefield import PAIR_SPECIES, PAIRS
-from .system import Configuration, Trajectory
+from .parameters import PAIRS, PAIR_SPECIES
+from .configurations import Configuration, Trajectory
 
 
 def pdf_dataset(r, g: Mapping[str, np.ndarray], dr: float, n_species: Mapping[str, int] | None = None,

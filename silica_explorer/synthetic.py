@@ -19,45 +19,19 @@ Every dataset :func:`synthetic_reference` returns says so in three places:
 from __future__ import annotations
 
 import json
-from typing import Iterable
 
 import numpy as np
 import xarray as xr
 
 from . import __version__
 from .fidelity import Fidelity, get_fidelity
-from .forcefield import PAIRS, ForceField
+from .forcefield import ForceField
+from .inputs import forcefield_from, parse_seeds
+from .parameters import PAIRS
 from .structure import pdf_dataset
 
 #: Start of ``attrs["name"]`` of every synthetic reference.
 SYNTHETIC_LABEL = "SYNTHETIC (not ab initio)"
-
-
-def parse_seeds(seeds: str | Iterable[int]) -> list[int]:
-    """``"0,1,2"`` or ``"10-14"`` or a sequence -> list of distinct non-negative ints (ValueError naming
-    ``seeds`` otherwise)."""
-    if isinstance(seeds, str):
-        out = []
-        for item in (s.strip() for s in seeds.split(",")):
-            if not item:
-                continue
-            try:
-                if "-" in item[1:]:
-                    lo, hi = item.split("-", 1)
-                    out.extend(range(int(lo), int(hi) + 1))
-                else:
-                    out.append(int(item))
-            except ValueError:
-                raise ValueError(f"seeds: bad item {item!r}; expected integers like '0,1,2' or '10-14'") from None
-    else:
-        out = [int(s) for s in seeds]
-    if not out:
-        raise ValueError("seeds: no MD seed given; need at least one integer >= 0")
-    if any(s < 0 for s in out):
-        raise ValueError(f"seeds must be integers >= 0, got {out}")
-    if len(set(out)) != len(out):
-        raise ValueError(f"seeds must be distinct, got {out}")
-    return out
 
 
 def synthetic_reference(forcefield: ForceField | str, fidelity: str | Fidelity, seeds, engine,
@@ -76,7 +50,7 @@ def synthetic_reference(forcefield: ForceField | str, fidelity: str | Fidelity, 
     Raises RuntimeError naming the set and seed if any melt fails or is flagged (a synthetic reference
     must come from clean liquids only).
     """
-    ff = forcefield if isinstance(forcefield, ForceField) else ForceField.preset(forcefield)
+    ff = forcefield_from(forcefield)
     fidelity = get_fidelity(fidelity)
     seeds = parse_seeds(seeds)
     pdfs = []

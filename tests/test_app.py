@@ -268,7 +268,7 @@ def test_results_compute_table_angles(classical_reference):
 
 
 def test_parse_seeds():
-    from silica_explorer.app.views.results import parse_seeds
+    from silica_explorer.inputs import parse_seeds
     assert parse_seeds("0") == [0] and parse_seeds("0, 1,2") == [0, 1, 2] and parse_seeds("3-5") == [3, 4, 5]
     for bad in ("", "a", "1,1", "-1"):
         with pytest.raises(ValueError):
@@ -354,7 +354,7 @@ def test_live_fit_plots_agree_with_the_holoviews_plots(synthetic_pdf):
     the same trace show: the same evaluations, failures, flagged melts, best-so-far, GP points, traces;
     and an update replaces data without building new figures."""
     from silica_explorer.app.plots_live import LiveFitPlots
-    from silica_explorer.engine.checks import FLAG_PREFIX
+    from silica_explorer.engine.acceptance import FLAG_PREFIX
     R = [0.3, math.nan, 0.2, 0.25, 0.18, math.nan]
     trace = [{"iteration": i, "R_x": r, "status": "ok" if math.isfinite(r) else "failed",
               "reason": f"{FLAG_PREFIX} partial collapse" if i == 3 else None,

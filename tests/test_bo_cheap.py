@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from silica_explorer.cli import main
-from silica_explorer.forcefield import PRESETS, PUBLISHED_PRESETS, ForceField
+from silica_explorer.forcefield import PRESETS, ForceField
 from silica_explorer.optimize import BayesianOptimizer, SearchSpace, fit
+from silica_explorer.presets import PUBLISHED_PRESETS
 from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.acquisition import (GPPosterior, expected_improvement, maximize_ei,
                                                   maximize_ei_numeric)
@@ -20,7 +21,7 @@ SEVEN = "q_Si,A_SiO,rho_SiO,C_SiO,A_OO,rho_OO,C_OO"
 
 
 def told(d=3, n=40, seed=0, **kw):
-    from silica_explorer.forcefield import FREE_PARAMETERS
+    from silica_explorer.parameters import FREE_PARAMETERS
     bo = BayesianOptimizer(SearchSpace(list(FREE_PARAMETERS[:d])), random_state=seed, **{**FAST, **kw})
     rng = np.random.default_rng(seed)
     U = rng.random((n, d))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from silica_explorer.cost import rx
-from silica_explorer.forcefield import PAIRS
 from silica_explorer.optimize import CompositeBO, SearchSpace, fit, make_optimizer
+from silica_explorer.parameters import PAIRS
 from silica_explorer.standins import AnalyticCost, PDFStandIn
 from silica_explorer.optimize.bayes import expected_improvement
 from silica_explorer.optimize.composite import mc_expected_improvement, sobol_normal

@@ -7,8 +7,9 @@ from silica_explorer import structure
 from silica_explorer.engine import Engine
 from silica_explorer.engine.lammps import LammpsEngine, melt_input
 from silica_explorer.fidelity import FIDELITIES, Fidelity, FidelityError
-from silica_explorer.forcefield import PAIRS, PAIR_SPECIES, ForceField, dsf_self_energy
-from silica_explorer.system import Configuration, random_configuration
+from silica_explorer.forcefield import ForceField, dsf_self_energy
+from silica_explorer.parameters import PAIRS, PAIR_SPECIES
+from silica_explorer.configurations import Configuration, random_configuration
 
 
 def numpy_energy_forces(ff: ForceField, conf: Configuration):
@@ -164,7 +165,7 @@ def test_hostile_parameters_fail_with_reason(tiny, changes, deck):
 def test_partial_collapse_is_flagged_with_pdfs_or_failed_by_policy(tiny):
     """BKS with A_SiO = 16500 sits in the collapse band next to the valley: Si-O pairs fuse at ~1.1 A
     but the melt survives. Policy "flag" keeps its PDFs with a flagged reason; "fail" fails it."""
-    from silica_explorer.engine.checks import COLLAPSE_CONTACTS_PER_SI, close_contacts, is_flagged
+    from silica_explorer.engine.acceptance import COLLAPSE_CONTACTS_PER_SI, close_contacts, is_flagged
     ff = ForceField.preset("BKS").replace(A_SiO=16500.0)
     flagged = LammpsEngine(threads=1).melt(ff, tiny, seed=0)
     assert flagged.status == "ok" and is_flagged(flagged.reason), flagged.reason

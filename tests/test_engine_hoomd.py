@@ -51,7 +51,7 @@ def liquid():
     from pathlib import Path
 
     from silica_explorer.reference import read_frames
-    from silica_explorer.system import Configuration
+    from silica_explorer.configurations import Configuration
     path = Path(__file__).resolve().parents[1] / "data" / "reference" / "sio2_3600K_chgnet_production.extxyz.gz"
     frames = read_frames(path, index="-1:")[0]
     shifts = np.array([[i, j, k] for i in range(2) for j in range(2) for k in range(2)], dtype=float)

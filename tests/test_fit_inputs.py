@@ -5,7 +5,8 @@ must not register the run either."""
 
 import pytest
 
-from silica_explorer.forcefield import ForceField, ParameterError
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import ParameterError
 from silica_explorer.optimize import SearchSpace, fit
 from silica_explorer.optimize.validation import check_start
 from silica_explorer.optimize.cg import ConjugateGradient

@@ -7,9 +7,11 @@ import pytest
 
 from pathlib import Path
 
-from silica_explorer.forcefield import (FITTED_PRESETS, FREE_PARAMETERS, K_E, PAIRS, PRESET_SOURCES, PRESETS,
-                                        PUBLISHED_PRESETS, ForceField, ParameterError, dsf_energy, dsf_force,
-                                        dsf_self_energy)
+from silica_explorer.constants import K_E
+from silica_explorer.engine.tables import lammps_pair_lines, table_values, wall_distance, write_lammps_table
+from silica_explorer.forcefield import PRESETS, ForceField, dsf_energy, dsf_force, dsf_self_energy
+from silica_explorer.parameters import FREE_PARAMETERS, PAIRS, ParameterError
+from silica_explorer.presets import FITTED_PRESETS, PRESET_SOURCES, PUBLISHED_PRESETS
 
 FITS = Path(__file__).resolve().parent.parent / "data" / "fits"
 
@@ -128,7 +130,7 @@ def test_json_round_trip(tmp_path):
 
 def test_lammps_table_matches_analytic_and_is_force_consistent(tmp_path):
     ff = ForceField.preset("CHIK")
-    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000, r_inner=1.0, deck="hybrid")
+    path = write_lammps_table(ff, tmp_path / "t.table", n_points=8000, r_inner=1.0, deck="hybrid")
     text = path.read_text().split("\n\n")
     sections = {}
     lines = path.read_text().splitlines()
@@ -145,7 +147,7 @@ def test_lammps_table_matches_analytic_and_is_force_consistent(tmp_path):
         fd = -np.gradient(e, r)
         inner = slice(2, -2)
         np.testing.assert_allclose(f[inner], fd[inner], rtol=2e-3, atol=1e-5)
-    lines_in = ff.lammps_pair_lines("t.table", 8000, deck="hybrid")
+    lines_in = lammps_pair_lines(ff, "t.table", 8000, deck="hybrid")
     assert lines_in[0] == "pair_style hybrid/overlay table linear 8000 coul/dsf 0.25 8"
     assert "pair_coeff 1 2 table t.table SiO 8" in lines_in
     assert "set type 2 charge -0.955209" in lines_in
@@ -162,21 +164,21 @@ def _lammps_linear_lookup(ff, pair, n_points, r, part="all"):
     if part == "coulomb":
         e_n, f_n = ff.coulomb_energy(pair, np.sqrt(rsq)), ff.coulomb_force(pair, np.sqrt(rsq))
     else:
-        e_n, f_n = ff.table_values(pair, np.sqrt(rsq))
+        e_n, f_n = table_values(ff, pair, np.sqrt(rsq))
     return np.interp(r**2, rsq, e_n), np.interp(r**2, rsq, f_n)
 
 
 @pytest.mark.parametrize("preset", ["ML", "BKS", "CHIK", "SHIK"])
 def test_one_table_is_eq1_with_dsf_above_the_wall(tmp_path, preset):
     ff = ForceField.preset(preset)
-    path = ff.write_lammps_table(tmp_path / "t.table", n_points=8000)
+    path = write_lammps_table(ff, tmp_path / "t.table", n_points=8000)
     lines = path.read_text().splitlines()
     for pair in PAIRS:
         k = lines.index(pair)
         assert lines[k + 1] == "N 8000 R 0.5 8"
         rows = np.array([[float(w) for w in ln.split()] for ln in lines[k + 3:k + 3 + 8000]])
         r, e, f = rows[:, 1], rows[:, 2], rows[:, 3]
-        r_w = ff.wall_distance(pair)
+        r_w = wall_distance(ff, pair)
         # the wall starts where Eq. (1) + DSF reaches 50 eV, far above anything a 3600 K liquid visits
         assert float(ff.pair_energy(pair, r_w)) == pytest.approx(50.0, abs=1e-6)
         above = r >= r_w
@@ -194,7 +196,7 @@ def test_one_table_is_eq1_with_dsf_above_the_wall(tmp_path, preset):
         fd = -(-e[4:] + 8 * e[3:-1] - 8 * e[1:-3] + e[:-4]) / (12 * h)
         smooth = np.abs(r[2:-2] - r_w) > 3 * h
         np.testing.assert_allclose(f[2:-2][smooth], fd[smooth], rtol=1e-5, atol=1e-4)
-    lines_in = ff.lammps_pair_lines("t.table", 8000)
+    lines_in = lammps_pair_lines(ff, "t.table", 8000)
     assert lines_in[0] == "pair_style table linear 8000"
     assert "pair_coeff 1 2 t.table SiO 8" in lines_in
     assert not any("coul/dsf" in ln for ln in lines_in)
@@ -214,7 +216,7 @@ def test_one_table_interpolation_error_is_bounded_over_1_to_8_A(preset, part):
         if part == "coulomb":
             e_a, f_a = ff.coulomb_energy(pair, r), ff.coulomb_force(pair, r)
         else:
-            e_a, f_a = ff.table_values(pair, r)
+            e_a, f_a = table_values(ff, pair, r)
         err_e = np.abs(e_t - e_a)
         # second derivative of U with respect to s = r^2, numerically on a fine grid
         s = r**2
@@ -231,6 +233,6 @@ def test_one_table_interpolation_error_is_bounded_over_1_to_8_A(preset, part):
 def test_deck_names_are_checked(tmp_path):
     ff = ForceField.preset("ML")
     with pytest.raises(ParameterError, match="unknown LAMMPS deck 'single'; allowed: \\['one-table', 'hybrid'\\]"):
-        ff.lammps_pair_lines("t.table", deck="single")
+        lammps_pair_lines(ff, "t.table", deck="single")
     with pytest.raises(ParameterError, match="unknown LAMMPS deck"):
-        ff.write_lammps_table(tmp_path / "t", deck="overlay")
+        write_lammps_table(ff, tmp_path / "t", deck="overlay")

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from silica_explorer.forcefield import ForceField, ParameterError
+from silica_explorer.forcefield import ForceField
 from silica_explorer.landscape import (Axis, Landscape, SyntheticCost, compute_windows, high_frequency_power,
                                        local_minima_fraction, open_landscape, optimizer_paths, point_record, roughness,
                                        sidecar_path)
+from silica_explorer.parameters import ParameterError
 from silica_explorer.parallel import SerialExecutor
 
 

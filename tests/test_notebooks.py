@@ -32,7 +32,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 #: Library modules each notebook needs beyond the core (forcefield, engine, evaluate, structure, cost).
 REQUIRES = {
     "01_forcefield.ipynb": ["holoviews", "silica_explorer.app.plots"],
-    "02_table2_pdfs_angles.ipynb": ["holoviews", "silica_explorer.scores", "silica_explorer.reference",
+    "02_table2_pdfs_angles.ipynb": ["holoviews", "silica_explorer.scoring", "silica_explorer.reference",
                                     "silica_explorer.app.plots"],
     "03_landscape_ml_vs_cg.ipynb": ["holoviews", "silica_explorer.landscape", "silica_explorer.parallel",
                                     "silica_explorer.optimize", "silica_explorer.app.plots"],

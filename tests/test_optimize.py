@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ForceField, ParameterError
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
 from silica_explorer.optimize import (BayesianOptimizer, BudgetExhausted, Objective, SearchSpace,
                                       expected_improvement, fit, impute_failures)
 from silica_explorer.standins import BRANIN_MIN, AnalyticCost, branin, rough_basin, sphere

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from silica_explorer import structure
-from silica_explorer.forcefield import PAIRS
+from silica_explorer.parameters import PAIRS
 from silica_explorer.cli.reference import register_cli
 from silica_explorer.reference import ReferenceError, from_trajectory, load_reference, save_reference, summary
 

@@ -1,4 +1,4 @@
-"""Re-scoring pieces (silica_explorer.rescore, scripts/rescore.py): angle peaks against geometry,
+"""Re-scoring pieces (silica_explorer.scoring, scripts/rescore.py): angle peaks against geometry,
 structure numbers against the structure module, the melt/angle cache paths, the tables. MD at tiny."""
 
 import sys
@@ -11,12 +11,13 @@ from scipy.spatial.transform import Rotation
 
 from silica_explorer.cost import rx
 from silica_explorer.engine.cache import CachingEngine
-from silica_explorer.forcefield import PAIRS, ForceField
+from silica_explorer.forcefield import ForceField
+from silica_explorer.parameters import PAIRS
 from silica_explorer.reference import load_reference
-from silica_explorer.rescore import (angle_peak, markdown, reference_numbers, rescore, structure_numbers,
+from silica_explorer.scoring import (angle_peak, format_table, reference_numbers, rescore, structure_numbers,
                                      table)
 from silica_explorer.structure import bond_angle_distributions, coordination_numbers, first_peak
-from silica_explorer.system import Configuration
+from silica_explorer.configurations import Configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 TETRAHEDRAL = np.degrees(np.arccos(-1.0 / 3.0))  # 109.4712 degree
@@ -128,7 +129,7 @@ def test_table_mean_std_and_markdown():
     assert df.loc[0, "R_x"] == pytest.approx(100 * R[0].mean()) and df.loc[0, "R_x_std"] == pytest.approx(100 * R[0].std(ddof=1))
     assert df.loc[1, "R_x"] == pytest.approx(100 * R[1, :2].mean()) and df.loc[1, "n_ok"] == 2
     assert df.loc[2, "r_peak_SiO"] == pytest.approx(1.6)
-    md = markdown(df, "t")
+    md = format_table(df, "t")
     assert "| B | 2/3 |" in md and "| reference | - |" in md and md.count("\n") == 7
 
 
@@ -166,4 +167,4 @@ def test_failed_melt_is_a_recorded_nan(reference, tiny):
     assert np.all(np.isnan(ds.R_x.values)) and np.all(np.isnan(ds.theta_OSiO.values))
     row = table(ds).iloc[0]
     assert row["n_ok"] == 0 and np.isnan(row["R_x"])
-    assert "| BKS | 0/2 | - |" in markdown(table(ds))
+    assert "| BKS | 0/2 | - |" in format_table(table(ds))

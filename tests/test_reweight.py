@@ -10,11 +10,12 @@ from scipy.stats import norm
 from silica_explorer.reference import default_reference
 from silica_explorer.cost import aligned, rx
 from silica_explorer.engine.lammps import LammpsEngine, melt_input
-from silica_explorer.forcefield import FREE_PARAMETERS, PAIR_SPECIES, PAIRS, ForceField, ParameterError, dsf_self_energy
+from silica_explorer.forcefield import ForceField, dsf_self_energy
+from silica_explorer.parameters import FREE_PARAMETERS, PAIRS, PAIR_SPECIES, ParameterError
 from silica_explorer.reference import load_reference
 from silica_explorer.reweight import (ReweightGradient, block_jackknife, block_standard_error, check_gradient_names,
                                       energy_derivatives, pair_distances, reweight_derivative, rx_weights)
-from silica_explorer.system import random_configuration
+from silica_explorer.configurations import random_configuration
 
 
 def brute_force_energy(ff: ForceField, conf) -> float:

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, ParameterError
+from silica_explorer.forcefield import PRESETS
 from silica_explorer.optimize import SearchSpace, fit
+from silica_explorer.parameters import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
 from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.space import CONTACT_BOUNDS, CONTACT_R0
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import FREE_PARAMETERS, PAIRS, ForceField
+from silica_explorer.forcefield import ForceField
 from silica_explorer.optimize import SearchSpace, fit
+from silica_explorer.parameters import FREE_PARAMETERS, PAIRS
 from silica_explorer.standins import AnalyticCost
 from silica_explorer.store import CachedCost, Store, StoreError, reference_fingerprint, request_key
 from silica_explorer.structure import pdf_dataset

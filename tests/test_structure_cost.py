@@ -4,8 +4,8 @@ import xarray as xr
 
 from silica_explorer import structure
 from silica_explorer.cost import GridMismatchError, rx
-from silica_explorer.forcefield import PAIRS
-from silica_explorer.system import Configuration
+from silica_explorer.parameters import PAIRS
+from silica_explorer.configurations import Configuration
 
 
 def ideal_gas(rng, n_si=120, box=16.0):
@@ -104,7 +104,7 @@ def test_rx_on_md_subset_grid(ml_melt, classical_reference):
 def test_score_sets_and_summary(engine, classical_reference, tiny):
     from silica_explorer.evaluate import Evaluator
     from silica_explorer.forcefield import ForceField
-    from silica_explorer.scores import format_summary, score_sets, summary
+    from silica_explorer.scoring import format_summary, score_sets, summary
     ev = Evaluator(classical_reference, tiny, engine=engine)
     sets = {"ML": ForceField.preset("ML"),
             "hostile": ForceField.preset("BKS").replace(q_Si=3.9, A_SiO=0.0, name="hostile")}

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import PAIRS, ForceField
+from silica_explorer.forcefield import ForceField
+from silica_explorer.inputs import parse_seeds
+from silica_explorer.parameters import PAIRS
 from silica_explorer.reference import load_reference
-from silica_explorer.synthetic import (SYNTHETIC_LABEL, generating_forcefield, is_synthetic, parse_seeds,
-                                       synthetic_reference)
+from silica_explorer.synthetic import SYNTHETIC_LABEL, generating_forcefield, is_synthetic, synthetic_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,12 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from silica_explorer.forcefield import FREE_PARAMETERS
 from silica_explorer.optimize import SearchSpace, fit
-from silica_explorer.standins import AnalyticCost
 from silica_explorer.optimize.bocg import BOThenCG
 from silica_explorer.optimize.registry import make_optimizer
-from silica_explorer.standins import sphere
+from silica_explorer.parameters import FREE_PARAMETERS
+from silica_explorer.standins import AnalyticCost, sphere
 from silica_explorer.optimize.turbo import TurboOptimizer
 from silica_explorer.store import Store
 from test_optimize import Interrupting  # the stand-in cost that raises Ctrl-C after stop_at calls

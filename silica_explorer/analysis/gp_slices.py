@@ -17,9 +17,9 @@ from typing import Mapping
 import numpy as np
 import xarray as xr
 
-from ..forcefield import UNITS
 from ..optimize import gp
 from ..optimize.bayes import BayesianOptimizer
+from ..parameters import UNITS
 
 #: Unit-box length scales below TIGHT (the search range): "constrained"; above LOOSE: "left free" (in
 #: between: "weakly constrained"). For the Matern 5/2 kernel the correlation of R_x across the whole

@@ -35,9 +35,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..forcefield import UNITS, ForceField
+from ..forcefield import ForceField
+from ..inputs import forcefield_from
 from ..optimize.gp import kernel_parts
 from ..optimize.space import SearchSpace
+from ..parameters import UNITS
 from .surrogate import fit_surrogate, run_points
 
 _SQRT5 = math.sqrt(5.0)
@@ -82,13 +84,11 @@ def truth_forcefield(spec: str | ForceField | Mapping) -> ForceField:
     if isinstance(spec, Mapping):
         return ForceField.from_dict(spec)
     text = str(spec)
-    if text.lower().endswith(".json"):
-        return ForceField.load(text)
     if text.lower().endswith((".nc", ".nc4", ".netcdf")):
         from ..reference import load_reference
         from ..synthetic import generating_forcefield
         return generating_forcefield(load_reference(text))
-    return ForceField.preset(text)
+    return forcefield_from(text)
 
 
 # ------------------------------------------------------------------------------------------ analysis

@@ -15,8 +15,9 @@ import holoviews as hv
 import numpy as np
 import xarray as xr
 
-from ..engine.checks import is_flagged
-from ..forcefield import UNITS, ForceField
+from ..engine.acceptance import is_flagged
+from ..forcefield import ForceField
+from ..parameters import UNITS
 
 if "bokeh" not in hv.Store.renderers:  # plotting options need a loaded backend
     import holoviews.plotting.bokeh  # noqa: F401
@@ -38,12 +39,14 @@ ANGLE_DIM = hv.Dimension("angle", label="angle", unit="°")
 PANEL_SIZE = dict(width=380, height=290)
 
 
-def _units(name: str) -> str | None:
+def unit_label(name: str) -> str | None:
+    """The unit of parameter ``name`` (:data:`~silica_explorer.parameters.UNITS`) as an axis label, with
+    Å and superscripts; None for a name without a unit."""
     return {"A": "Å", "eV A^6": "eV Å⁶", "eV A^24": "eV Å²⁴"}.get(UNITS.get(name, ""), UNITS.get(name))
 
 
 def param_dimension(name: str) -> hv.Dimension:
-    return hv.Dimension(name, label=name, unit=_units(name))
+    return hv.Dimension(name, label=name, unit=unit_label(name))
 
 
 def color_for(i: int) -> str:

@@ -8,7 +8,7 @@ fit, the others waited behind the rebuilds (issue #15). Same content and look as
 :func:`~silica_explorer.app.plots.parameter_traces_plot` (which stay the pure HoloViews versions, for
 notebooks).
 
-Units: R_x in %, parameters in their :data:`silica_explorer.forcefield.UNITS`, evaluations from 1.
+Units: R_x in %, parameters in their :data:`silica_explorer.parameters.UNITS`, evaluations from 1.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 
-from .plots import _units, gp_prediction_points, trace_arrays
-from .plots_replay import BestPdfPlots, HistoryPlot, _figure
+from .plots import gp_prediction_points, trace_arrays, unit_label
+from .plots_replay import BestPdfPlots, HistoryPlot, bokeh_figure
 
 
 class GpPredictionPlot:
@@ -30,7 +30,7 @@ class GpPredictionPlot:
     def __init__(self, width: int = 360, height: int = 320):
         self.sources = {"points": ColumnDataSource({"observed": [], "predicted": [], "lower": [], "upper": []}),
                         "diagonal": ColumnDataSource({"x": [], "y": []})}
-        f = self.figure = _figure("GP prediction vs observed", width, height, x_axis_label="observed R_x (%)",
+        f = self.figure = bokeh_figure("GP prediction vs observed", width, height, x_axis_label="observed R_x (%)",
                                   y_axis_label="GP prediction (%)")
         f.line("x", "y", source=self.sources["diagonal"], color="gray", line_dash="dashed")
         f.segment("observed", "lower", "observed", "upper", source=self.sources["points"], color="#1f77b4")
@@ -65,8 +65,8 @@ class ParameterTracePlots:
         for name in self.names:
             src = self.sources[name] = {"all": ColumnDataSource({"iteration": [], "value": []}),
                                         "best": ColumnDataSource({"iteration": [], "value": []})}
-            unit = _units(name)
-            f = _figure(name, width, height, x_range=self.x_range, x_axis_label="evaluation",
+            unit = unit_label(name)
+            f = bokeh_figure(name, width, height, x_range=self.x_range, x_axis_label="evaluation",
                         y_axis_label=f"{name} ({unit})" if unit else name)
             f.line("iteration", "value", source=src["all"], color="#1f77b4", alpha=0.5)
             f.scatter("iteration", "value", source=src["all"], color="#1f77b4", size=4)

@@ -79,7 +79,9 @@ def clear_sources(figure, sources: Mapping[str, ColumnDataSource]) -> None:
     legend_items_follow_data(figure)
 
 
-def _figure(title: str, width: int, height: int, **kw):
+def bokeh_figure(title: str, width: int, height: int, **kw):
+    """A Bokeh figure in the app's style (tools, title size); ``width``/``height`` in pixels, ``kw`` to
+    :func:`bokeh.plotting.figure`."""
     f = figure(title=title, width=width, height=height, tools=TOOLS, toolbar_location="right", **kw)
     f.title.text_font_size = "11pt"
     return f
@@ -95,7 +97,7 @@ class HistoryPlot:
         self.x_range = x_range if x_range is not None else Range1d(0.5, 1.5)
         src = self.sources = {name: ColumnDataSource({"iteration": [], "R_x": []})
                               for name in ("best", "evaluation", "flagged", "failed")}
-        h = self.figure = _figure("R_x per evaluation", width, height, x_range=self.x_range,
+        h = self.figure = bokeh_figure("R_x per evaluation", width, height, x_range=self.x_range,
                                   x_axis_label="evaluation", y_axis_label="R_x (%)")
         h.step("iteration", "R_x", source=src["best"], mode="after", color="black", line_width=2,
                legend_label="best so far")
@@ -147,7 +149,7 @@ class ReplayPlots:
         }
 
         self.mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-        p = self.parcoords = _figure("parallel coordinates", width, 330, x_range=Range1d(-0.2, max(k, 2) - 0.8),
+        p = self.parcoords = bokeh_figure("parallel coordinates", width, 330, x_range=Range1d(-0.2, max(k, 2) - 0.8),
                                      y_range=Range1d(-0.05, 1.05), y_axis_label="position in search range",
                                      x_axis_label="free parameter")
         p.segment("axis", "u", "axis1", "u1", source=src["pc_failed"], color="#999999", line_dash="dashed",
@@ -161,7 +163,7 @@ class ReplayPlots:
         p.add_layout(ColorBar(color_mapper=self.mapper, title="R_x (%)", width=12), "right")
         p.legend.location = "top_right"
 
-        t = self.traces = _figure("parameter traces: position in the search range (row base = lower bound)",
+        t = self.traces = bokeh_figure("parameter traces: position in the search range (row base = lower bound)",
                                   width, 60 + 45 * max(1, k), x_range=self.x_range, y_range=Range1d(-0.15, k),
                                   x_axis_label="evaluation", y_axis_label="free parameter")
         for j in range(k):
@@ -231,7 +233,7 @@ class BestPdfPlots:
         self.sources = {p: ColumnDataSource({"r": [], "g": []}) for p in PLOT_PAIRS}
         self.figures, self.items = [], []
         for pair in PLOT_PAIRS:
-            f = _figure(PAIR_LABEL[pair], width, height, x_axis_label="r (Å)", y_axis_label="g(r)")
+            f = bokeh_figure(PAIR_LABEL[pair], width, height, x_axis_label="r (Å)", y_axis_label="g(r)")
             if reference is not None:
                 r, g = reference.r.values, reference.g.sel(pair=pair).values
                 if "g_err" in reference:

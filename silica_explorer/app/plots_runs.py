@@ -1,7 +1,7 @@
 """Views of a stored run with many free parameters (HoloViews, Bokeh backend): parallel coordinates
 coloured by R_x, GP slices with their uncertainty band. Pure functions, testable without a server.
 
-Units: R_x in %, parameter values in their units (:data:`silica_explorer.forcefield.UNITS`), unit-box
+Units: R_x in %, parameter values in their units (:data:`silica_explorer.parameters.UNITS`), unit-box
 coordinates 0 (lower search bound) .. 1 (upper).
 """
 

@@ -16,8 +16,8 @@ import xarray as xr
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
 from bokeh.palettes import Viridis256
 
-from .plots import _units, landscape_window
-from .plots_replay import _figure, clear_sources, legend_items_follow_data
+from .plots import landscape_window, unit_label
+from .plots_replay import bokeh_figure, clear_sources, legend_items_follow_data
 
 
 def project(x, y, z, azimuth: float, elevation: float):
@@ -90,7 +90,7 @@ class SurfacePlot:
                         "axes": ColumnDataSource({"xs": [], "ys": []}),
                         "labels": ColumnDataSource({"x": [], "y": [], "text": []})}
         self.mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-        f = self.figure = _figure("R_x (%) surface", width, height, match_aspect=False)
+        f = self.figure = bokeh_figure("R_x (%) surface", width, height, match_aspect=False)
         f.axis.visible = False
         f.grid.visible = False
         f.patches("xs", "ys", source=self.sources["floor"], color="#bbbbbb", line_color="#888888", line_width=0.3,
@@ -132,14 +132,14 @@ class ProfilePlot:
         self.sources = {"curve": ColumnDataSource({"s": [], "R_x": [], x_param: [], y_param: []}),
                         "errors": ColumnDataSource({"s": [], "lower": [], "upper": []}),
                         "failed": ColumnDataSource({"s": [], "R_x": []})}
-        f = self.figure = _figure("R_x along the line", width, height, y_axis_label="R_x (%)",
+        f = self.figure = bokeh_figure("R_x along the line", width, height, y_axis_label="R_x (%)",
                                   x_axis_label=f"along the line: 0 = start, 1 = end ({x_param}, {y_param})")
         curve = f.line("s", "R_x", source=self.sources["curve"], color="#1f77b4", line_width=2, legend_label="R_x")
         f.segment("s", "lower", "s", "upper", source=self.sources["errors"], color="#1f77b4", alpha=0.6,
                   legend_label="seed-to-seed std")
         f.scatter("s", "R_x", source=self.sources["failed"], color="gray", marker="x", size=9, line_width=2,
                   legend_label="failed cells")
-        unit = {p: f" ({_units(p)})" if _units(p) else "" for p in self.params}
+        unit = {p: f" ({unit_label(p)})" if unit_label(p) else "" for p in self.params}
         f.add_tools(HoverTool(renderers=[curve], mode="vline", tooltips=[
             ("s", "@s{0.000}"), ("R_x (%)", "@R_x{0.000}"),
             *((f"{p}{unit[p]}", f"@{{{p}}}{{0.[0000]}}") for p in self.params)]))

@@ -44,7 +44,7 @@ DEFAULT_FIT_STORE = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
 LANDSCAPE_DIR = Path(os.environ.get("SILICA_APP_LANDSCAPE_DIR") or ROOT / "data" / "landscapes")
 
 #: The paper's Table II (Liu et al. 2019), per-pair chi and global R_x in %, against CPMD at 3600 K.
-from ..scores import PAPER_TABLE_II  # noqa: E402  (re-exported for the views)
+from ..scoring import PAPER_TABLE_II  # noqa: E402  (re-exported for the views)
 
 
 def reference_path_setting() -> Path:

@@ -9,7 +9,8 @@ import numpy as np
 import panel as pn
 import param
 
-from ..forcefield import FREE_PARAMETERS, PRESETS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField
+from ..forcefield import PRESETS, ForceField
+from ..parameters import FREE_PARAMETERS, SEARCH_BOUNDS, UNITS, VALID_RANGE
 from .jobs import Job
 from .state import ROOT
 

@@ -17,10 +17,8 @@ def add_forcefield_args(p: argparse.ArgumentParser) -> None:
 
 
 def forcefield_from_args(args):
-    from ..forcefield import ForceField
-    if args.params is not None:
-        return ForceField.load(args.params)
-    return ForceField.preset(args.preset or "ML")
+    from ..inputs import forcefield_from
+    return forcefield_from(args.params if args.params is not None else (args.preset or "ML"), "--preset")
 
 
 def register_cli(sub) -> None:

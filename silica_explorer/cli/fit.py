@@ -21,7 +21,8 @@ _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 
 
 def register_cli(sub) -> None:
-    from ..forcefield import FREE_PARAMETERS, PRESETS
+    from ..forcefield import PRESETS
+    from ..parameters import FREE_PARAMETERS
     from ..optimize import OPTIMIZERS
     from ..standins import FUNCTIONS
     p = sub.add_parser(
@@ -36,7 +37,7 @@ def register_cli(sub) -> None:
     p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "
                                                  "the fixed parameters and CG's start (default BKS)")
     p.add_argument("--bounds", default=None, help="search bounds, e.g. q_Si=1.6:2.6,A_SiO=12000:30000 "
-                                                  "(default: silica_explorer.forcefield.SEARCH_BOUNDS); with "
+                                                  "(default: silica_explorer.parameters.SEARCH_BOUNDS); with "
                                                   "--space contact a pair whose A and rho are free takes "
                                                   "E0_<pair>=LOW:HIGH (eV) instead of A_<pair>")
     p.add_argument("--space", default="contact", choices=["box", "log", "contact"],
@@ -185,11 +186,11 @@ def optimizer_preview(name: str, space, seed: int, options: dict):
 def run_fit(args) -> int:
     args = _apply_config(args)
     from tqdm import tqdm
-    from ..forcefield import ForceField
+    from ..inputs import forcefield_from
     from ..optimize import SearchSpace, default_run_id, fit
     from ..store import CachedCost, Store, StoreError
 
-    base = ForceField.load(args.base) if Path(str(args.base)).suffix == ".json" else ForceField.preset(args.base)
+    base = forcefield_from(args.base, "--base")
     space = SearchSpace(args.free, args.bounds, base, coords=args.space)
     if args.budget < 1:
         raise ValueError(f"--budget = {args.budget} must be >= 1")

@@ -93,10 +93,10 @@ def register_cli(sub) -> None:
 
 
 def _base(text: str):
-    from ..forcefield import ForceField
+    from ..inputs import forcefield_from
     path = Path(text)
     if path.suffix == ".json" or path.exists():
-        return ForceField.load(path)
+        return forcefield_from(path, "--base")
     return text
 
 

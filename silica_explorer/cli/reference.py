@@ -7,7 +7,7 @@ import datetime as _dt
 import json
 
 from ..reference import CALCULATORS, from_trajectory, generate, load_reference, save_reference, summary
-from ..reference.load import _netcdf_attr
+from ..reference.load import netcdf_attr
 from .options import seed_type
 
 
@@ -15,7 +15,7 @@ def _cmd_show(args) -> int:
     ds = load_reference(args.path)
     info = summary(ds)
     if args.json:
-        print(json.dumps({"attrs": {k: _netcdf_attr(v) for k, v in ds.attrs.items()}, **info}, indent=2,
+        print(json.dumps({"attrs": {k: netcdf_attr(v) for k, v in ds.attrs.items()}, **info}, indent=2,
                          default=str))
         return 0
     print(f"reference {args.path}")

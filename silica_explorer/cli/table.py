@@ -1,5 +1,5 @@
 """``silica-explorer table``: Table II (per-pair chi and R_x of several sets over several seeds) from the
-command line (the library: :mod:`silica_explorer.scores`)."""
+command line (the library: :mod:`silica_explorer.scoring`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..evaluate import Evaluator
 from ..forcefield import ForceField
-from ..scores import format_summary, score_sets, summary
+from ..scoring import format_summary, score_sets, summary
 from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, reference_from_args,
                       seed_list_type, tqdm_progress)
 

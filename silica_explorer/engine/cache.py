@@ -26,8 +26,8 @@ import xarray as xr
 
 from ..fidelity import Fidelity, get_fidelity
 from ..forcefield import ForceField
-from ..system import Configuration
-from . import Engine, MeltResult, ProgressCallback
+from ..configurations import Configuration
+from .base import Engine, MeltResult, ProgressCallback
 
 
 def melt_key(forcefield: ForceField, fidelity: Fidelity, seed: int, engine_version: str) -> str:
@@ -94,9 +94,9 @@ class CachingEngine:
         if result.ok:
             ds = result.pdf.copy()
             ds.attrs["melt_record"] = json.dumps(record)
-            self._atomic(self.directory / f"{key}.nc", lambda p: ds.to_netcdf(p))
+            atomic_write(self.directory / f"{key}.nc", lambda p: ds.to_netcdf(p))
         else:
-            self._atomic(self.directory / f"{key}.json", lambda p: Path(p).write_text(json.dumps(record)))
+            atomic_write(self.directory / f"{key}.json", lambda p: Path(p).write_text(json.dumps(record)))
 
     def load(self, key: str, forcefield: ForceField, fidelity: Fidelity, seed: int) -> MeltResult | None:
         nc, js = self.directory / f"{key}.nc", self.directory / f"{key}.json"
@@ -114,13 +114,15 @@ class CachingEngine:
                           pdf=pdf, md_steps_per_s=record.get("md_steps_per_s"), warm_start=False,
                           engine_options={**(record.get("engine_options") or {}), "cache_hit": str(self.directory)})
 
-    @staticmethod
-    def _atomic(path: Path, write) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        os.close(fd)
-        try:
-            write(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+
+def atomic_write(path: Path, write) -> None:
+    """Write ``path`` all at once: ``write(tmp)`` fills a temporary file beside it, which then replaces
+    ``path`` (a reader never sees a half-written file; the temporary file is removed on failure)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,6 +1,6 @@
 """HOOMD-blue implementation of the engine interface (same protocol, results and failures as LAMMPS).
 
-The melt protocol is the LAMMPS engine's: the same random start (:func:`~silica_explorer.system.random_configuration`),
+The melt protocol is the LAMMPS engine's: the same random start (:func:`~silica_explorer.configurations.random_configuration`),
 energy minimisation (here FIRE, at most 1000 steps like LAMMPS's ``minimize ... 1000``), velocities drawn at the
 target temperature with zero total momentum, NVT relax and production with a Nose-Hoover thermostat
 (``hoomd.md.methods.thermostats.MTTK``, ``tau = t_damp``; LAMMPS ``fix nvt`` uses a chain of 3, HOOMD one
@@ -11,11 +11,11 @@ that time is excluded from ``md_steps_per_s``.
 
 Forcefield: the whole of Eq. (1), DSF Coulomb included, in one ``hoomd.md.pair.Table`` per type pair
 (:func:`pair_tables`): the same values at the same points as the LAMMPS one-table deck
-(:meth:`~silica_explorer.forcefield.ForceField.table_values`, capped 50 eV wall, from 0.5 A). HOOMD's
+(:func:`~silica_explorer.engine.tables.table_values`, capped 50 eV wall, from 0.5 A). HOOMD's
 table is zero below its ``r_min``, where LAMMPS stops with an error; such a pair is detected at every
 chunk end and on every g(r) sample and fails the run ("overlap"). Energies have no DSF self term, like
 the one-table deck (the hybrid deck's ``coul/dsf`` adds a constant one; forces agree). After the run,
-the checks shared with LAMMPS (:mod:`silica_explorer.engine.checks`) decide failed / flagged / ok.
+the checks shared with LAMMPS (:mod:`silica_explorer.engine.acceptance`) decide failed / flagged / ok.
 
 Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs; results are converted
 to the project's units (ps, A/ps, K, bar). HOOMD's neighbour list needs a box wider than
@@ -37,12 +37,15 @@ import time
 import numpy as np
 import xarray as xr
 
+from ..configurations import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
+from ..constants import AVOGADRO, MASS, MASS_SIO2
 from ..fidelity import Fidelity
-from ..forcefield import MASS, PAIRS, PAIR_SPECIES, TABLE_R_INNER, ForceField
-from ..system import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
-from . import MeltResult, ProgressCallback, check_warm_start
-from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
-                     thermo_dataset, thermo_failure)
+from ..forcefield import ForceField
+from ..parameters import PAIR_SPECIES, PAIRS
+from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
+                         thermo_dataset, thermo_failure)
+from .base import MeltResult, ProgressCallback, check_warm_start
+from .tables import TABLE_R_INNER, table_values
 
 #: Boltzmann constant in eV/K.
 K_B = 8.617333262e-5
@@ -107,7 +110,7 @@ def resolve_device(device: str) -> str:
 def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MIN) -> dict[str, dict]:
     """``hoomd.md.pair.Table`` parameters of each pair: Eq. (1) with DSF Coulomb in one table.
 
-    Values from :meth:`~silica_explorer.forcefield.ForceField.table_values` (the LAMMPS one-table deck's).
+    Values from :func:`~silica_explorer.engine.tables.table_values` (the LAMMPS one-table deck's).
     HOOMD's table points are ``linspace(r_min, r_cut, N, endpoint=False)`` and interpolate linearly to
     zero at r_cut; with N = ``n_points - 1`` they are exactly the points of LAMMPS's ``n_points`` table
     from ``r_min`` to ``r_cut``. Values in eV and eV/A (force = -dU/dr).
@@ -117,7 +120,7 @@ def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MI
     r = np.linspace(r_min, forcefield.r_cut, n_points)[:-1]
     out = {}
     for pair in PAIRS:
-        u, f = forcefield.table_values(pair, r, deck="one-table")
+        u, f = table_values(forcefield, pair, r, deck="one-table")
         out[pair] = {"r_min": float(r_min), "U": u, "F": f}
     return out
 
@@ -127,7 +130,7 @@ def neighbor_buffer_for(box_length: float, r_cut: float, requested: float) -> fl
     r_cut and half the box. Raises ValueError when the box is narrower than 2 r_cut."""
     room = 0.5 * box_length - r_cut
     if room <= 0.02:
-        volume_per_SiO2 = (MASS["Si"] + 2 * MASS["O"]) / 6.02214076e23 / 2.2 * 1e24  # A^3 at 2.2 g/cm3
+        volume_per_SiO2 = MASS_SIO2 / AVOGADRO / 2.2 * 1e24  # A^3 at 2.2 g/cm3
         n_min = math.ceil((2 * r_cut + 0.1) ** 3 / volume_per_SiO2)
         raise ValueError(f"engine 'hoomd' needs a box wider than 2 r_cut + 0.04 A = {2 * r_cut + 0.04:.2f} A "
                          f"(minimum image); this one is {box_length:.3f} A. Use n_SiO2 >= {n_min} at 2.2 g/cm3 "
@@ -141,7 +144,7 @@ class HoomdEngine:
     Parameters: ``device`` ``"auto"`` | ``"cpu"`` | ``"gpu"``; ``threads`` CPU threads (used only by TBB
     builds; recorded); ``neighbor_buffer`` A (shrunk to fit small boxes, see module docstring);
     ``timeout_s`` wall-clock limit of one melt (then it fails with reason "timeout", checked between
-    chunks); ``collapse`` ``"flag"`` | ``"fail"`` as for LAMMPS (:mod:`silica_explorer.engine.checks`);
+    chunks); ``collapse`` ``"flag"`` | ``"fail"`` as for LAMMPS (:mod:`silica_explorer.engine.acceptance`);
     ``notice_level`` HOOMD's verbosity.
     """
 
@@ -439,7 +442,7 @@ class _Run:
             return "nan: non-finite positions"
         if self.rows and not all(np.isfinite(self.rows[-1][1])):
             return "nan: non-finite temperature, energy or pressure in thermo output"
-        from ..system import min_distance
+        from ..configurations import min_distance
         d = min_distance(Configuration(pos, self.species, np.full(3, self.box)))
         self.min_distance = min(self.min_distance, d)
         if d < TABLE_R_MIN:

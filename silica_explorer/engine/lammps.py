@@ -9,7 +9,7 @@ Forcefield decks (``deck=``):
 
 - ``"one-table"`` (default): the whole of Eq. (1), DSF Coulomb included, in one ``pair_style table
   linear N`` (N >= 8000, r from 0.5 A, a capped wall where the pair energy exceeds 50 eV; see
-  :meth:`silica_explorer.forcefield.ForceField.table_values`). One lookup per pair: about half the wall
+  :func:`silica_explorer.engine.tables.table_values`). One lookup per pair: about half the wall
   time of the hybrid deck (``benchmarks/engine_speed.py``). Its energies are the textbook Eq. (1) + DSF
   sum with **no self term**.
 - ``"hybrid"``: the short-range part as a table (r from 1 A) overlaid with ``coul/dsf 0.25 8.0``. LAMMPS's
@@ -18,7 +18,7 @@ Forcefield decks (``deck=``):
   its energies differ from the one-table deck's by that constant (-11905.5 eV for 3000 atoms at
   q_Si = 1.955); forces are identical.
 
-Checks after the run (shared with every engine): :mod:`silica_explorer.engine.checks`.
+Checks after the run (shared with every engine): :mod:`silica_explorer.engine.acceptance`.
 
 Performance (measured on a 2-core machine, 3000 atoms): 1 MPI rank x 2 OpenMP threads with a 1 A
 neighbor skin is fastest (~190 steps/s); that is the default (threads = all cores).
@@ -40,13 +40,15 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..configurations import (RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data,
+                              read_lammps_dump, write_lammps_data)
 from ..fidelity import Fidelity
-from ..forcefield import TABLE_R_INNER, ForceField, check_deck, table_r_inner
-from ..system import RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data, read_lammps_dump, write_lammps_data
-from . import MeltResult, ProgressCallback, check_warm_start
-from .checks import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy,
-                     structure_check, thermo_failure)
-from .checks import thermo_dataset as _thermo_dataset
+from ..forcefield import ForceField
+from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
+                         thermo_failure)
+from .acceptance import thermo_dataset as _thermo_dataset
+from .base import MeltResult, ProgressCallback, check_warm_start
+from .tables import TABLE_R_INNER, check_deck, lammps_pair_lines, table_r_inner, write_lammps_table
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -129,7 +131,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         "read_data start.data",
         "mass 1 28.0855",
         "mass 2 15.9994",
-        *forcefield.lammps_pair_lines("ff.table", f.table_points, deck=deck),
+        *lammps_pair_lines(forcefield, "ff.table", f.table_points, deck=deck),
         f"neighbor {neighbor_skin:g} bin",
         "neigh_modify every 1 delay 0 check yes",
         "thermo_style custom step temp pe ke etotal press",
@@ -175,7 +177,7 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
         start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
     charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
     write_lammps_data(start, directory / "start.data", charges)
-    forcefield.write_lammps_table(directory / "ff.table", fidelity.table_points, deck=deck)
+    write_lammps_table(forcefield, directory / "ff.table", fidelity.table_points, deck=deck)
     script = directory / "in.melt"
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
                                  neighbor_skin=neighbor_skin, deck=deck, frame_every=frame_every))
@@ -225,7 +227,7 @@ class LammpsEngine:
     ``keep_files`` keep each run directory (its path is in ``MeltResult.workdir``);
     ``deck`` ``"one-table"`` (default) or ``"hybrid"`` (see the module docstring);
     ``collapse`` what a collapsed melt becomes, ``"flag"`` (default: kept with its R_x and a
-    ``"flagged collapse"`` reason) or ``"fail"`` (see :mod:`silica_explorer.engine.checks`).
+    ``"flagged collapse"`` reason) or ``"fail"`` (see :mod:`silica_explorer.engine.acceptance`).
     ``gradient_frames_every`` (steps, default None) stores production frames this often instead of the
     fidelity's ``frame_every``, for gradients by trajectory reweighting (:mod:`silica_explorer.reweight`).
     It changes only what is written, not the dynamics, so R_x is the same as without it.
@@ -344,11 +346,11 @@ class LammpsEngine:
             charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
             write_lammps_data(config, d / "start.data", charges)
             deck = check_deck(deck or self.deck)
-            forcefield.write_lammps_table(d / "ff.table", table_points, deck=deck)
+            write_lammps_table(forcefield, d / "ff.table", table_points, deck=deck)
             script = [
                 "units metal", "atom_style charge", "boundary p p p", "atom_modify map array",
                 "read_data start.data", "mass 1 28.0855", "mass 2 15.9994",
-                *forcefield.lammps_pair_lines("ff.table", table_points, deck=deck),
+                *lammps_pair_lines(forcefield, "ff.table", table_points, deck=deck),
                 f"neighbor {self.neighbor_skin:g} bin",
                 "thermo_style custom step pe", "thermo_modify format float %.15g",
                 "run 0",

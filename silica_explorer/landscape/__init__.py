@@ -41,7 +41,7 @@ their two parameter values (10 significant digits) and seed, so a zoom window re
 points where they coincide, and an extended grid reuses the old one. Resuming against a different
 base forcefield, fidelity, reference or parameter pair is refused.
 
-Units: parameters as in :data:`silica_explorer.forcefield.UNITS`; R_x and chi are fractions (x100
+Units: parameters as in :data:`silica_explorer.parameters.UNITS`; R_x and chi are fractions (x100
 for %); times in s.
 
 Modules, each importing only those before it: :mod:`.landscape` (the value: :class:`Axis`,

@@ -20,7 +20,8 @@ import xarray as xr
 
 from .. import __version__
 from ..evaluate import as_float
-from ..forcefield import PAIRS, PRESETS, UNITS
+from ..forcefield import PRESETS
+from ..parameters import PAIRS, UNITS
 from .landscape import Landscape, Window
 
 

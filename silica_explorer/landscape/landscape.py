@@ -7,7 +7,7 @@ The functions that act on it take it as their first argument:
 :func:`~silica_explorer.landscape.compute.compute_windows`, :func:`~silica_explorer.landscape.paths.optimizer_paths`,
 :func:`~silica_explorer.landscape.files.to_datatree`.
 
-Units: parameters as in :data:`silica_explorer.forcefield.UNITS`.
+Units: parameters as in :data:`silica_explorer.parameters.UNITS`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import xarray as xr
 
 from ..engine import check_engine_name
 from ..fidelity import Fidelity, get_fidelity
-from ..forcefield import FREE_PARAMETERS, ForceField, ParameterError
+from ..forcefield import ForceField
+from ..parameters import FREE_PARAMETERS, ParameterError
 
 #: ``progress(done_points, total_points, text)`` - same shape as the engine's progress callback.
 ProgressCallback = Callable[[int, int, str], None]
@@ -117,7 +118,7 @@ class Landscape:
     """The grid of an R_x landscape: two parameters ``x`` and ``y`` with all others fixed at ``base``.
 
     Parameters: ``x``, ``y`` axes as ``(name, start, stop, n)``, ``"name:start:stop:n"`` or
-    :class:`Axis` (units of the parameter, see :data:`~silica_explorer.forcefield.UNITS`); ``base`` a
+    :class:`Axis` (units of the parameter, see :data:`~silica_explorer.parameters.UNITS`); ``base`` a
     preset name or :class:`~silica_explorer.forcefield.ForceField`; ``fidelity`` preset name or
     :class:`~silica_explorer.fidelity.Fidelity` of every evaluation; ``seeds`` evaluated at every
     point (their spread measures the noise); ``zoom`` finer sub-windows, each ``(x_axis, y_axis)``

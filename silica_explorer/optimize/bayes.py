@@ -70,7 +70,7 @@ class BayesianOptimizer:
     initial_points : unit points (or forcefields / parameter dicts) evaluated after the base set.
     preset_starts : also start from every preset of :data:`~silica_explorer.forcefield.PRESETS` whose
         free-parameter values lie inside the search bounds (default True); False: none; a list of preset
-        names: only those (e.g. :data:`~silica_explorer.forcefield.PUBLISHED_PRESETS` in benchmarks, so
+        names: only those (e.g. :data:`~silica_explorer.presets.PUBLISHED_PRESETS` in benchmarks, so
         that this project's own fits of the same cost do not leak into a comparison).
     xi : EI exploration margin, in units of the standard deviation of the observed costs.
     n_restarts_optimizer : restarts of a full GP marginal-likelihood optimization.

@@ -23,8 +23,9 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..forcefield import (FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ForceField, ParameterError,
-                          _range_text)
+from ..forcefield import ForceField
+from ..inputs import forcefield_from
+from ..parameters import FREE_PARAMETERS, PAIRS, SEARCH_BOUNDS, UNITS, VALID_RANGE, ParameterError, range_text
 
 #: Coordinate systems of :class:`SearchSpace` (module docstring).
 COORDS = ("box", "log", "contact")
@@ -72,7 +73,7 @@ def parse_bounds(text: str | Mapping | None) -> dict[str, tuple[float, float]]:
 def _bound_pair(name: str, value) -> tuple[float, float]:
     """``(low, high)`` of one bounds entry as floats; ParameterError naming ``name`` if it is not two numbers."""
     if name in VALID_RANGE:
-        what = f"{_range_text(name)} {UNITS[name]}"
+        what = f"{range_text(name)} {UNITS[name]}"
     elif name.startswith("E0_"):
         what = "0 < low < high (eV, repulsion at contact)"
     else:
@@ -91,10 +92,10 @@ class SearchSpace:
 
     Parameters
     ----------
-    free : names of the free parameters (any subset of :data:`~silica_explorer.forcefield.FREE_PARAMETERS`,
+    free : names of the free parameters (any subset of :data:`~silica_explorer.parameters.FREE_PARAMETERS`,
         as a sequence or ``"q_Si,A_SiO"``); default the paper's 2-parameter study ``("q_Si", "A_SiO")``.
-    bounds : ``{name: (low, high)}`` overriding :data:`~silica_explorer.forcefield.SEARCH_BOUNDS`
-        (units of :data:`~silica_explorer.forcefield.UNITS`); must lie inside the parameter's valid range.
+    bounds : ``{name: (low, high)}`` overriding :data:`~silica_explorer.parameters.SEARCH_BOUNDS`
+        (units of :data:`~silica_explorer.parameters.UNITS`); must lie inside the parameter's valid range.
         With ``coords="contact"``, a pair whose A and rho are both free takes ``E0_<pair>`` (eV) instead
         of ``A_<pair>``.
     base : a :class:`ForceField` or preset name whose values the fixed parameters keep (default BKS).
@@ -110,21 +111,13 @@ class SearchSpace:
                  bounds: Mapping[str, Sequence[float]] | str | None = None,
                  base: ForceField | str = "BKS", coords: str = "box"):
         self.names = parse_free(free)
-        if isinstance(base, ForceField):
-            self.base = base
-        elif isinstance(base, str) and base.lower().endswith(".json"):
-            self.base = ForceField.load(base)
-        elif isinstance(base, str):
-            self.base = ForceField.preset(base)
-        else:
-            raise ParameterError(f"base must be a ForceField, a preset name or a forcefield JSON path, got "
-                                 f"{type(base).__name__}")
+        self.base = forcefield_from(base, "base")
         for p in PAIRS:  # a free rho whose pair's repulsion is off and fixed changes nothing
             if f"rho_{p}" in self.names and f"A_{p}" not in self.names and getattr(self.base, f"A_{p}") == 0:
                 raise ParameterError(
                     f"free parameter rho_{p} has no effect: A_{p} is fixed at 0 eV in the base set "
                     f"{self.base.name!r} (the {p} Buckingham repulsion is off); free A_{p} as well (allowed "
-                    f"range {_range_text(f'A_{p}')} eV) or use a base set with A_{p} > 0")
+                    f"range {range_text(f'A_{p}')} eV) or use a base set with A_{p} > 0")
         if coords not in COORDS:
             raise ParameterError(f"coords (search space) must be one of {list(COORDS)}, got {coords!r}")
         self.coords = coords
@@ -177,7 +170,7 @@ class SearchSpace:
     @staticmethod
     def _check_bound(name: str, lo: float, hi: float) -> None:
         vlo, vhi, lo_incl = VALID_RANGE[name]
-        allowed = f"{_range_text(name)} {UNITS[name]}"
+        allowed = f"{range_text(name)} {UNITS[name]}"
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ParameterError(f"bounds of {name} must be finite, got ({lo}, {hi}); allowed range {allowed}")
         if not lo < hi:

@@ -2,7 +2,7 @@
 
 :func:`check_fit_inputs` is called first thing by :func:`~silica_explorer.optimize.driver.fit`,
 before the store registers the run. The search space itself (free names, bounds against
-:data:`~silica_explorer.forcefield.VALID_RANGE`, a base set consistent with the free list) is checked
+:data:`~silica_explorer.parameters.VALID_RANGE`, a base set consistent with the free list) is checked
 when the :class:`~silica_explorer.optimize.space.SearchSpace` is built. Every error names the field and
 its allowed values.
 """
@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..forcefield import ParameterError
+from ..parameters import ParameterError
 from .cg import ConjugateGradient
 from .registry import allowed_options, canonical_name
 from .space import SearchSpace
@@ -37,7 +37,7 @@ def check_fit_inputs(space, optimizer, budget, *, seed=0, md_seed=None, failure_
                      n_workers=1, options: Mapping | None = None) -> dict:
     """Validate :func:`~silica_explorer.optimize.driver.fit`'s arguments; returns the normalised
     ``budget``, ``seed``, ``md_seed``, ``n_workers``, ``failure_value``. Raises ValueError /
-    :class:`~silica_explorer.forcefield.ParameterError` naming the field and the allowed range.
+    :class:`~silica_explorer.parameters.ParameterError` naming the field and the allowed range.
 
     Beyond the argument types and ranges it checks that the start of a fit that starts from the base
     set lies inside the box: optimizer ``"cg"`` without an ``x0`` starts at the base set, so a base

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .load import LABEL, ReferenceError, _package_version, box_length, save_reference
+from ..constants import cubic_box_length
+from .load import LABEL, ReferenceError, save_reference
 from .trajectory import from_trajectory
 
 CALCULATORS = {
@@ -27,6 +28,15 @@ CALCULATORS = {
 
 
 # ----------------------------------------------------------------------------------- generation
+
+def _package_version(name: str) -> str:
+    """The installed version of distribution ``name``, or "not installed"."""
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:  # pragma: no cover - not installed
+        return "not installed"
+
 
 def _make_calculator(name: str, threads: int | None):
     import torch
@@ -47,7 +57,7 @@ def _atoms_from_start(start, n_SiO2: int, L: float, seed: int):
     """ASE Atoms from ``start`` (Configuration, ase.Atoms, a file path readable by ase, or None)."""
     from ase import Atoms
     if start is None:
-        from ..system import random_configuration
+        from ..configurations import random_configuration
         conf = random_configuration(n_SiO2, L, seed=seed, min_separation=1.5)
         return Atoms(symbols=list(conf.species), positions=conf.positions, cell=conf.box, pbc=True)
     if isinstance(start, (str, Path)):
@@ -124,7 +134,7 @@ def run_md(calculator_name: str = "chgnet", n_SiO2: int = 64, temperature: float
     if traj_path.exists():
         traj_path.unlink()
 
-    L = box_length(n_SiO2, density)
+    L = cubic_box_length(n_SiO2, density)
     atoms = _atoms_from_start(start, n_SiO2, L, seed)
     atoms.calc = _make_calculator(calculator_name, threads)
     MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=np.random.default_rng(seed))

@@ -17,14 +17,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..forcefield import MASS, PAIRS
+from ..constants import AVOGADRO, MASS
+from ..parameters import PAIRS
 
-AVOGADRO = 6.02214076e23
-MASS_SIO2 = MASS["Si"] + 2 * MASS["O"]  # g/mol
-#: Density (g/cm3) of the project's liquid; trajectories far from it are flagged.
-PROJECT_DENSITY = 2.2
-AVOGADRO = 6.02214076e23
-MASS_SIO2 = MASS["Si"] + 2 * MASS["O"]  # g/mol
 #: Density (g/cm3) of the project's liquid; trajectories far from it are flagged.
 PROJECT_DENSITY = 2.2
 #: Plausible r range of a reference table (A): r_min >= 0, R_MAX_MIN <= r_max <= R_MAX_MAX.
@@ -51,25 +46,12 @@ class ReferenceError(ValueError):
 
 # ----------------------------------------------------------------------------------------- helpers
 
-def box_length(n_SiO2: int, density: float) -> float:
-    """Edge (A) of the cubic box holding ``n_SiO2`` formula units at ``density`` g/cm3."""
-    return (n_SiO2 * MASS_SIO2 / AVOGADRO / density) ** (1.0 / 3.0) * 1e8
-
-
 def density_of(n_Si: int, n_O: int, volume: float) -> float:
     """Mass density (g/cm3) of ``n_Si`` Si and ``n_O`` O atoms in ``volume`` A^3."""
     return (n_Si * MASS["Si"] + n_O * MASS["O"]) / AVOGADRO / (volume * 1e-24)
 
 
-def _package_version(name: str) -> str:
-    try:
-        from importlib.metadata import version
-        return version(name)
-    except Exception:  # pragma: no cover - not installed
-        return "not installed"
-
-
-def _netcdf_attr(value: Any):
+def netcdf_attr(value: Any):
     """An attr value netCDF can store (None -> dropped by the caller; bool -> int; dict/list -> JSON)."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
@@ -82,11 +64,13 @@ def _netcdf_attr(value: Any):
     return value
 
 
-def _clean_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k): _netcdf_attr(v) for k, v in attrs.items() if v is not None}
+def clean_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """``attrs`` with None values dropped and every value made storable in netCDF (:func:`netcdf_attr`)."""
+    return {str(k): netcdf_attr(v) for k, v in attrs.items() if v is not None}
 
 
-def _fail(path, problem: str) -> ReferenceError:
+def reference_error(path, problem: str) -> ReferenceError:
+    """The :class:`ReferenceError` to raise for ``problem`` with the reference file (or name) ``path``."""
     return ReferenceError(f"reference {path}: {problem}")
 
 
@@ -98,13 +82,13 @@ def validate_pdf(ds, name: str = "reference"):
     Returns ``ds``; raises :class:`ReferenceError` naming ``name`` and the problem.
     """
     if "g" not in getattr(ds, "data_vars", {}):
-        raise _fail(name, "no variable 'g' (not a partial-PDF Dataset)")
+        raise reference_error(name, "no variable 'g' (not a partial-PDF Dataset)")
     if "pair" not in ds.g.dims or "r" not in ds.g.dims:
-        raise _fail(name, f"variable g has dims {ds.g.dims}, expected ('pair', 'r')")
+        raise reference_error(name, f"variable g has dims {ds.g.dims}, expected ('pair', 'r')")
     pairs = [str(p) for p in ds.pair.values]
     missing = [p for p in PAIRS if p not in pairs]
     if missing:
-        raise _fail(name, f"missing pair(s) {missing}; need {list(PAIRS)}")
+        raise reference_error(name, f"missing pair(s) {missing}; need {list(PAIRS)}")
     r = np.asarray(ds.r.values, dtype=float)
     g = {p: np.asarray(ds.g.sel(pair=p).values, dtype=float) for p in PAIRS}
     err = ({p: np.asarray(ds.g_err.sel(pair=p).values, dtype=float) for p in PAIRS}
@@ -116,37 +100,37 @@ def validate_pdf(ds, name: str = "reference"):
 def _validate_arrays(name, r: np.ndarray, g: Mapping[str, np.ndarray],
                      g_err: Mapping[str, np.ndarray] | None) -> None:
     if r.size == 0:
-        raise _fail(name, "empty: no data rows")
+        raise reference_error(name, "empty: no data rows")
     if r.size < 2:
-        raise _fail(name, f"only {r.size} r point; need at least 2")
+        raise reference_error(name, f"only {r.size} r point; need at least 2")
     if not np.all(np.isfinite(r)):
-        raise _fail(name, "r contains NaN or infinite values")
+        raise reference_error(name, "r contains NaN or infinite values")
     if np.any(np.diff(r) <= 0):
         k = int(np.flatnonzero(np.diff(r) <= 0)[0])
-        raise _fail(name, f"r not strictly increasing (r[{k}] = {r[k]!r}, r[{k + 1}] = {r[k + 1]!r})")
+        raise reference_error(name, f"r not strictly increasing (r[{k}] = {r[k]!r}, r[{k + 1}] = {r[k + 1]!r})")
     if r[0] < 0:
-        raise _fail(name, f"implausible r range: r_min = {r[0]!r} A < 0")
+        raise reference_error(name, f"implausible r range: r_min = {r[0]!r} A < 0")
     if not R_MAX_MIN <= r[-1] <= R_MAX_MAX:
-        raise _fail(name, f"implausible r range: r_max = {r[-1]!r} A not in [{R_MAX_MIN}, {R_MAX_MAX}] A "
+        raise reference_error(name, f"implausible r range: r_max = {r[-1]!r} A not in [{R_MAX_MIN}, {R_MAX_MAX}] A "
                           "(is r in A, not nm or bohr?)")
     for p in PAIRS:
         v = g[p]
         if v.shape != r.shape:
-            raise _fail(name, f"g_{p} has {v.size} values for {r.size} r points")
+            raise reference_error(name, f"g_{p} has {v.size} values for {r.size} r points")
         if not np.all(np.isfinite(v)):
             k = int(np.flatnonzero(~np.isfinite(v))[0])
-            raise _fail(name, f"g_{p} contains NaN or infinite values (first at r = {r[k]!r} A)")
+            raise reference_error(name, f"g_{p} contains NaN or infinite values (first at r = {r[k]!r} A)")
         if np.any(v < 0):
             k = int(np.flatnonzero(v < 0)[0])
-            raise _fail(name, f"negative g: g_{p}(r = {r[k]!r} A) = {v[k]!r}")
+            raise reference_error(name, f"negative g: g_{p}(r = {r[k]!r} A) = {v[k]!r}")
         if g_err is not None:
             e = g_err[p]
             if e.shape != r.shape:
-                raise _fail(name, f"g_{p}_err has {e.size} values for {r.size} r points")
+                raise reference_error(name, f"g_{p}_err has {e.size} values for {r.size} r points")
             if not np.all(np.isfinite(e)):
-                raise _fail(name, f"g_{p}_err contains NaN or infinite values")
+                raise reference_error(name, f"g_{p}_err contains NaN or infinite values")
             if np.any(e < 0):
-                raise _fail(name, f"negative error: g_{p}_err has values < 0")
+                raise reference_error(name, f"negative error: g_{p}_err has values < 0")
 
 
 # ------------------------------------------------------------------------------------- tables
@@ -226,7 +210,7 @@ def _read_table(path: Path, n_species=None, volume=None, dr=None):
                      ["r", "g_SiSi", "g_SiO", "g_OO", "g_SiSi_err", "g_SiO_err", "g_OO_err"]
         rows.append(words)
     if header is None or not rows:
-        raise _fail(path, "empty: no data rows")
+        raise reference_error(path, "empty: no data rows")
     cols = {}
     for k, name in enumerate(header):
         if name.strip().lower() in ("r", "r_a", "r(a)", "r[a]", "r/a", "distance"):
@@ -236,23 +220,23 @@ def _read_table(path: Path, n_species=None, volume=None, dr=None):
         if pair is not None:
             cols[f"{pair}_err" if is_err else pair] = k
     if "r" not in cols:
-        raise _fail(path, f"no 'r' column in header {header}")
+        raise reference_error(path, f"no 'r' column in header {header}")
     missing = [p for p in PAIRS if p not in cols]
     if missing:
-        raise _fail(path, f"missing pair(s) {missing}: columns are {header}; need r, g_SiSi, g_SiO, g_OO")
+        raise reference_error(path, f"missing pair(s) {missing}: columns are {header}; need r, g_SiSi, g_SiO, g_OO")
     data = np.full((len(rows), len(header)), np.nan)
     for i, words in enumerate(rows):
         if len(words) != len(header):
-            raise _fail(path, f"data row {i + 1} has {len(words)} columns, header has {len(header)}")
+            raise reference_error(path, f"data row {i + 1} has {len(words)} columns, header has {len(header)}")
         try:
             data[i] = [float(w) for w in words]
         except ValueError:
-            raise _fail(path, f"data row {i + 1} is not numeric: {words}") from None
+            raise reference_error(path, f"data row {i + 1} is not numeric: {words}") from None
     r = data[:, cols["r"]]
     g = {p: data[:, cols[p]] for p in PAIRS}
     has_err = [p for p in PAIRS if f"{p}_err" in cols]
     if has_err and len(has_err) < 3:
-        raise _fail(path, f"error columns for {has_err} only; give all three or none")
+        raise reference_error(path, f"error columns for {has_err} only; give all three or none")
     g_err = {p: data[:, cols[f"{p}_err"]] for p in PAIRS} if has_err else None
     _validate_arrays(path, r, g, g_err)
     if dr is None:
@@ -324,18 +308,18 @@ def load_reference(path: str | Path, n_species: Mapping[str, int] | None = None,
     """
     path = Path(path)
     if not path.exists():
-        raise _fail(path, "file not found")
+        raise reference_error(path, "file not found")
     if path.is_dir():
-        raise _fail(path, "is a directory, not a file")
+        raise reference_error(path, "is a directory, not a file")
     if path.stat().st_size == 0:
-        raise _fail(path, "empty file")
+        raise reference_error(path, "empty file")
     if path.suffix.lower() in NETCDF_SUFFIXES:
         import xarray as xr
         try:
             with xr.open_dataset(path) as f:
                 ds = f.load()
         except Exception as exc:
-            raise _fail(path, f"cannot read as netCDF ({exc})") from None
+            raise reference_error(path, f"cannot read as netCDF ({exc})") from None
         validate_pdf(ds, str(path))
         if dr is not None:
             ds.attrs["dr"] = float(dr)
@@ -359,9 +343,9 @@ def save_reference(ds, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix in NETCDF_SUFFIXES:
         out = ds.copy()
-        out.attrs = _clean_attrs(out.attrs)
+        out.attrs = clean_attrs(out.attrs)
         for v in out.variables.values():
-            v.attrs = _clean_attrs(v.attrs)
+            v.attrs = clean_attrs(v.attrs)
         out.to_netcdf(path)
     elif suffix in TABLE_SUFFIXES:
         _write_table(ds, path)

@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..forcefield import TYPE_OF
-from .load import PROJECT_DENSITY, ReferenceError, _clean_attrs, _fail, density_of
+from ..configurations import TYPE_OF
+from .load import PROJECT_DENSITY, ReferenceError, clean_attrs, density_of, reference_error
 
 
 # ------------------------------------------------------------------------------- trajectories
@@ -50,20 +50,20 @@ def read_frames(path: str | Path, format: str | None = None, type_map: Mapping[i
     map atom types with ``type_map`` (default the project's: 1 = Si, 2 = O).
     """
     import ase.io
-    from ..system import Configuration
+    from ..configurations import Configuration
 
     path = Path(path)
     if not path.exists():
-        raise _fail(path, "file not found")
+        raise reference_error(path, "file not found")
     fmt = _guess_format(path, format)
     try:
         images = ase.io.read(str(path), index=index, format=fmt)
     except Exception as exc:
-        raise _fail(path, f"cannot read as a trajectory (format {fmt or 'auto'}): {exc}") from None
+        raise reference_error(path, f"cannot read as a trajectory (format {fmt or 'auto'}): {exc}") from None
     if not isinstance(images, list):
         images = [images]
     if not images:
-        raise _fail(path, "empty: no frames")
+        raise reference_error(path, "empty: no frames")
     type_map = dict(type_map or {v: k for k, v in TYPE_OF.items()})
     confs, infos = [], []
     for k, atoms in enumerate(images):
@@ -73,17 +73,17 @@ def read_frames(path: str | Path, format: str | None = None, type_map: Mapping[i
             types = atoms.get_atomic_numbers()
             unknown = sorted(set(int(t) for t in types) - set(type_map))
             if unknown:
-                raise _fail(path, f"frame {k}: LAMMPS atom type(s) {unknown} not in type_map {type_map}")
+                raise reference_error(path, f"frame {k}: LAMMPS atom type(s) {unknown} not in type_map {type_map}")
             symbols = np.array([type_map[int(t)] for t in types])
         other = sorted(str(x) for x in set(symbols) - {"Si", "O"})
         if other:
-            raise _fail(path, f"frame {k}: element(s) {other} found; only Si and O are supported")
+            raise reference_error(path, f"frame {k}: element(s) {other} found; only Si and O are supported")
         if not np.all(atoms.pbc):
-            raise _fail(path, f"frame {k}: not periodic in all three directions (pbc = {list(atoms.pbc)})")
+            raise reference_error(path, f"frame {k}: not periodic in all three directions (pbc = {list(atoms.pbc)})")
         cell = np.asarray(atoms.cell[:])
         lengths = np.diag(cell)
         if np.any(lengths <= 0) or np.any(np.abs(cell - np.diag(lengths)) > 1e-6 * lengths.max()):
-            raise _fail(path, f"frame {k}: cell is not orthorhombic (cell = {cell.round(6).tolist()}); "
+            raise reference_error(path, f"frame {k}: cell is not orthorhombic (cell = {cell.round(6).tolist()}); "
                               "only orthorhombic boxes are supported")
         confs.append(Configuration(atoms.get_positions(), symbols, lengths))
         infos.append(dict(atoms.info))
@@ -106,7 +106,7 @@ def _select_frames(path: Path, format, type_map, skip_ps, skip_frames, stride, f
             if "time_ps" in infos[k]:
                 return float(infos[k]["time_ps"])
             if frame_dt_ps is None:
-                raise _fail(path, "skip_ps needs info['time_ps'] in the frames or frame_dt_ps")
+                raise reference_error(path, "skip_ps needs info['time_ps'] in the frames or frame_dt_ps")
             return k * frame_dt_ps
         t0 = t_of(0)
         keep = [k for k in keep if t_of(k) - t0 >= skip_ps - 1e-9]
@@ -114,7 +114,7 @@ def _select_frames(path: Path, format, type_map, skip_ps, skip_frames, stride, f
         keep = [k for k in keep if str(infos[k].get("phase", phase)) == phase]
     keep = keep[:: max(1, int(stride))]
     if not keep:
-        raise _fail(path, f"empty: no frames left of {n_total} after skipping")
+        raise reference_error(path, f"empty: no frames left of {n_total} after skipping")
     return [confs[k] for k in keep], [infos[k] for k in keep], fmt, n_total, keep
 
 
@@ -156,9 +156,9 @@ def from_trajectory(path: str | Path | list, format: str | None = None, r_max: f
     n_si, n_o = frames[0].count("Si"), frames[0].count("O")
     for c in frames:
         if c.n_atoms not in n_atoms or c.count("Si") != n_si:
-            raise _fail(path, "the number of atoms changes between frames")
+            raise reference_error(path, "the number of atoms changes between frames")
     if n_si == 0 or n_o == 0:
-        raise _fail(path, f"need both Si and O atoms, found {n_si} Si and {n_o} O")
+        raise reference_error(path, f"need both Si and O atoms, found {n_si} Si and {n_o} O")
     if n_o != 2 * n_si:
         warnings.warn(f"{path}: {n_si} Si and {n_o} O is not SiO2 stoichiometry", stacklevel=2)
     volumes = np.array([c.volume for c in frames])
@@ -171,7 +171,7 @@ def from_trajectory(path: str | Path | list, format: str | None = None, r_max: f
     if r_max is None:
         r_max = default_r_max(box_min, dr)
     elif r_max > 0.5 * box_min + 1e-9:
-        raise _fail(path, f"r_max = {r_max} A exceeds half the shortest box edge ({0.5 * box_min:.4f} A)")
+        raise reference_error(path, f"r_max = {r_max} A exceeds half the shortest box edge ({0.5 * box_min:.4f} A)")
     nb = None
     if n_blocks is not None and n_blocks >= 2 and len(frames) >= 2:
         nb = min(int(n_blocks), len(frames))
@@ -211,5 +211,5 @@ def from_trajectory(path: str | Path | list, format: str | None = None, r_max: f
     if phase is not None:
         attrs["phase"] = phase
     attrs.update(extra_attrs or {})
-    ds.attrs.update(_clean_attrs(attrs))
+    ds.attrs.update(clean_attrs(attrs))
     return ds

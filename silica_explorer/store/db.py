@@ -17,7 +17,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..forcefield import FREE_PARAMETERS, PAIRS, ForceField
+from ..forcefield import ForceField
+from ..parameters import FREE_PARAMETERS, PAIRS
 from .keys import canonical_json
 
 SCHEMA_VERSION = 1
@@ -387,7 +388,7 @@ class Store:
         ``with_pdfs=True`` adds ``g`` (evaluation, pair, r) for evaluations on a common r grid
         (nan for failed ones)."""
         import xarray as xr
-        from ..forcefield import UNITS
+        from ..parameters import UNITS
         recs = self.records(run_id)
         ids = np.array([r.id for r in recs], dtype=int)
         ds = xr.Dataset(coords={"evaluation": ("evaluation", ids), "pair": ("pair", list(PAIRS))})

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import panel as pn
 
-from ...engine.checks import is_flagged
-from ...forcefield import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
+from ...engine.acceptance import is_flagged
+from ...parameters import FREE_PARAMETERS, SEARCH_BOUNDS, ParameterError
 from ..jobs import Job, available_cores
 from ..plots_live import LiveFitPlots
 from ..poller import Poller

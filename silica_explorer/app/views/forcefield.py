@@ -8,7 +8,9 @@ import numpy as np
 import panel as pn
 
 from ...fidelity import FIDELITIES
-from ...forcefield import PRESET_SOURCES, PRESETS, ForceField, ParameterError
+from ...forcefield import PRESETS, ForceField
+from ...parameters import ParameterError
+from ...presets import PRESET_SOURCES
 
 from ..jobs import Job
 from ..poller import Poller

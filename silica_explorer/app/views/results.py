@@ -12,7 +12,11 @@ import pandas as pd
 import panel as pn
 import xarray as xr
 
-from ...forcefield import PAIRS, PRESET_SOURCES, ForceField
+from ...engine.tables import lammps_pair_lines, write_lammps_table
+from ...forcefield import ForceField
+from ...inputs import parse_seeds
+from ...parameters import PAIRS
+from ...presets import PRESET_SOURCES
 from .. import plots
 from ..jobs import Job
 from ..poller import Poller
@@ -24,25 +28,9 @@ TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)
                  "paper R_x (%)", "source"]
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``"0"``, ``"0,1,2"`` or ``"0-4"`` -> seeds; raises ValueError with the allowed forms."""
-    seeds: list[int] = []
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        if "-" in part[1:]:
-            a, b = part.split("-", 1)
-            seeds.extend(range(int(a), int(b) + 1))
-        else:
-            seeds.append(int(part))
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds {text!r}: give distinct non-negative integers like 0 or 0,1,2 or 0-4")
-    return seeds
-
-
 def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> xr.Dataset:
     """This session's cached evaluations of every set as the Dataset of
-    :func:`silica_explorer.scores.score_sets` (dims set, seed, pair; not yet run = status "")."""
+    :func:`silica_explorer.scoring.score_sets` (dims set, seed, pair; not yet run = status "")."""
     sets = state.all_sets()
     names = list(sets)
     chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
@@ -67,9 +55,9 @@ def scores_from_cache(state: SessionState, fidelity: str, seeds: list[int]) -> x
 
 def results_table(state: SessionState, fidelity: str, seeds: list[int] | int) -> pd.DataFrame:
     """One row per set (presets, then session sets): mean (and std over >= 2 seeds) of this session's
-    per-pair chi and R_x at ``fidelity`` over ``seeds`` (library :func:`silica_explorer.scores.summary`),
+    per-pair chi and R_x at ``fidelity`` over ``seeds`` (library :func:`silica_explorer.scoring.summary`),
     and, for ML/BKS/CHIK, the paper's global R_x (against CPMD, for orientation only)."""
-    from ...scores import summary
+    from ...scoring import summary
     seeds = [int(seeds)] if isinstance(seeds, (int, np.integer)) else list(seeds)
     ds = scores_from_cache(state, fidelity, seeds)
     table = summary(ds)
@@ -109,13 +97,13 @@ def export_files(ff: ForceField, stem: str) -> dict[str, bytes]:
     """The exported files of one set: JSON, LAMMPS table, LAMMPS input lines (library writers)."""
     table_name = f"{stem}.table"
     with tempfile.TemporaryDirectory() as tmp:
-        ff.write_lammps_table(Path(tmp) / table_name)
+        write_lammps_table(ff, Path(tmp) / table_name)
         table = (Path(tmp) / table_name).read_bytes()
     lines = [f"# silica-explorer forcefield '{ff.name}' (Eq. (1) of Liu et al. 2019; atom types Si=1, O=2)",
              f"# needs {table_name} in the working directory: the whole pair potential, DSF Coulomb "
              "(alpha 0.25 1/A, 8 A) included,",
              "# in one table (capped wall below U = 50 eV); the charges below are for the record only",
-             *ff.lammps_pair_lines(table_name)]
+             *lammps_pair_lines(ff, table_name)]
     return {"json": (ff.to_json() + "\n").encode(), "table": table, "in": ("\n".join(lines) + "\n").encode()}
 
 
@@ -285,7 +273,7 @@ class ResultsView(TabView):
         self.download_table.filename = f"{stem}.table"
         self.download_in.filename = f"{stem}.in"
         ff = self.state.get_set(name)
-        lines = ff.lammps_pair_lines(f"{stem}.table")
+        lines = lammps_pair_lines(ff, f"{stem}.table")
         self.export_preview.object = "LAMMPS input lines:\n```\n" + "\n".join(lines) + "\n```"
 
     def _export(self, kind: str) -> io.BytesIO:

@@ -1,14 +1,26 @@
-"""Re-scoring parameter sets on fresh MD seeds: R_x, per-pair chi and the structure numbers of the paper.
+"""Scoring several parameter sets over several MD seeds, and the tables of their mean +- std.
 
-For each set and seed one melt (any engine; a :class:`~silica_explorer.engine.cache.CachingEngine` is
-fine) gives, through :class:`~silica_explorer.evaluate.Evaluator` and :func:`silica_explorer.cost.rx`,
-R_x and chi per pair (fractions), and from its PDFs and frames:
+Two runs, one table:
 
-- ``r_peak(pair)``: first-peak positions of g_SiO, g_OO, g_SiSi (A; :func:`~silica_explorer.structure.first_peak`);
-- ``n_SiO``: mean number of O within 2.3 A of a Si (:func:`~silica_explorer.structure.coordination_numbers`);
-- ``theta_OSiO``, ``theta_SiOSi``: peak positions (degree) of the O-Si-O and Si-O-Si bond-angle
-  distributions (Si-O bonds shorter than 2.3 A; :func:`~silica_explorer.structure.bond_angle_distributions`
-  and :func:`angle_peak`).
+- :func:`score_sets` (Table II of the paper): ``len(sets) x len(seeds)`` evaluations through an
+  :class:`~silica_explorer.evaluate.Evaluator`; a Dataset with dims ``set``, ``seed``, ``pair``: ``chi``
+  (pair-resolved, fraction), ``R_x`` (fraction), ``status``, ``reason``, ``wall_time_s`` (s), plus the mean
+  PDF of each set (dims ``pdf_set``, ``pair``, ``r``). :func:`summary` gives its mean +- std (in %) over the
+  successful seeds.
+- :func:`rescore` (fresh seeds, with the structure numbers of the paper): R_x and chi per pair (fractions)
+  as above, and from each melt's PDFs and frames:
+
+  - ``r_peak(pair)``: first-peak positions of g_SiO, g_OO, g_SiSi (A; :func:`~silica_explorer.structure.first_peak`);
+  - ``n_SiO``: mean number of O within 2.3 A of a Si (:func:`~silica_explorer.structure.coordination_numbers`);
+  - ``theta_OSiO``, ``theta_SiOSi``: peak positions (degree) of the O-Si-O and Si-O-Si bond-angle
+    distributions (Si-O bonds shorter than 2.3 A; :func:`~silica_explorer.structure.bond_angle_distributions`
+    and :func:`angle_peak`).
+
+  :func:`table` gives its mean +- std with a reference row; :func:`save` writes ``OUT.nc``, ``OUT.csv``
+  and ``OUT.md``.
+
+Both tables come from one :func:`seed_table` and print through one :func:`format_table` (plain text or
+markdown).
 
 **Frames.** The default melt deck already dumps the production (averaging-window) frames every
 ``Fidelity.frame_every`` steps (tiny: 11 frames, quick: 21, paper: 21) and the LAMMPS engine returns
@@ -26,12 +38,18 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from .forcefield import PAIRS, ForceField
+from .engine.cache import CachingEngine, atomic_write, melt_key
+from .evaluate import Evaluator
+from .fidelity import get_fidelity
+from .forcefield import ForceField
+from .inputs import forcefield_from
+from .parameters import PAIRS
 from .structure import bond_angle_distributions, coordination_numbers, first_peak
 
 #: Scalar structure numbers per melt (name -> (units, long name)); ``r_peak`` is per pair.
@@ -41,6 +59,66 @@ NUMBERS = {
     "theta_SiOSi": ("degree", "peak of the Si-O-Si bond-angle distribution"),
 }
 ANGLES = {"theta_OSiO": "OSiO", "theta_SiOSi": "SiOSi"}
+
+#: Liu et al. (2019), Table II: per-pair chi and global R_x (%) against their CPMD liquid at 3600 K.
+PAPER_TABLE_II = {
+    "ML": {"SiO": 7.35, "OO": 3.58, "SiSi": 12.80, "R_x": 8.77},
+    "BKS": {"SiO": 21.45, "OO": 12.90, "SiSi": 15.54, "R_x": 17.01},
+    "CHIK": {"SiO": 12.29, "OO": 6.09, "SiSi": 11.76, "R_x": 10.43},
+}
+
+
+# ------------------------------------------------------------------------------------------- runs
+
+def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evaluator, seeds: Sequence[int] = (0, 1, 2),
+               progress: Callable[[int, int, str], None] | None = None) -> xr.Dataset:
+    """Evaluate every set at every seed; failed runs are kept with their reason and NaN costs."""
+    if not isinstance(sets, Mapping):
+        sets = {name: ForceField.preset(name) for name in sets}
+    names, seeds = list(sets), [int(s) for s in seeds]
+    chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
+    rx = np.full((len(names), len(seeds)), np.nan)
+    wall = np.full((len(names), len(seeds)), np.nan)
+    status = np.full((len(names), len(seeds)), "", dtype=object)
+    reason = np.full((len(names), len(seeds)), "", dtype=object)
+    pdfs = {}
+    total, done = len(names) * len(seeds), 0
+    engine_version = None
+    for i, name in enumerate(names):
+        gs = []
+        for j, seed in enumerate(seeds):
+            if progress:
+                progress(done, total, f"{name} seed {seed}")
+            ev = evaluator(sets[name], seed=seed)
+            engine_version = ev.melt.engine_version
+            status[i, j], reason[i, j] = ev.status, ev.reason or ""
+            wall[i, j] = ev.melt.wall_time_s
+            if ev.ok:
+                rx[i, j] = ev.R_x
+                chi[i, j] = [ev.chi[p] for p in PAIRS]
+                gs.append(ev.pdf)
+            done += 1
+        if gs:
+            pdfs[name] = xr.concat([g.g for g in gs], dim="seed").mean("seed")
+    if progress:
+        progress(total, total, "done")
+    ds = xr.Dataset(
+        {
+            "chi": (("set", "seed", "pair"), chi, {"units": "1", "long_name": "per-pair chi = sqrt(chi2)"}),
+            "R_x": (("set", "seed"), rx, {"units": "1", "long_name": "global cost R_x"}),
+            "wall_time_s": (("set", "seed"), wall, {"units": "s"}),
+            "status": (("set", "seed"), status.astype(str)),
+            "reason": (("set", "seed"), reason.astype(str)),
+        },
+        coords={"set": names, "seed": seeds, "pair": list(PAIRS)},
+        attrs={"fidelity": json.dumps(evaluator.fidelity.as_dict()), "reference": evaluator.reference_name,
+               "engine_version": engine_version or "", "r_range": str(evaluator.r_range),
+               "forcefields": json.dumps({n: sets[n].as_dict() for n in names})},
+    )
+    if pdfs:
+        g = xr.concat([pdfs[n] for n in names if n in pdfs], dim=pd.Index([n for n in names if n in pdfs], name="pdf_set"))
+        ds["g_mean"] = g.rename(r="r").assign_attrs(long_name="seed-averaged partial PDF", units="1")
+    return ds
 
 
 def angle_peak(angles: xr.Dataset, name: str, half_width: float = 10.0, window: tuple[float, float] | None = None
@@ -100,7 +178,6 @@ class AngleCache:
         self.directory = Path(directory)
 
     def path(self, forcefield: ForceField, fidelity, seed: int, engine_version: str) -> Path:
-        from .engine.cache import melt_key
         return self.directory / f"{melt_key(forcefield, fidelity, seed, engine_version)}.angles.nc"
 
     def load(self, *key) -> xr.Dataset | None:
@@ -111,10 +188,9 @@ class AngleCache:
             return ds.load()
 
     def save(self, angles: xr.Dataset, *key) -> None:
-        from .engine.cache import CachingEngine
         p = self.path(*key)
         p.parent.mkdir(parents=True, exist_ok=True)
-        CachingEngine._atomic(p, lambda tmp: angles.to_netcdf(tmp))
+        atomic_write(p, lambda tmp: angles.to_netcdf(tmp))
 
 
 def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], reference: xr.Dataset, engine,
@@ -123,9 +199,6 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
     ``seed``, ``pair`` with ``R_x``, ``chi``, ``r_peak``, ``n_SiO``, ``theta_OSiO``, ``theta_SiOSi``,
     ``status``, ``reason``, and the reference's numbers as ``ref_*`` variables. ``engine``: any engine;
     with a :class:`~silica_explorer.engine.cache.CachingEngine` the angles are cached beside its melts."""
-    from .engine.cache import CachingEngine
-    from .evaluate import Evaluator
-    from .fidelity import get_fidelity
     fidelity = get_fidelity(fidelity)
     names = [ff.name for ff in sets]
     if len(set(names)) != len(names):
@@ -191,15 +264,38 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
     return ds
 
 
-def table(ds: xr.Dataset) -> "pandas.DataFrame":  # noqa: F821
-    """One row per set (mean and std over successful seeds; R_x and chi in %) plus a reference row."""
-    import pandas as pd
+# ------------------------------------------------------------------------------------------ tables
+
+#: Columns of :func:`summary` (Table II): ``(variable, pair or None, scale)``; chi and R_x in %.
+TABLE_II_STATISTICS = [("chi", "SiO", 100.0), ("chi", "OO", 100.0), ("chi", "SiSi", 100.0), ("R_x", None, 100.0)]
+#: Columns of :func:`table` (:func:`rescore`): R_x and chi in %, peaks in A, n_SiO, angles in degree.
+RESCORE_STATISTICS = [("R_x", None, 100.0), *[("chi", p, 100.0) for p in PAIRS],
+                      *[("r_peak", p, 1.0) for p in ("SiO", "OO", "SiSi")],
+                      ("n_SiO", None, 1.0), ("theta_OSiO", None, 1.0), ("theta_SiOSi", None, 1.0)]
+
+#: How :func:`format_table` shows each column: ``key -> (plain-text heading, markdown heading, digits)``.
+COLUMN_FORMATS = {
+    "R_x": ("global R_x", "R_x %", 2), "chi_SiO": ("Si-O", "chi Si-O %", 2), "chi_OO": ("O-O", "chi O-O %", 2),
+    "chi_SiSi": ("Si-Si", "chi Si-Si %", 2), "r_peak_SiO": ("r Si-O", "r Si-O A", 3),
+    "r_peak_OO": ("r O-O", "r O-O A", 3), "r_peak_SiSi": ("r Si-Si", "r Si-Si A", 3), "n_SiO": ("n Si-O", "n Si-O", 3),
+    "theta_OSiO": ("O-Si-O", "O-Si-O deg", 1), "theta_SiOSi": ("Si-O-Si", "Si-O-Si deg", 1),
+}
+#: The columns, in order, of Table II (:func:`summary`) and of the re-scoring table (:func:`table`).
+TABLE_II_COLUMNS = ("chi_SiO", "chi_OO", "chi_SiSi", "R_x")
+RESCORE_COLUMNS = ("R_x", "chi_SiO", "chi_OO", "chi_SiSi", "r_peak_SiO", "r_peak_OO", "r_peak_SiSi", "n_SiO",
+                   "theta_OSiO", "theta_SiOSi")
+
+
+def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = False) -> pd.DataFrame:
+    """One row per set: ``set``, ``n_ok`` (seeds with status ``"ok"``), ``n_seeds``, and for each
+    ``(variable, pair, scale)`` of ``statistics`` the mean ``<variable>[_<pair>]`` and the standard
+    deviation ``..._std`` (ddof=1; nan with fewer than 2 values) of ``scale * value`` over the seeds where it
+    is finite. ``reference``: add a ``"reference"`` row with the ``ref_<variable>`` numbers (nan for R_x
+    and chi, which the reference does not have)."""
     rows = []
-    cols = [("R_x", None, 100.0), *[("chi", p, 100.0) for p in PAIRS], *[("r_peak", p, 1.0) for p in ("SiO", "OO", "SiSi")],
-            ("n_SiO", None, 1.0), ("theta_OSiO", None, 1.0), ("theta_SiOSi", None, 1.0)]
     for s in ds.set.values:
         row = {"set": str(s), "n_ok": int((ds.status.sel(set=s).values == "ok").sum()), "n_seeds": int(ds.sizes["seed"])}
-        for var, pair, f in cols:
+        for var, pair, f in statistics:
             x = ds[var].sel(set=s)
             if pair is not None:
                 x = x.sel(pair=pair)
@@ -208,41 +304,73 @@ def table(ds: xr.Dataset) -> "pandas.DataFrame":  # noqa: F821
             row[label] = float(x.mean()) if x.size else math.nan
             row[f"{label}_std"] = float(x.std(ddof=1)) if x.size > 1 else math.nan
         rows.append(row)
-    ref = {"set": "reference", "n_ok": math.nan, "n_seeds": math.nan}
-    for var, pair, f in cols:
-        label = f"{var}_{pair}" if pair else var
-        if var in ("R_x", "chi"):
-            ref[label], ref[f"{label}_std"] = math.nan, math.nan
-        else:
-            v = ds[f"ref_{var}"]
-            ref[label] = float(v.sel(pair=pair)) if pair else float(v)
-            ref[f"{label}_std"] = math.nan
-    rows.append(ref)
+    if reference:
+        ref = {"set": "reference", "n_ok": math.nan, "n_seeds": math.nan}
+        for var, pair, f in statistics:
+            label = f"{var}_{pair}" if pair else var
+            if var in ("R_x", "chi"):
+                ref[label], ref[f"{label}_std"] = math.nan, math.nan
+            else:
+                v = ds[f"ref_{var}"]
+                ref[label] = float(v.sel(pair=pair)) if pair else float(v)
+                ref[f"{label}_std"] = math.nan
+        rows.append(ref)
     return pd.DataFrame(rows)
 
 
-def markdown(df, title: str = "") -> str:
-    """The table as markdown: ``mean +- std`` cells (R_x and chi in %, peaks in A, angles in degree)."""
-    heads = [("R_x", "R_x %"), ("chi_SiO", "chi Si-O %"), ("chi_OO", "chi O-O %"), ("chi_SiSi", "chi Si-Si %"),
-             ("r_peak_SiO", "r Si-O A"), ("r_peak_OO", "r O-O A"), ("r_peak_SiSi", "r Si-Si A"),
-             ("n_SiO", "n Si-O"), ("theta_OSiO", "O-Si-O deg"), ("theta_SiOSi", "Si-O-Si deg")]
-    digits = {"R_x": 2, "chi_SiO": 2, "chi_OO": 2, "chi_SiSi": 2, "r_peak_SiO": 3, "r_peak_OO": 3,
-              "r_peak_SiSi": 3, "n_SiO": 3, "theta_OSiO": 1, "theta_SiOSi": 1}
-    lines = ([f"**{title}**", ""] if title else []) + ["| set | ok/seeds | " + " | ".join(h for _, h in heads) + " |",
-                                                      "|---" * (len(heads) + 2) + "|"]
+def summary(scores: xr.Dataset) -> pd.DataFrame:
+    """Table II of :func:`score_sets`: mean +- std over successful seeds, in %, indexed by set: columns
+    n_ok, n_seeds, chi_SiO, chi_OO, chi_SiSi, R_x (each with ``_std``)."""
+    return seed_table(scores, TABLE_II_STATISTICS).set_index("set")
+
+
+def table(ds: xr.Dataset) -> pd.DataFrame:
+    """The table of :func:`rescore`: one row per set (mean and std over successful seeds; R_x and chi in
+    %, peaks in A, angles in degree) plus a reference row."""
+    return seed_table(ds, RESCORE_STATISTICS, reference=True)
+
+
+def format_table(df: pd.DataFrame, title: str = "", columns: Sequence[str] = RESCORE_COLUMNS,
+                 style: str = "markdown") -> str:
+    """``df`` (from :func:`summary` or :func:`table`) as text: ``mean +- std`` cells of ``columns`` (keys of
+    :data:`COLUMN_FORMATS`) and ``ok/seeds``.
+
+    ``style="text"``: fixed-width plain text (two decimals; the command line's Table II).
+    ``style="markdown"``: a markdown table under an optional bold ``title``, each column with its own
+    number of digits; ``-`` for an empty cell or the reference row's ok count.
+    """
+    if style not in ("text", "markdown"):
+        raise ValueError(f"style must be 'text' or 'markdown', got {style!r}")
+    if "set" not in df.columns:
+        df = df.reset_index()
+    if style == "text":
+        lines = [f"{'set':16s} " + " ".join(f"{COLUMN_FORMATS[c][0]:>14s}" for c in columns) + "  ok"]
+        for _, row in df.iterrows():
+            cells = [f"{row[c]:6.2f} +- {row[c + '_std']:4.2f}" for c in columns]
+            lines.append(f"{row['set']:16s} " + " ".join(f"{c:>14s}" for c in cells)
+                         + f"  {int(row['n_ok'])}/{int(row['n_seeds'])}")
+        return "\n".join(lines)
+    lines = ([f"**{title}**", ""] if title else []) + ["| set | ok/seeds | " + " | ".join(COLUMN_FORMATS[c][1] for c in columns) + " |",
+                                                      "|---" * (len(columns) + 2) + "|"]
     for _, row in df.iterrows():
         cells = []
-        for key, _ in heads:
-            m, s = row[key], row[f"{key}_std"]
+        for key in columns:
+            m, s, d = row[key], row[f"{key}_std"], COLUMN_FORMATS[key][2]
             if not np.isfinite(m):
                 cells.append("-")
             elif np.isfinite(s):
-                cells.append(f"{m:.{digits[key]}f} +- {s:.{digits[key]}f}")
+                cells.append(f"{m:.{d}f} +- {s:.{d}f}")
             else:
-                cells.append(f"{m:.{digits[key]}f}")
+                cells.append(f"{m:.{d}f}")
         ok = "-" if row["set"] == "reference" else f"{int(row['n_ok'])}/{int(row['n_seeds'])}"
         lines.append(f"| {row['set']} | {ok} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """Plain-text Table II of :func:`summary` (mean +- std in %): :func:`format_table` with
+    :data:`TABLE_II_COLUMNS` in the ``"text"`` style."""
+    return format_table(table, columns=TABLE_II_COLUMNS, style="text")
 
 
 def load_sets(specs: Iterable[str]) -> list[ForceField]:
@@ -252,7 +380,7 @@ def load_sets(specs: Iterable[str]) -> list[ForceField]:
         spec = spec.strip()
         if not spec:
             continue
-        out.append(ForceField.load(spec) if spec.lower().endswith(".json") else ForceField.preset(spec))
+        out.append(forcefield_from(spec, "sets"))
     if not out:
         raise ValueError("sets: none given; presets by name or forcefield JSON files")
     return out
@@ -266,6 +394,6 @@ def save(ds: xr.Dataset, out: str | Path, title: str = "") -> dict[str, Path]:
     ds.to_netcdf(paths["nc"])
     df = table(ds)
     df.to_csv(paths["csv"], index=False)
-    paths["md"].write_text(markdown(df, title))
+    paths["md"].write_text(format_table(df, title))
     return paths
 

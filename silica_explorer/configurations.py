@@ -1,4 +1,4 @@
-"""Atomic configurations of SiO2: the random start, frames of a trajectory, LAMMPS file I/O.
+"""Starting and sampled configurations of SiO2: the random start, frames of a trajectory, LAMMPS file I/O.
 
 Units: positions and box lengths in A, velocities in A/ps (LAMMPS ``units metal``).
 Species are given as strings ``"Si"``/``"O"`` in ``species`` (one per atom).
@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .forcefield import TYPE_OF
-
+#: LAMMPS atom type of each species.
+TYPE_OF = {"Si": 1, "O": 2}
+#: Species of each LAMMPS atom type.
 SPECIES_OF_TYPE = {v: k for k, v in TYPE_OF.items()}
 
 

@@ -1,0 +1,103 @@
+"""The MD engine interface: ``melt(forcefield, fidelity, seed) -> MeltResult``.
+
+:class:`Engine` is what the rest of silica-explorer needs from an MD engine; :class:`MeltResult` is the
+outcome of one melt (status, partial g(r), thermo, final configuration). :func:`check_warm_start` is the
+warm-start check every engine runs.
+
+Units: lengths in A, temperature K, energies eV, pressure bar, wall times s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Protocol, runtime_checkable
+
+import numpy as np
+import xarray as xr
+
+from ..configurations import Configuration, Trajectory
+from ..fidelity import Fidelity
+from ..forcefield import ForceField
+
+#: ``progress(done_steps, total_steps, phase)`` called from the engine while it runs.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclasses.dataclass
+class MeltResult:
+    """Outcome of one melt.
+
+    ``status`` is ``"ok"`` or ``"failed"`` (then ``reason`` says why). ``pdf``: partial g(r) as an
+    xarray Dataset (see :mod:`silica_explorer.structure`); ``trajectory``: stored production frames;
+    ``final``: last configuration with velocities (for warm starts); ``thermo``: Dataset over ``sample`` (coords ``step``, ``phase``)
+    with temperature (K), potential energy (eV), pressure (bar); ``wall_time_s``: seconds of the whole
+    run; ``md_steps_per_s``: steps per second of the NVT part as the engine timed it.
+    """
+
+    status: str
+    reason: str | None
+    forcefield: ForceField
+    fidelity: Fidelity
+    seed: int
+    engine: str
+    engine_version: str
+    wall_time_s: float
+    pdf: xr.Dataset | None = None
+    trajectory: Trajectory | None = None
+    final: Configuration | None = None
+    thermo: xr.Dataset | None = None
+    md_steps_per_s: float | None = None
+    workdir: str | None = None
+    warm_start: bool = False
+    engine_options: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def record(self) -> dict:
+        """JSON-able provenance of this run."""
+        rec = {
+            "status": self.status,
+            "reason": self.reason,
+            "seed": int(self.seed),
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "wall_time_s": round(float(self.wall_time_s), 3),
+            "md_steps_per_s": None if self.md_steps_per_s is None else round(float(self.md_steps_per_s), 2),
+            "warm_start": self.warm_start,
+            "engine_options": self.engine_options,
+            "forcefield": self.forcefield.as_dict(),
+            "fidelity": self.fidelity.as_dict(),
+        }
+        if self.thermo is not None and self.thermo.sizes.get("sample", 0):
+            prod = self.thermo.isel(sample=self.thermo.phase.values == "production")
+            if prod.sizes["sample"]:
+                rec["mean_temperature_K"] = float(prod.temperature.mean())
+                rec["mean_pressure_bar"] = float(prod.pressure.mean())
+                rec["mean_potential_energy_eV"] = float(prod.potential_energy.mean())
+        return rec
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the rest of silica-explorer needs from an MD engine."""
+
+    name: str
+
+    def version(self) -> str:
+        """Engine name and version string, recorded with every evaluation."""
+
+    def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
+             warm_start: Configuration | None = None,
+             progress: ProgressCallback | None = None) -> MeltResult:
+        """Run one melt; never raises for a physically failed run."""
+
+
+def check_warm_start(warm_start: Configuration, fidelity: Fidelity) -> None:
+    """ValueError unless ``warm_start`` has the fidelity's number of atoms and box (every engine's check)."""
+    if warm_start.n_atoms != fidelity.n_atoms:
+        raise ValueError(f"warm_start has {warm_start.n_atoms} atoms, fidelity "
+                         f"{fidelity.name!r} needs {fidelity.n_atoms}")
+    if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
+        raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
