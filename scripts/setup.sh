@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up: a virtual environment in .venv with silica-explorer and everything the app,
-# the parallel runs and the tests need. Safe to re-run. Optional: SILICA_EXTRAS to change the extras
-# (e.g. SILICA_EXTRAS=all,reference to add the torch-based reference generators, ~1 GB).
+# the parallel runs, the tests and the documentation need. Safe to re-run. Optional: SILICA_EXTRAS to
+# change the extras (e.g. SILICA_EXTRAS=all,reference to add the torch-based reference generators, ~1 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

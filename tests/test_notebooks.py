@@ -1,11 +1,13 @@
-"""Execute every notebook in ``notebooks/`` top to bottom at the cheap fidelity (issue #7).
+"""Execute every notebook in ``notebooks/`` top to bottom at the cheap fidelity.
 
 Each notebook runs in a fresh kernel of this interpreter (the venv's python) with cwd = ``notebooks/``,
 ``SILICA_NOTEBOOK_FIDELITY=tiny`` and ``SILICA_NOTEBOOK_OUT`` (where notebooks 3 and 4 keep computed
 landscapes and fit stores) in pytest's tmp dir, so every run starts from scratch; any cell error fails
-the test. The executed copy is written to
-pytest's tmp dir (its path is in the failure message) so the failing output can be inspected; the
-notebooks in the repository are never modified.
+the test. The executed copy of a notebook that ran is written to ``output/notebooks/`` (git-ignored;
+``SILICA_NOTEBOOK_EXECUTED`` overrides the folder), which the documentation renders without executing
+again (``scripts/build_docs.sh``). A notebook that fails leaves no executed copy there (a stale one is
+removed); its failing copy goes to pytest's tmp dir, named in the failure message. The notebooks in the
+repository are never modified.
 
 Notebooks that need a library module which is not in this checkout are skipped with the reason below,
 never silently passed. Cost at ``tiny`` on 2 cores: see the timings printed with ``pytest -s``.
@@ -39,6 +41,9 @@ REQUIRES = {
     "04_full_fit.ipynb": ["holoviews", "silica_explorer.optimize", "silica_explorer.store",
                           "silica_explorer.app.plots"],
 }
+
+#: Where executed copies go, for the documentation (git-ignored).
+EXECUTED_DIR = Path(os.environ.get("SILICA_NOTEBOOK_EXECUTED", ROOT / "output" / "notebooks"))
 
 #: Per-cell time limit (s); a tiny notebook needs a few seconds per cell.
 CELL_TIMEOUT_S = 600
@@ -85,13 +90,16 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    executed = tmp_path / path.name
+    executed = EXECUTED_DIR / path.name
+    executed.unlink(missing_ok=True)  # never leave an older run's outputs for the docs
     t0 = time.perf_counter()
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
-        nbformat.write(nb, executed)
-        pytest.fail(f"{path.name} failed (executed copy: {executed}):\n{exc}", pytrace=False)
+        failed = tmp_path / path.name
+        nbformat.write(nb, failed)
+        pytest.fail(f"{path.name} failed (executed copy: {failed}):\n{exc}", pytrace=False)
     finally:
         print(f"\n{path.name}: {time.perf_counter() - t0:.1f} s at tiny")
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)

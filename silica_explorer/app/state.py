@@ -40,7 +40,7 @@ DEFAULT_REFERENCE = ROOT / "data" / "reference" / "sio2_3600K_chgnet.nc"
 RUNS_DIR = Path(os.environ.get("SILICA_APP_RUNS_DIR") or ROOT / "runs" / "app")
 #: The shipped 7-parameter fit the Runs tab opens by default (when the file exists).
 DEFAULT_FIT_STORE = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
-#: Where shipped landscapes live (the Landscape tab lists *.nc here; $SILICA_APP_LANDSCAPE_DIR overrides).
+#: Where shipped landscapes live (the Landscape tab lists ``*.nc`` here; ``$SILICA_APP_LANDSCAPE_DIR`` overrides).
 LANDSCAPE_DIR = Path(os.environ.get("SILICA_APP_LANDSCAPE_DIR") or ROOT / "data" / "landscapes")
 
 #: The paper's Table II (Liu et al. 2019), per-pair chi and global R_x in %, against CPMD at 3600 K.

@@ -32,7 +32,7 @@ RUN_COLUMNS = ["run", "optimizer", "free parameters", "fidelity", "evaluations",
 
 
 def known_stores(state: SessionState) -> dict[str, str]:
-    """Stores offered in the list: the shipped fits (data/fits/*), CLI stores under runs/ (not other
+    """Stores offered in the list: the shipped fits (``data/fits/*``), CLI stores under runs/ (not other
     sessions' app stores), and this session's own Fit-tab store."""
     found = sorted(DEFAULT_FIT_STORE.parent.parent.glob("*/store.sqlite"))
     runs = ROOT / "runs"
