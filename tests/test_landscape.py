@@ -285,6 +285,8 @@ def test_optimizer_paths_are_stored_with_the_landscape_and_resume(tmp_path):
         # same start: the base preset's (q_Si, A_SiO) = BKS
         assert (float(ds.q_Si[0]), float(ds.A_SiO[0])) == (2.4, 18003.7572)
         assert json.loads(ds.attrs["start"]) == [2.4, 18003.7572]
+        assert ds.attrs["starts"] == {"bo": "the start point (2.4, 1.8e+04), then a space-filling design; no preset "
+                                            "starts", "cg": "the start point (2.4, 1.8e+04) only"}[m]
         i = 3
         ff = ls.base.replace(q_Si=float(ds.q_Si[i]), A_SiO=float(ds.A_SiO[i]))
         assert float(ds.R_x[i]) == pytest.approx(cost(ff, seed=0)["R_x"], rel=1e-9)

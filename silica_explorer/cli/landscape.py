@@ -71,6 +71,9 @@ def register_cli(sub) -> None:
     p.add_argument("--path-budget", type=int, default=20, help="evaluations per optimizer path (default 20)")
     p.add_argument("--path-start", type=float, nargs=2, default=None, metavar=("X", "Y"),
                    help="start of the optimizer paths (default: the base preset's values)")
+    p.add_argument("--path-preset-starts", action=argparse.BooleanOptionalAction, default=False,
+                   help="BO paths also start from every preset inside the window (default: no, the paper's Fig. 4 "
+                        "shows what each method finds from the one start by itself)")
     p.add_argument("--workers", type=int, default=None,
                    help="parallel evaluations (Dask LocalCluster processes; default cores / MD threads; "
                         "1 = serial, no Dask)")
@@ -153,7 +156,7 @@ def run_landscape(args) -> int:
             pbar.unit = "eval"
             try:
                 optimizer_paths(ls, cost, methods=("bo", "cg"), start=start, n_iter=args.path_budget, out=out,
-                                executor=executor, progress=pbar_cb)
+                                executor=executor, progress=pbar_cb, preset_starts=args.path_preset_starts)
             finally:
                 pbar.close()
             tree = open_landscape(out)

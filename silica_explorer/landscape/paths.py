@@ -24,11 +24,31 @@ from .landscape import Landscape, ProgressCallback
 from .sidecar import open_sidecar, resume_header
 
 
+#: Path methods whose model-based search takes a ``preset_starts`` option, directly or for their BO phase.
+BO_FAMILY = ("bo", "turbo", "composite")
+BO_THEN_CG = ("bo+cg", "turbo+cg")
+
+
+def describe_starts(method: str, start: Sequence[float], options: Mapping) -> str:
+    """Which starts a path's optimizer had, in words (stored with the path, shown by the app)."""
+    at = f"({start[0]:.4g}, {start[1]:.4g})"
+    if method == "cg":
+        return f"the start point {at} only"
+    if method == "random":
+        return "random points over the window (the start point is not used)"
+    bo = options.get("bo_options", {}) if method in BO_THEN_CG else options
+    presets = bo.get("preset_starts", True)
+    text = f"the start point {at}, then a space-filling design"
+    text += (", and every preset inside the window" if presets is True
+             else f", and the presets {', '.join(presets)}" if presets else "; no preset starts")
+    return text + ("; CG from BO's best point" if method in BO_THEN_CG else "")
+
+
 def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str] = ("bo", "cg"),
                     start: tuple[float, float] | None = None, n_iter: int = 20, seed: int = 0,
                     out: str | Path | None = None, executor=None, options: Mapping | None = None,
-                    progress: ProgressCallback | None = None, *, reference_name: str | None = None
-                    ) -> dict[str, xr.Dataset]:
+                    progress: ProgressCallback | None = None, *, reference_name: str | None = None,
+                    preset_starts: bool = False) -> dict[str, xr.Dataset]:
     """Run optimizers of :mod:`silica_explorer.optimize` from the same ``start`` on the 2-D problem of
     ``landscape`` (search box = its full window, other parameters at its ``base``) and store their paths.
 
@@ -37,6 +57,10 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
     space-filling design and EI proposals), CG starts from it; ``n_iter`` evaluations per method;
     ``seed`` the optimizers' random state; the MD seed is the landscape's first seed (common random
     numbers). ``options``: ``{method: {keyword: value}}`` for the optimizer constructors.
+    ``preset_starts``: whether the BO-family methods also start from every preset inside the window
+    (default False: the paper's Fig. 4 shows what each method finds from the one start by itself; a
+    preset projected into the window can sit in the valley and hand BO the answer). Each path's attrs
+    say which starts it had (``starts``).
 
     Every evaluation goes through the landscape's point cache (the ``out`` sidecar), so an
     interrupted call resumes without re-running MD and points shared with the grid are reused.
@@ -105,6 +129,10 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
 
         def run_one(method: str) -> tuple[str, dict]:
             opts = dict(options.get(method, {}))
+            if method in BO_FAMILY:
+                opts.setdefault("preset_starts", preset_starts)
+            elif method in BO_THEN_CG:
+                opts["bo_options"] = {"preset_starts": preset_starts, **dict(opts.get("bo_options", {}))}
             method_space = space
             if method == "bo":  # BO's design starts with its base set: the path's start point
                 method_space = SearchSpace(names, base=space.forcefield(u0), bounds=bounds)
@@ -130,7 +158,8 @@ def optimizer_paths(landscape: Landscape, cost: Callable, methods: Sequence[str]
                                 "kind": str(prop.get("kind", "")), "phase": str(e.get("phase") or method),
                                 "seed": md_seed})
             opt = result.optimizer
-            attrs = {"start": json.dumps(list(start)), "budget": int(n_iter), "random_state": int(seed),
+            attrs = {"start": json.dumps(list(start)), "starts": describe_starts(method, start, opts),
+                     "budget": int(n_iter), "random_state": int(seed),
                      "md_seed": int(md_seed), "stop_reason": str(result.stop_reason),
                      "optimizer_options": json.dumps(opt.get_params() if hasattr(opt, "get_params") else {},
                                                      default=json_default),

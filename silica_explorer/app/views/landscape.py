@@ -32,6 +32,31 @@ def tree_windows(tree) -> list[str]:
     return [w for w in names if w in tree.children] or [c for c in tree.children if c != "paths"]
 
 
+def running_engine_version(engine_version_attr: str) -> str:
+    """The version string (engine, deck, failure rule) the running code gives for the engine a file
+    names in its ``engine_version`` attr (HOOMD or LAMMPS)."""
+    from ...engine import get_engine
+    name = "hoomd" if str(engine_version_attr).startswith("HOOMD") else "lammps"
+    return get_engine(name, threads=1).version()
+
+
+def version_mismatch(attrs) -> str:
+    """A warning when a landscape file was computed with another engine version, deck or failure rule
+    than the running code (its cells would come out differently today); empty when they agree."""
+    stored = str(attrs.get("engine_version", ""))
+    if not stored.startswith(("LAMMPS", "HOOMD")):
+        return ""  # a stand-in cost, not MD: no engine to compare with
+    try:
+        now = running_engine_version(stored)
+    except Exception as exc:  # no engine here (e.g. HOOMD not installed): say so instead of guessing
+        return f"This file was computed with `{stored}`; the engine it names is not available here ({exc})."
+    if stored == now:
+        return ""
+    return (f"This landscape was computed with `{stored or 'an unrecorded engine version'}`, and the running code "
+            f"is `{now}`: its deck or failure rule differs, so its cells (which melts fail, and R_x) may not "
+            "match what the code computes today.")
+
+
 def tree_paths(tree) -> dict:
     if "paths" not in tree.children:
         return {}
@@ -75,6 +100,8 @@ class LandscapeView(TabView):
         self.contours = pn.widgets.Checkbox(label="contours", value=True, align="end")
         self.info = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.notice = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.version_notice = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
+                                            css_classes=["landscape-version"])
         self.map, self.zoom_map, self.convergence = pn.pane.HoloViews(None), pn.pane.HoloViews(None), pn.pane.HoloViews(None)
         self.zoom_map.visible = False
         set_plot(self.map, plots.message("no landscape loaded", width=520, height=430))
@@ -99,6 +126,8 @@ class LandscapeView(TabView):
         self.methods = pn.widgets.MultiChoice(label="Methods", options=["bo", "cg", "random", "bo+cg"],
                                               value=["bo", "cg"], width=220)
         self.n_iter = pn.widgets.IntInput(label="Evaluations per method", value=10, start=2, end=500, width=150)
+        self.preset_starts = pn.widgets.Checkbox(label="BO also starts from the presets inside the window", value=False)
+        self.starts_info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["path-starts"])
         self.seed = seed_input()
         self.controls = JobControls("Run comparison", "Stop", go_width=150, stop_width=80)
         self.run_button, self.stop_button = self.controls.go, self.controls.stop
@@ -120,7 +149,7 @@ class LandscapeView(TabView):
         self.panel = pn.Column(
             pn.Row(self.file, pn.Column(pn.pane.Markdown("or load a landscape file (.nc):", margin=(0, 10)),
                                         self.upload), sizing_mode="stretch_width"),
-            self.notice, self.info,
+            self.notice, self.version_notice, self.info,
             flow(self.window, self.variable, self.log, self.contours),
             flow(self.map, self.zoom_map),
             heading("How rough is it?", "Switch clicks to <i>profile line</i> and click twice on the heat map: "
@@ -133,8 +162,8 @@ class LandscapeView(TabView):
                 heading("Run BO and CG from a start point", "Click the heat map to pick a start "
                                  "(or type it). Paths are computed on this session's copy of the file at the "
                                  "landscape's fidelity, against this session's reference.", margin=(0, 10)),
-                pn.Row(self.start_x, self.start_y, self.seed), pn.Row(self.methods, self.n_iter),
-                pn.Row(self.run_button, self.stop_button), self.bar, self.status,
+                pn.Row(self.start_x, self.start_y, self.seed), pn.Row(self.methods, self.n_iter), self.preset_starts,
+                pn.Row(self.run_button, self.stop_button), self.bar, self.status, self.starts_info,
                 min_width=480, sizing_mode="stretch_width")),
             sizing_mode="stretch_width", name=self.title)
         if files:
@@ -196,6 +225,12 @@ class LandscapeView(TabView):
             f"reference {ref}" + (f"; note: {a['note']}" if a.get("note") else "")
             + (f"; {float(wall) / 60:.0f} min wall time" if wall is not None else "") + f"</small>{mismatch}")
         self.info.object = without_machine_paths(self.info.object)
+        self.version_notice.object = version_mismatch(a)
+        self.version_notice.visible = bool(self.version_notice.object)
+        starts = {m: ds.attrs.get("starts") for m, ds in tree_paths(self.tree).items()}
+        self.starts_info.object = "" if not starts else "**Starts of the paths shown:** " + "; ".join(
+            f"{m.upper()}: {text or 'not recorded (file written before starts were stored)'}"
+            for m, text in starts.items())
 
     # ----------------------------------------------------------------------------- drawing
     def _start(self):
@@ -359,6 +394,7 @@ class LandscapeView(TabView):
         if self.job is not None and not self.job.is_final:
             return None
         start, methods, n_iter, seed = self._start(), list(self.methods.value), int(self.n_iter.value), int(self.seed.value)
+        preset_starts = bool(self.preset_starts.value)
         if not methods:
             self.status.object = "Choose at least one method."
             return None
@@ -381,7 +417,7 @@ class LandscapeView(TabView):
             from ...parallel import SerialExecutor
             _landscape.optimizer_paths(ls, cost, methods=methods, start=start, n_iter=n_iter, seed=seed, out=out,
                                        executor=SerialExecutor(md_threads=threads), progress=job.progress,
-                                       reference_name=reference_name)
+                                       reference_name=reference_name, preset_starts=preset_starts)
             return _landscape.open_landscape(out)
 
         label = f"{'/'.join(m.upper() for m in methods)} from " \
