@@ -3,7 +3,7 @@ arrive, so an update sends only new column data to the browser (no new models, n
 
 Rebuilding HoloViews plots at every update took ~0.5 s of the server's event loop per update (40
 evaluations, measured on an idle machine), which every browser session shares: while one session ran a
-fit, the others waited behind the rebuilds (issue #15). Same content and look as
+fit, the others waited behind the rebuilds. Same content and look as
 :func:`silica_explorer.app.plots.fit_history_plot`, :func:`~silica_explorer.app.plots.gp_plot` and
 :func:`~silica_explorer.app.plots.parameter_traces_plot` (which stay the pure HoloViews versions, for
 notebooks).

@@ -4,7 +4,7 @@ Bokeh (an oblique projection of the grid's cells, painted back to front; no WebG
 :class:`SurfacePlot` and :class:`ProfilePlot` are Bokeh figures built once per landscape whose data are
 replaced when the window, colour variable, view angle or line changes: an update sends only new column
 data to the browser. Rebuilding them as HoloViews plots took most of a second of the server's event
-loop, which every browser session shares (issue #15). Testable without a server.
+loop, which every browser session shares. Testable without a server.
 
 Units: R_x in %, parameters in their units.
 """

@@ -70,7 +70,7 @@ class FitView(TabView):
     #: the live plots' data are replaced at most this often (s) while a fit runs, and once when it ends.
     #: Updates run on the server's event loop, which every browser session shares; the figures are built
     #: once per fit (:class:`~silica_explorer.app.plots_live.LiveFitPlots`): rebuilding HoloViews plots at
-    #: every poll of a fast tiny fit kept the loop busy and stalled the other sessions (issue #15)
+    #: every poll of a fast tiny fit kept the loop busy and stalled the other sessions
     REDRAW_MIN_S = 1.0
 
     def __init__(self, state: SessionState, poller: Poller):
