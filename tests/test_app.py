@@ -517,13 +517,20 @@ def test_landscape_view_rejects_bad_file(tmp_path, classical_reference):
 
 
 # ===================================================================================== fit tab
-def test_fit_bo_budget_3_tiny(classical_reference, tmp_path):
-    pytest.importorskip("silica_explorer.optimize")
-    app = create_app(reference=classical_reference)
+def start_tiny_bo_fit(reference, tmp_path):
+    """A 3-evaluation BO fit at tiny fidelity started on the Fit tab (its defaults are the CLI's: auto,
+    quick); returns (app, view, job)."""
+    app = create_app(reference=reference)
     view = app.fit
+    view.optimizer.value, view.fidelity.value = "bo", "tiny"
     view.budget.value = 3
     view.store_dir.value = str(tmp_path / "store")
-    job = view.start()
+    return app, view, view.start()
+
+
+def test_fit_bo_budget_3_tiny(classical_reference, tmp_path):
+    pytest.importorskip("silica_explorer.optimize")
+    app, view, job = start_tiny_bo_fit(classical_reference, tmp_path)
     assert job is not None
     app.poller.wait(job, 600)
     assert job.state == "done", job.error
@@ -543,11 +550,7 @@ def test_fit_bo_budget_3_tiny(classical_reference, tmp_path):
 
 def test_fit_stop_and_resume(classical_reference, tmp_path):
     pytest.importorskip("silica_explorer.optimize")
-    app = create_app(reference=classical_reference)
-    view = app.fit
-    view.budget.value = 3
-    view.store_dir.value = str(tmp_path / "store")
-    job = view.start()
+    app, view, job = start_tiny_bo_fit(classical_reference, tmp_path)
     while len(view.trace) < 1 and not job.is_final:
         job.join(0.1)
         app.poller.tick()

@@ -823,3 +823,60 @@ def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
     finally:
         for p in (a, b, c):
             p.close()
+
+
+def test_classroom_demo_script(browser, server):
+    """The README's 3-minute classroom script, step by step, at a 1280x800 projector size; each step's
+    screenshot is output/screenshots/classroom_<n>_<what>.png (copied to docs/screenshots/ for the README)."""
+    landscapes = sorted(LANDSCAPES.glob("*.nc")) if LANDSCAPES.is_dir() else []
+    fit7 = ROOT / "data" / "fits" / "fit7" / "store.sqlite"
+    if not landscapes or not fit7.exists():
+        pytest.skip("the classroom script needs the shipped landscapes and the shipped fit7")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    pg.set_default_timeout(300_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+    def shot(name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.mouse.move(0, 0)
+        pg.wait_for_timeout(1500)
+        pg.screenshot(path=str(SHOTS / f"classroom_{name}.png"))
+
+    try:
+        # 1. Forcefield: the ML set against BKS, then one tiny melt against the reference
+        pg.goto(server["url"])
+        pg.locator("button", has_text="Evaluate").first.click()
+        pg.get_by_text("R_x =").first.wait_for(state="visible")
+        shot("1_forcefield")
+        # 2. Landscape: BKS's landscape, where the paths started and what each found
+        pg.locator(".bk-tab", has_text="Landscape").first.click()
+        pg.locator("code", has_text=landscapes[0].name).first.wait_for(state="visible")
+        pg.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.join() === 'R_x,xs,ys' && s.n > 10)")
+        shot("2_landscape_bks")
+        # 3. the valley the 7-parameter fit found, on the same axes (the second shipped landscape)
+        if len(landscapes) > 1:
+            assert pg.evaluate(SET_JS, {"type": SELECT, "title": "Shipped landscape", "value": str(landscapes[1])})
+            pg.locator("code", has_text=landscapes[1].name).first.wait_for(state="visible")
+            pg.wait_for_timeout(2000)
+            shot("3_landscape_fit7")
+        # 4. Runs: replay the shipped 7-parameter fit from its first evaluation
+        pg.locator(".bk-tab", has_text="Runs").first.click()
+        pg.locator(".runs-summary", has_text="of 300").first.wait_for(state="visible")
+        pg.locator("button", has_text="|◀").first.click()
+        pg.locator(".runs-summary", has_text="evaluation 1 of 300").first.wait_for(state="visible")
+        pg.locator("button", has_text="Play").first.click()
+        pg.locator(".runs-summary", has_text="evaluation 6 of 300").first.wait_for(state="visible")
+        pg.locator("button", has_text="Pause").first.click()
+        assert pg.evaluate(SET_JS, {"type": PLAYER, "title": "Evaluation", "value": 300})
+        pg.locator(".runs-summary", has_text="evaluation 300 of 300").first.wait_for(state="visible")
+        shot("4_runs")
+        # 5. Results: the shipped Table II, fits first
+        pg.locator(".bk-tab", has_text="Results").first.click()
+        pg.locator(".shipped-caption").first.wait_for(state="visible")
+        assert pg.locator(".tabulator-cell", has_text="CHGNet-fit10").count() >= 2
+        shot("5_results")
+        assert errors == [], "\n".join(errors)
+    finally:
+        ctx.close()
