@@ -62,20 +62,26 @@ def quench_thermo_dataset(rows, protocol: QuenchProtocol, n_atoms: int) -> xr.Da
     return ds
 
 
+def density_failure(density: float, time_ps: float, stage: str) -> str | None:
+    """Reason a density (g/cm3) at ``time_ps`` in ``stage`` fails a quench (outside :data:`DENSITY_WINDOW`), or None."""
+    if density < DENSITY_WINDOW[0]:
+        return (f"exploded: density fell to {density:.3g} g/cm3 (< {DENSITY_WINDOW[0]}) at {time_ps:.2f} ps ({stage}); "
+                "the box blew up")
+    if density > DENSITY_WINDOW[1]:
+        return f"collapse: density rose to {density:.3g} g/cm3 (> {DENSITY_WINDOW[1]}) at {time_ps:.2f} ps ({stage})"
+    return None
+
+
 def quench_failure(thermo: xr.Dataset, protocol: QuenchProtocol) -> str | None:
     """Reason the thermo makes a quench unusable (see module docstring), or None."""
     values = np.column_stack([thermo[v].values for v in THERMO_UNITS])
     if not np.all(np.isfinite(values)):
         return "nan: non-finite temperature, energy, pressure or volume in thermo output"
     rho = thermo.density.values
-    if rho.size and rho.min() < DENSITY_WINDOW[0]:
-        k = int(np.argmin(rho))
-        return (f"exploded: density fell to {rho[k]:.3g} g/cm3 (< {DENSITY_WINDOW[0]}) at {thermo.time.values[k]:.2f} ps "
-                f"({thermo.stage.values[k]}); the box blew up")
-    if rho.size and rho.max() > DENSITY_WINDOW[1]:
-        k = int(np.argmax(rho))
-        return (f"collapse: density rose to {rho[k]:.3g} g/cm3 (> {DENSITY_WINDOW[1]}) at {thermo.time.values[k]:.2f} ps "
-                f"({thermo.stage.values[k]})")
+    for k in (int(np.argmin(rho)), int(np.argmax(rho))) if rho.size else ():
+        reason = density_failure(float(rho[k]), float(thermo.time.values[k]), str(thermo.stage.values[k]))
+        if reason:
+            return reason
     T = thermo.temperature.values
     if T.size and T.max() > RUNAWAY_FACTOR * protocol.T_start:
         return f"temperature: ran away to {T.max():.0f} K (> {RUNAWAY_FACTOR:g} x T_start = {RUNAWAY_FACTOR * protocol.T_start:.0f} K)"
