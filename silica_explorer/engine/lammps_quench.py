@@ -7,6 +7,8 @@ at ``T_start`` and the start density), ``cool`` (``fix npt temp T_start T_end ..
 ramp of the thermostat target over the stage), ``anneal`` and ``production`` (``fix npt`` at ``T_end``;
 frames dumped every ``frame_every`` production steps, with their boxes). Thermo every ``thermo_every``
 steps: step, temperature, potential energy, pressure, volume, density. Each stage starts at step 0.
+Two ``fix halt`` stop a run whose density leaves :data:`~silica_explorer.engine.quench_checks.DENSITY_WINDOW`
+(an exploding box would otherwise run to the end).
 
 Failures are results, never exceptions: how lmp stopped (:func:`~silica_explorer.engine.lammps_process.lammps_error_reason`),
 then the checks every engine runs (:mod:`silica_explorer.engine.quench_checks`).
@@ -29,7 +31,7 @@ from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
 from .lammps_process import lammps_error_reason, run_lammps
-from .quench_checks import STAGES, frames_failure, quench_failure, quench_thermo_dataset
+from .quench_checks import DENSITY_WINDOW, STAGES, frames_failure, quench_failure, quench_thermo_dataset
 from .tables import lammps_pair_lines, table_r_inner, write_lammps_table
 
 #: Version of the quench deck's layout; part of the quench's engine version string.
@@ -57,6 +59,10 @@ def quench_input(forcefield: ForceField, protocol: QuenchProtocol, seed: int, *,
         "thermo_style custom step temp pe press vol density",
         "thermo_modify lost error norm no flush yes",
         f"thermo {p.thermo_every}",
+        "# a box that blows up or collapses stops the run (quench_checks.DENSITY_WINDOW)",
+        "variable rho equal density",
+        f"fix exploded all halt {p.thermo_every} v_rho < {DENSITY_WINDOW[0]:g} error hard",
+        f"fix collapsed all halt {p.thermo_every} v_rho > {DENSITY_WINDOW[1]:g} error hard",
     ]
     if p.minimize:
         lines += ["# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0"]
@@ -138,6 +144,19 @@ def _steps_per_s(log: str, protocol: QuenchProtocol) -> float | None:
     return sum(int(n) for _, n in loops) / seconds if seconds > 0 else None
 
 
+def _halt_reason(error: str | None, thermo, protocol: QuenchProtocol) -> str | None:
+    """The reason of a run the deck's ``fix halt`` stopped (density outside the window), or None."""
+    if error is None or "halt" not in error.lower():
+        return None
+    what = "exploded" if "exploded" in error else "collapse"
+    from_thermo = quench_failure(thermo, protocol)
+    if from_thermo and from_thermo.startswith(what):
+        return from_thermo
+    if what == "exploded":
+        return f"exploded: density fell below {DENSITY_WINDOW[0]:g} g/cm3; the box blew up (LAMMPS: {error})"
+    return f"collapse: density rose above {DENSITY_WINDOW[1]:g} g/cm3 (LAMMPS: {error})"
+
+
 def quench_version(engine) -> str:
     """The engine's melt version string plus the quench deck's version."""
     return f"{engine.version()}; quench deck v{QUENCH_DECK_VERSION}"
@@ -172,8 +191,9 @@ def run_quench(engine, forcefield: ForceField, protocol: QuenchProtocol, seed: i
         thermo = quench_thermo_dataset(rows, protocol, protocol.n_atoms)
         err_file = rundir / "stderr.txt"
         stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""
-        reason = (lammps_error_reason(rc, timed_out, error, engine.timeout_s, stderr_tail, table_r_inner(engine.deck),
-                                      what="quench")
+        reason = (_halt_reason(error, thermo, protocol)
+                  or lammps_error_reason(rc, timed_out, error, engine.timeout_s, stderr_tail, table_r_inner(engine.deck),
+                                         what="quench")
                   or quench_failure(thermo, protocol))
         if progress is not None:
             done = protocol.total_steps if reason is None else _progress(log_path, protocol)[0]
