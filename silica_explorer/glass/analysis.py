@@ -43,11 +43,13 @@ GLASS_DR = 0.02
 
 def density_vs_temperature(thermo: xr.Dataset, T_start: float, T_end: float, bin_K: float = T_BIN_K) -> xr.Dataset:
     """Mean density (g/cm3) of the ``cool`` samples of a quench thermo in temperature bins of ``bin_K`` K
-    from ``T_end`` to ``T_start``; ``n_samples`` per bin (bins without samples are NaN)."""
+    from ``T_end`` to ``T_start`` (samples outside that range, thermostat overshoots, are left out);
+    ``n_samples_cool`` per bin (bins without samples are NaN)."""
     cool = thermo.isel(time=thermo.stage.values == "cool")
     edges = np.arange(T_end, T_start + bin_K, bin_K)
-    idx = np.digitize(cool.temperature.values, edges) - 1
+    T = cool.temperature.values
     n = len(edges) - 1
+    idx = np.where(T == edges[-1], n - 1, np.digitize(T, edges) - 1)  # bins [lo, hi), the last one closed
     counts = np.bincount(idx[(idx >= 0) & (idx < n)], minlength=n)
     sums = np.bincount(idx[(idx >= 0) & (idx < n)], weights=cool.density.values[(idx >= 0) & (idx < n)], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
