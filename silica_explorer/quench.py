@@ -110,10 +110,9 @@ class QuenchProtocol:
             raise QuenchProtocolError(
                 f"quench protocol {self.name!r}: n_SiO2 = {self.n_SiO2} gives a {self.box_length:.2f} A box at "
                 f"{self.density} g/cm3, smaller than 2 cutoffs ({2 * CUTOFF:g} A); use n_SiO2 >= {n_min}")
-        for field in ("production_steps",):
-            if getattr(self, field) < 1:
-                raise QuenchProtocolError(f"quench protocol {self.name!r}: production_ps = {self.production_ps} ps "
-                                          f"is less than one timestep ({self.timestep} ps)")
+        if self.production_steps < 1:
+            raise QuenchProtocolError(f"quench protocol {self.name!r}: production_ps = {self.production_ps} ps "
+                                      f"is less than one timestep ({self.timestep} ps)")
         if self.production_steps % self.frame_every:
             raise QuenchProtocolError(f"quench protocol {self.name!r}: frame_every = {self.frame_every} must divide "
                                       f"the production steps ({self.production_steps})")
