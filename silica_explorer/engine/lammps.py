@@ -49,7 +49,7 @@ from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check
                          thermo_failure)
 from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .lammps_process import die_with_parent, kill_process_group, lammps_error_reason
+from .lammps_process import lammps_error_reason, run_lammps
 from .lammps_quench import run_quench
 from .tables import TABLE_R_INNER, check_deck, lammps_pair_lines, table_r_inner, write_lammps_table
 
@@ -379,31 +379,14 @@ class LammpsEngine:
         return energy, forces
 
     def _run(self, rundir: Path, fidelity: Fidelity, progress: ProgressCallback | None) -> tuple[int, bool]:
-        with open(rundir / "stderr.txt", "wb") as err:
-            proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
-                                    stdout=subprocess.DEVNULL, stderr=err, process_group=0,
-                                    preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
-        t_start = time.monotonic()
         log_path = rundir / "log.lammps"
         total = fidelity.total_steps
-        timed_out = False
-        try:
-            while True:
-                try:
-                    rc = proc.wait(timeout=0.5)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if self.timeout_s is not None and time.monotonic() - t_start > self.timeout_s:
-                    timed_out = True
-                    kill_process_group(proc)
-                    rc = proc.wait()
-                    break
-                if progress is not None and log_path.exists():
-                    progress(*_progress_from_log(log_path, fidelity), )
-        except BaseException:  # Ctrl-C or the caller dying: never leave lmp running
-            kill_process_group(proc)
-            raise
+
+        def poll() -> None:
+            if progress is not None and log_path.exists():
+                progress(*_progress_from_log(log_path, fidelity))
+
+        rc, timed_out = run_lammps(self.command(), rundir, self.environment(), self.timeout_s, poll)
         if progress is not None:
             progress(total if rc == 0 else _progress_from_log(log_path, fidelity)[0], total, "done")
         return rc, timed_out

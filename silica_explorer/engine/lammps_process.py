@@ -1,6 +1,6 @@
 """Running the ``lmp`` child process of one LAMMPS deck and reading why it stopped.
 
-Shared by the melt (:mod:`.lammps`) and quench (:mod:`.lammps_quench`) decks: :func:`die_with_parent`
+Shared by the melt (:mod:`.lammps`) and quench (:mod:`.lammps_quench`) runs: :func:`die_with_parent`
 (Linux: the kernel kills ``lmp`` when its parent dies), :func:`kill_process_group`, :func:`run_lammps`
 (a wall-clock limit and a progress poll while it runs) and :func:`lammps_error_reason` (the failure
 reason of a run from its exit code and first ERROR line).
