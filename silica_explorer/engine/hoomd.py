@@ -48,7 +48,7 @@ from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
 from .hoomd_setup import (DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
                           HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, classify_hoomd_error,
-                          import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
+                          fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
 from .hoomd_quench import run_hoomd_quench
 
 #: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
@@ -263,22 +263,9 @@ class _Run:
         return self._advance(fid.production_steps, done_before=fid.relax_steps)
 
     def _minimize(self) -> str | None:
-        hoomd = self.hoomd
-        fire = hoomd.md.minimize.FIRE(dt=self.fid.timestep / TIME_UNIT_PS, force_tol=FIRE_FORCE_TOL,
-                                      angmom_tol=1.0, energy_tol=FIRE_ENERGY_TOL, forces=[self.table],
-                                      methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
-        self.sim.operations.integrator = fire
         self.phase = "minimize"
-        done = 0
-        while done < FIRE_MAX_STEPS and not fire.converged:
-            self.sim.run(min(100, FIRE_MAX_STEPS - done))
-            done += min(100, FIRE_MAX_STEPS - done)
-            reason = self._check_time() or self._check_positions()
-            if reason:
-                return reason
-        fire.forces.clear()
-        self.sim.operations.integrator = None
-        return None
+        return fire_minimize(self.sim, self.table, self.fid.timestep,
+                             lambda: self._check_time() or self._check_positions())
 
     def _set_velocities(self) -> None:
         """Gaussian velocities at the target T with zero momentum, scaled to exactly T over 3N - 3

@@ -29,8 +29,8 @@ from ..constants import MASS
 from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
-from .hoomd_setup import (EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS, K_B, TABLE_R_MIN,
-                          TIME_UNIT_PS, classify_hoomd_error, import_hoomd, neighbor_buffer_for)
+from .hoomd_setup import (EV_PER_A3_IN_BAR, K_B, TABLE_R_MIN, TIME_UNIT_PS, classify_hoomd_error, fire_minimize,
+                          import_hoomd, neighbor_buffer_for)
 from .quench_checks import density_failure, frames_failure, quench_failure, quench_thermo_dataset
 
 #: Version of the HOOMD quench protocol; part of the quench's engine version string.
@@ -153,23 +153,8 @@ class _QuenchRun:
         return self._stage("production", p.production_steps)
 
     def _minimize(self) -> str | None:
-        hoomd = self.hoomd
-        fire = hoomd.md.minimize.FIRE(dt=self.p.timestep / TIME_UNIT_PS, force_tol=FIRE_FORCE_TOL, angmom_tol=1.0,
-                                      energy_tol=FIRE_ENERGY_TOL, forces=[self.table],
-                                      methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
-        self.sim.operations.integrator = fire
         self.stage = "minimize"
-        done = 0
-        while done < FIRE_MAX_STEPS and not fire.converged:
-            n = min(100, FIRE_MAX_STEPS - done)
-            self.sim.run(n)
-            done += n
-            reason = self._check()
-            if reason:
-                return reason
-        fire.forces.clear()
-        self.sim.operations.integrator = None
-        return None
+        return fire_minimize(self.sim, self.table, self.p.timestep, self._check)
 
     def _stage(self, stage: str, steps: int) -> str | None:
         if stage != "production":

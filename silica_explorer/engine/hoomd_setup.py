@@ -1,6 +1,7 @@
 """HOOMD-blue set-up shared by the melt (:mod:`.hoomd`) and quench (:mod:`.hoomd_quench`) runs: importing
 HOOMD with a clear error (:func:`import_hoomd`), choosing the device, the pair tables of Eq. (1) + DSF
-(:func:`pair_tables`), the neighbour-list buffer a box allows (:func:`neighbor_buffer_for`), HOOMD's units
+(:func:`pair_tables`), the neighbour-list buffer a box allows (:func:`neighbor_buffer_for`), FIRE
+minimisation of a random start (:func:`fire_minimize`), HOOMD's units
 (:data:`TIME_UNIT_PS`, :data:`EV_PER_A3_IN_BAR`) and the failure reason of a HOOMD exception
 (:func:`classify_hoomd_error`).
 
@@ -10,6 +11,7 @@ Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -112,3 +114,25 @@ def classify_hoomd_error(exc: Exception) -> str:
     if "nan" in low.split() or "has nan" in low:
         return f"nan: {text}"
     return f"engine error: {type(exc).__name__}: {text}"
+
+
+def fire_minimize(sim, table, timestep_ps: float, check: Callable[[], str | None]) -> str | None:
+    """Minimise ``sim`` with FIRE on the pair ``table`` (at most :data:`FIRE_MAX_STEPS` steps, in chunks of
+    100 with ``check()`` after each; LAMMPS: ``minimize 1.0e-6 1.0e-8 1000 10000``), then detach the
+    minimiser. Returns the first reason ``check`` gives, or None."""
+    hoomd = import_hoomd()
+    fire = hoomd.md.minimize.FIRE(dt=timestep_ps / TIME_UNIT_PS, force_tol=FIRE_FORCE_TOL, angmom_tol=1.0,
+                                  energy_tol=FIRE_ENERGY_TOL, forces=[table],
+                                  methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
+    sim.operations.integrator = fire
+    done = 0
+    while done < FIRE_MAX_STEPS and not fire.converged:
+        n = min(100, FIRE_MAX_STEPS - done)
+        sim.run(n)
+        done += n
+        reason = check()
+        if reason:
+            return reason
+    fire.forces.clear()
+    sim.operations.integrator = None
+    return None
