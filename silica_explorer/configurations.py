@@ -226,3 +226,28 @@ def read_lammps_dump(path: str | Path) -> Trajectory:
     if not frames:
         raise ValueError(f"{path}: no frames found")
     return Trajectory(np.array(frames), species, box, np.array(steps))
+
+
+def read_lammps_dump_frames(path: str | Path) -> list[Configuration]:
+    """Read a LAMMPS ``dump custom`` file (columns ``id type x y z``, any order) whose box changes from
+    frame to frame (NPT): one :class:`Configuration` per frame, sorted by id, each with its own box (A)
+    and the origin moved to 0."""
+    lines = Path(path).read_text().splitlines()
+    frames = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("ITEM: TIMESTEP"):
+            i += 1
+            continue
+        n = int(lines[i + 3])
+        bounds = np.array([[float(w) for w in lines[i + 5 + k].split()[:2]] for k in range(3)])
+        cols = lines[i + 8].split()[2:]
+        data = np.array([[float(w) for w in ln.split()] for ln in lines[i + 9:i + 9 + n]]).reshape(n, len(cols))
+        data = data[np.argsort(data[:, cols.index("id")])]
+        xyz = data[:, [cols.index("x"), cols.index("y"), cols.index("z")]] - bounds[:, 0]
+        species = np.array([SPECIES_OF_TYPE[int(t)] for t in data[:, cols.index("type")]])
+        frames.append(Configuration(xyz, species, bounds[:, 1] - bounds[:, 0]))
+        i += 9 + n
+    if not frames:
+        raise ValueError(f"{path}: no frames found")
+    return frames

@@ -1,7 +1,7 @@
-"""Command line: ``silica-explorer evaluate|reference|table|landscape|fit ...``.
+"""Command line: ``silica-explorer evaluate|reference|table|landscape|fit|glass ...``.
 
 One module per subcommand (:mod:`.evaluate`, :mod:`.reference`, :mod:`.table`, :mod:`.landscape`,
-:mod:`.fit`), each with ``register_cli(subparsers)`` that adds its parser and sets ``func`` (``args ->
+:mod:`.fit`, :mod:`.glass`), each with ``register_cli(subparsers)`` that adds its parser and sets ``func`` (``args ->
 exit code``); the options they share (engine and melt cache, reference, fidelity, seeds) are in
 :mod:`.options`. The library modules know nothing of argparse. This file assembles the parser and runs
 it; ``python -m silica_explorer.cli`` and the ``silica-explorer`` console script both call :func:`main`.
@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = [
     "silica_explorer.cli.table",
     "silica_explorer.cli.landscape",
     "silica_explorer.cli.fit",
+    "silica_explorer.cli.glass",
 ]
 
 

@@ -76,7 +76,8 @@ def tqdm_progress(desc: str):
     return progress, bar
 
 
-def add_engine_args(p: argparse.ArgumentParser) -> None:
+def add_engine_args(p: argparse.ArgumentParser, melt_cache: bool = True) -> None:
+    """Engine options (``--engine``, ``--device``, ``--threads``, ...); ``melt_cache`` adds ``--melt-cache``."""
     p.add_argument("--engine", default="lammps", choices=["lammps", "hoomd"],
                    help="MD engine (default lammps; hoomd needs HOOMD-blue >= 4: conda-forge or scripts/build_hoomd.sh)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
@@ -90,6 +91,8 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--collapse", choices=["flag", "fail"], default="flag",
                    help="a melt whose Si-O pairs collapse (> 0.01 O per Si within 1.2 A): keep its R_x "
                         "with a flagged reason (default) or count it as failed")
+    if not melt_cache:
+        return
     p.add_argument("--melt-cache", type=Path, default=None, metavar="DIR",
                    help="reuse identical cold-start melts from DIR (and add new ones), e.g. to re-score "
                         "a grid against another reference without re-running MD")

@@ -1,4 +1,5 @@
-"""MD engines behind one interface: ``melt(forcefield, fidelity, seed) -> MeltResult``.
+"""MD engines behind one interface: ``melt(forcefield, fidelity, seed) -> MeltResult`` (and, to make a glass,
+``quench(forcefield, protocol, seed) -> QuenchResult``).
 
 An engine runs one classical melt of liquid SiO2 per :class:`~silica_explorer.fidelity.Fidelity`
 (random start with minimum separation -> minimization -> NVT relax -> NVT production with partial g(r)
@@ -13,11 +14,16 @@ engines read), :mod:`.acceptance` (the failed / collapsed / flagged rules every 
 :mod:`.cache` (melts cached on disk). Adding another engine means one module implementing :class:`Engine`
 and one entry in :data:`ENGINES`.
 
+Glasses: LAMMPS and HOOMD also implement :class:`QuenchEngine` (a :class:`~silica_explorer.quench.QuenchProtocol`:
+NVT liquid, NPT linear cool, anneal, production) in :mod:`.lammps_quench` and :mod:`.hoomd_quench`, with the
+checks of :mod:`.quench_checks`; :mod:`.lammps_process` runs an ``lmp`` child and :mod:`.hoomd_setup` holds
+the HOOMD set-up both HOOMD runs share.
+
 Units: lengths in A, temperature K, energies eV, pressure bar, wall times s.
 """
 
-from .base import Engine, MeltResult, ProgressCallback, check_warm_start
+from .base import Engine, MeltResult, ProgressCallback, QuenchEngine, QuenchResult, check_warm_start
 from .factory import ENGINES, check_engine_name, get_engine
 
-__all__ = ["ENGINES", "Engine", "MeltResult", "ProgressCallback", "check_engine_name", "check_warm_start",
+__all__ = ["ENGINES", "Engine", "MeltResult", "ProgressCallback", "QuenchEngine", "QuenchResult", "check_engine_name", "check_warm_start",
            "get_engine"]

@@ -1,10 +1,13 @@
-"""The MD engine interface: ``melt(forcefield, fidelity, seed) -> MeltResult``.
+"""The MD engine interface: ``melt(forcefield, fidelity, seed) -> MeltResult`` and, for engines that make
+glasses, ``quench(forcefield, protocol, seed) -> QuenchResult``.
 
 :class:`Engine` is what the rest of silica-explorer needs from an MD engine; :class:`MeltResult` is the
-outcome of one melt (status, partial g(r), thermo, final configuration). :func:`check_warm_start` is the
-warm-start check every engine runs.
+outcome of one melt (status, partial g(r), thermo, final configuration). :class:`QuenchEngine` and
+:class:`QuenchResult` are the same for a quench (:mod:`silica_explorer.quench`).
+:func:`check_warm_start` is the warm-start check every engine runs.
 
-Units: lengths in A, temperature K, energies eV, pressure bar, wall times s.
+Units: lengths in A, temperature K, energies eV, pressure bar, wall times s (a QuenchResult's thermo: pressure GPa,
+density g/cm3, potential energy eV/atom, time ps).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import xarray as xr
 from ..configurations import Configuration, Trajectory
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
+from ..quench import QuenchProtocol
 
 #: ``progress(done_steps, total_steps, phase)`` called from the engine while it runs.
 ProgressCallback = Callable[[int, int, str], None]
@@ -101,3 +105,66 @@ def check_warm_start(warm_start: Configuration, fidelity: Fidelity) -> None:
                          f"{fidelity.name!r} needs {fidelity.n_atoms}")
     if not np.allclose(warm_start.box, fidelity.box_length, rtol=1e-6):
         raise ValueError(f"warm_start box {warm_start.box} differs from fidelity box {fidelity.box_length:.6f} A")
+
+
+@dataclasses.dataclass
+class QuenchResult:
+    """Outcome of one quench (a :class:`~silica_explorer.quench.QuenchProtocol` run by an engine).
+
+    ``status`` is ``"ok"`` or ``"failed"`` (then ``reason`` says why: collapse, explosion, lost atoms, a
+    blown-up box, non-finite values, timeout). ``thermo``: Dataset over ``time`` (ps from the start of the
+    NVT liquid; coords ``step`` within the stage and ``stage``) with ``temperature`` (K), ``pressure`` (GPa),
+    ``density`` (g/cm3), ``potential_energy`` (eV/atom) and ``volume`` (A^3), built by
+    :func:`silica_explorer.engine.quench_checks.quench_thermo_dataset`. ``frames``: production
+    configurations at ``T_end``, each with its own box (A); ``frame_times_ps`` their times (ps, as
+    ``thermo.time``). ``wall_time_s``: seconds of the whole run.
+    """
+
+    status: str
+    reason: str | None
+    forcefield: ForceField
+    protocol: QuenchProtocol
+    seed: int
+    engine: str
+    engine_version: str
+    wall_time_s: float
+    thermo: xr.Dataset | None = None
+    frames: list[Configuration] | None = None
+    frame_times_ps: np.ndarray | None = None
+    md_steps_per_s: float | None = None
+    engine_options: dict | None = None
+    workdir: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def record(self) -> dict:
+        """JSON-able provenance of this quench."""
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "seed": int(self.seed),
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "wall_time_s": round(float(self.wall_time_s), 3),
+            "md_steps_per_s": None if self.md_steps_per_s is None else round(float(self.md_steps_per_s), 2),
+            "engine_options": self.engine_options,
+            "forcefield": self.forcefield.as_dict(),
+            "protocol": self.protocol.as_dict(),
+        }
+
+
+@runtime_checkable
+class QuenchEngine(Protocol):
+    """An MD engine that can also make a glass (LAMMPS and HOOMD do); separate from :class:`Engine` so
+    melt-only engines (stand-ins, the melt cache) stay engines."""
+
+    name: str
+
+    def version(self) -> str:
+        """Engine name and version string, recorded with every quench."""
+
+    def quench(self, forcefield: ForceField, protocol: QuenchProtocol, seed: int,
+               progress: ProgressCallback | None = None) -> QuenchResult:
+        """Run one quench; never raises for a physically failed run (it is a failed result)."""

@@ -38,104 +38,25 @@ import numpy as np
 import xarray as xr
 
 from ..configurations import RANDOM_START_VERSION, Configuration, Trajectory, random_configuration
-from ..constants import AVOGADRO, MASS, MASS_SIO2
+from ..constants import MASS
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
-from ..parameters import PAIR_SPECIES, PAIRS
+from ..quench import QuenchProtocol
+from ..parameters import PAIR_SPECIES
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_dataset, thermo_failure)
-from .base import MeltResult, ProgressCallback, check_warm_start
-from .tables import TABLE_R_INNER, table_values
+from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
+from .hoomd_setup import (DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
+                          HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, classify_hoomd_error,
+                          fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
+from .hoomd_quench import run_hoomd_quench
 
-#: Boltzmann constant in eV/K.
-K_B = 8.617333262e-5
-#: HOOMD time unit with eV, A and amu, in ps: 1e-10 m * sqrt(amu / eV) = 10.1805 fs.
-TIME_UNIT_PS = 1e12 * 1e-10 * math.sqrt(1.66053906660e-27 / 1.602176634e-19)
-#: eV/A^3 in bar.
-EV_PER_A3_IN_BAR = 1.602176634e6
-#: Shortest tabulated distance (A): that of the LAMMPS one-table deck.
-TABLE_R_MIN = TABLE_R_INNER
 #: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
 PROTOCOL_VERSION = 1
 #: Steps per ``Simulation.run`` call; checks, progress and the time limit apply between chunks.
 CHUNK_STEPS = 250
 #: Thermo output every this many steps (as LAMMPS's ``thermo 100``).
 THERMO_EVERY = 100
-#: FIRE: at most this many steps (LAMMPS: ``minimize 1.0e-6 1.0e-8 1000 10000``), and its tolerances.
-FIRE_MAX_STEPS = 1000
-FIRE_ENERGY_TOL = 1e-5  # eV per atom between steps
-FIRE_FORCE_TOL = 1e-2  # eV/A, rms per degree of freedom
-DEVICES = ("auto", "cpu", "gpu")
-HOW_TO_GET = ("install it from conda-forge ('conda install -c conda-forge hoomd', see environment.yml; GPU builds) "
-              "or build the CPU package from source with scripts/build_hoomd.sh SRC_DIR_OR_TARBALL")
-
-
-class HoomdUnavailable(ValueError):
-    """HOOMD-blue cannot be used here: not importable, too old, or the requested device is missing."""
-
-
-def import_hoomd():
-    """The ``hoomd`` module, or HoomdUnavailable with a one-line reason and how to get it."""
-    try:
-        import hoomd
-        import hoomd.md  # noqa: F401
-    except ImportError as exc:
-        raise HoomdUnavailable(f"engine 'hoomd' needs HOOMD-blue >= 4, which is not importable ({exc}); "
-                               f"{HOW_TO_GET}") from None
-    version = str(hoomd.version.version)
-    try:
-        major = int(version.split(".")[0])
-    except ValueError:
-        major = 0
-    if major < 4:
-        raise HoomdUnavailable(f"engine 'hoomd' needs HOOMD-blue >= 4, found {version} at {hoomd.__file__}; {HOW_TO_GET}")
-    return hoomd
-
-
-def resolve_device(device: str) -> str:
-    """``"cpu"`` or ``"gpu"`` for a requested ``device`` in :data:`DEVICES`."""
-    if device not in DEVICES:
-        raise HoomdUnavailable(f"device = {device!r} must be one of {list(DEVICES)}")
-    hoomd = import_hoomd()
-    gpus = list(hoomd.device.GPU.get_available_devices()) if hoomd.version.gpu_enabled else []
-    if device == "gpu" and not gpus:
-        why = "has no GPU support" if not hoomd.version.gpu_enabled else "found no usable GPU"
-        raise HoomdUnavailable(f"device = 'gpu' requested, but HOOMD-blue {hoomd.version.version} {why}; "
-                               "use device='cpu' or 'auto' (a GPU build comes from conda-forge)")
-    if device == "auto":
-        return "gpu" if gpus else "cpu"
-    return device
-
-
-def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MIN) -> dict[str, dict]:
-    """``hoomd.md.pair.Table`` parameters of each pair: Eq. (1) with DSF Coulomb in one table.
-
-    Values from :func:`~silica_explorer.engine.tables.table_values` (the LAMMPS one-table deck's).
-    HOOMD's table points are ``linspace(r_min, r_cut, N, endpoint=False)`` and interpolate linearly to
-    zero at r_cut; with N = ``n_points - 1`` they are exactly the points of LAMMPS's ``n_points`` table
-    from ``r_min`` to ``r_cut``. Values in eV and eV/A (force = -dU/dr).
-    """
-    if not 0.0 < r_min < forcefield.r_cut:
-        raise ValueError(f"r_min = {r_min} must be in (0, r_cut={forcefield.r_cut}) A")
-    r = np.linspace(r_min, forcefield.r_cut, n_points)[:-1]
-    out = {}
-    for pair in PAIRS:
-        u, f = table_values(forcefield, pair, r, deck="one-table")
-        out[pair] = {"r_min": float(r_min), "U": u, "F": f}
-    return out
-
-
-def neighbor_buffer_for(box_length: float, r_cut: float, requested: float) -> float:
-    """The neighbour-list buffer (A) HOOMD can use in a cubic box: at most 95% of the room left between
-    r_cut and half the box. Raises ValueError when the box is narrower than 2 r_cut."""
-    room = 0.5 * box_length - r_cut
-    if room <= 0.02:
-        volume_per_SiO2 = MASS_SIO2 / AVOGADRO / 2.2 * 1e24  # A^3 at 2.2 g/cm3
-        n_min = math.ceil((2 * r_cut + 0.1) ** 3 / volume_per_SiO2)
-        raise ValueError(f"engine 'hoomd' needs a box wider than 2 r_cut + 0.04 A = {2 * r_cut + 0.04:.2f} A "
-                         f"(minimum image); this one is {box_length:.3f} A. Use n_SiO2 >= {n_min} at 2.2 g/cm3 "
-                         "(e.g. fidelity 'quick'), or the LAMMPS engine")
-    return float(min(requested, 0.95 * room))
 
 
 class HoomdEngine:
@@ -185,7 +106,7 @@ class HoomdEngine:
         threads = self.threads if hoomd.version.tbb_enabled else None
         return hoomd.device.CPU(num_cpu_threads=threads, notice_level=self.notice_level)
 
-    def _simulation(self, forcefield: ForceField, config: Configuration, seed: int, table_points: int,
+    def simulation(self, forcefield: ForceField, config: Configuration, seed: int, table_points: int,
                     velocities_A_per_ps: np.ndarray | None):
         hoomd = import_hoomd()
         box = float(config.box[0])
@@ -217,12 +138,19 @@ class HoomdEngine:
                      table_points: int = 8000) -> tuple[float, np.ndarray]:
         """Potential energy (eV, Eq. (1) + DSF pair sum, no self term) and forces (N, 3) eV/A of ``config``."""
         hoomd = import_hoomd()
-        sim, table, _ = self._simulation(forcefield, config, 0, table_points, None)
+        sim, table, _ = self.simulation(forcefield, config, 0, table_points, None)
         sim.operations.integrator = hoomd.md.Integrator(
             dt=0.001 / TIME_UNIT_PS, forces=[table],
             methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
         sim.run(0)
         return float(table.energy), np.array(table.forces, dtype=float)
+
+    # ----------------------------------------------------------------------------- quench
+    def quench(self, forcefield: ForceField, protocol: QuenchProtocol, seed: int,
+               progress: ProgressCallback | None = None) -> QuenchResult:
+        """Make a glass by ``protocol`` (:mod:`silica_explorer.quench`) with MTTK NPT
+        (:mod:`.hoomd_quench`); a failed run is a failed result."""
+        return run_hoomd_quench(self, forcefield, protocol, seed, progress)
 
     # ----------------------------------------------------------------------------- melt
     def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
@@ -258,18 +186,8 @@ class HoomdEngine:
                               trajectory=run.trajectory(), final=run.final(), thermo=thermo,
                               wall_time_s=time.perf_counter() - t0, md_steps_per_s=run.steps_per_s(), **base)
         except Exception as exc:  # a HOOMD error or anything unexpected: a recorded failure, never a crash
-            return MeltResult(status="failed", reason=_classify(exc), thermo=thermo_dataset(run.rows),
+            return MeltResult(status="failed", reason=classify_hoomd_error(exc), thermo=thermo_dataset(run.rows),
                               wall_time_s=time.perf_counter() - t0, **base)
-
-
-def _classify(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    low = text.lower()
-    if "no longer in the simulation box" in low:
-        return f"lost atoms: {text}"
-    if "nan" in low.split() or "has nan" in low:
-        return f"nan: {text}"
-    return f"engine error: {type(exc).__name__}: {text}"
 
 
 class _Run:
@@ -295,7 +213,7 @@ class _Run:
         self.hoomd = hoomd
         self.species = start.species
         self.box = float(self.fid.box_length)
-        self.sim, self.table, buffer = self.engine._simulation(self.ff, start, self.seed, self.fid.table_points, None)
+        self.sim, self.table, buffer = self.engine.simulation(self.ff, start, self.seed, self.fid.table_points, None)
         self.thermo = hoomd.md.compute.ThermodynamicQuantities(filter=hoomd.filter.All())
         self.sim.operations.computes.append(self.thermo)
         self.warm_velocities = start.velocities if warm else None
@@ -345,22 +263,9 @@ class _Run:
         return self._advance(fid.production_steps, done_before=fid.relax_steps)
 
     def _minimize(self) -> str | None:
-        hoomd = self.hoomd
-        fire = hoomd.md.minimize.FIRE(dt=self.fid.timestep / TIME_UNIT_PS, force_tol=FIRE_FORCE_TOL,
-                                      angmom_tol=1.0, energy_tol=FIRE_ENERGY_TOL, forces=[self.table],
-                                      methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())])
-        self.sim.operations.integrator = fire
         self.phase = "minimize"
-        done = 0
-        while done < FIRE_MAX_STEPS and not fire.converged:
-            self.sim.run(min(100, FIRE_MAX_STEPS - done))
-            done += min(100, FIRE_MAX_STEPS - done)
-            reason = self._check_time() or self._check_positions()
-            if reason:
-                return reason
-        fire.forces.clear()
-        self.sim.operations.integrator = None
-        return None
+        return fire_minimize(self.sim, self.table, self.fid.timestep,
+                             lambda: self._check_time() or self._check_positions())
 
     def _set_velocities(self) -> None:
         """Gaussian velocities at the target T with zero momentum, scaled to exactly T over 3N - 3

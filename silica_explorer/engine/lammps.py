@@ -44,10 +44,13 @@ from ..configurations import (RANDOM_START_VERSION, Configuration, random_config
                               read_lammps_dump, write_lammps_data)
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
+from ..quench import QuenchProtocol
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_failure)
 from .acceptance import thermo_dataset as _thermo_dataset
-from .base import MeltResult, ProgressCallback, check_warm_start
+from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
+from .lammps_process import lammps_error_reason, run_lammps
+from .lammps_quench import run_quench
 from .tables import TABLE_R_INNER, check_deck, lammps_pair_lines, table_r_inner, write_lammps_table
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
@@ -332,6 +335,12 @@ class LammpsEngine:
             if not self.keep_files:
                 shutil.rmtree(rundir, ignore_errors=True)
 
+    def quench(self, forcefield: ForceField, protocol: QuenchProtocol, seed: int,
+               progress: ProgressCallback | None = None) -> QuenchResult:
+        """Make a glass by ``protocol`` (:mod:`silica_explorer.quench`) with this engine's deck, threads,
+        time limit and collapse policy (:mod:`.lammps_quench`); a failed run is a failed result."""
+        return run_quench(self, forcefield, protocol, seed, progress)
+
     def single_point(self, forcefield: ForceField, config: Configuration,
                      table_points: int = 8000, deck: str | None = None) -> tuple[float, np.ndarray]:
         """Potential energy (eV) and forces (N, 3) eV/A of ``config`` with ``deck`` (default: this
@@ -370,52 +379,17 @@ class LammpsEngine:
         return energy, forces
 
     def _run(self, rundir: Path, fidelity: Fidelity, progress: ProgressCallback | None) -> tuple[int, bool]:
-        with open(rundir / "stderr.txt", "wb") as err:
-            proc = subprocess.Popen(self.command(), cwd=rundir, env=self.environment(),
-                                    stdout=subprocess.DEVNULL, stderr=err, process_group=0,
-                                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-        t_start = time.monotonic()
         log_path = rundir / "log.lammps"
         total = fidelity.total_steps
-        timed_out = False
-        try:
-            while True:
-                try:
-                    rc = proc.wait(timeout=0.5)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if self.timeout_s is not None and time.monotonic() - t_start > self.timeout_s:
-                    timed_out = True
-                    _kill(proc)
-                    rc = proc.wait()
-                    break
-                if progress is not None and log_path.exists():
-                    progress(*_progress_from_log(log_path, fidelity), )
-        except BaseException:  # Ctrl-C or the caller dying: never leave lmp running
-            _kill(proc)
-            raise
+
+        def poll() -> None:
+            if progress is not None and log_path.exists():
+                progress(*_progress_from_log(log_path, fidelity))
+
+        rc, timed_out = run_lammps(self.command(), rundir, self.environment(), self.timeout_s, poll)
         if progress is not None:
             progress(total if rc == 0 else _progress_from_log(log_path, fidelity)[0], total, "done")
         return rc, timed_out
-
-
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child)
-    """Linux: have the kernel SIGKILL this child when the process that started it dies (even by kill -9),
-    so an interrupted optimizer or a killed Dask worker never leaves lmp running."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
 
 
 def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, str]:
@@ -436,22 +410,8 @@ def _progress_from_log(log_path: Path, fidelity: Fidelity) -> tuple[int, int, st
 
 def _failure_reason(rc, timed_out, error, thermo, fidelity, timeout_s, stderr_tail="",
                     r_inner: float = TABLE_R_INNER) -> str | None:
-    if timed_out:
-        return f"timeout: melt exceeded {timeout_s} s"
-    if error is not None:
-        low = error.lower()
-        if "lost atoms" in low:
-            return f"lost atoms: {error}"
-        if "table inner cutoff" in low:
-            return f"overlap: two atoms closer than {r_inner:g} A (LAMMPS: {error})"
-        if "out of range" in low:
-            return f"overlap: {error}"
-        if "non-numeric" in low or "nan" in low:
-            return f"nan: {error}"
-        return f"lammps error: {error}"
-    if rc != 0:
-        return f"lammps exited with code {rc}{': ' + stderr_tail if stderr_tail else ''}"
-    return thermo_failure(thermo, fidelity)
+    return (lammps_error_reason(rc, timed_out, error, timeout_s, stderr_tail, r_inner, what="melt")
+            or thermo_failure(thermo, fidelity))
 
 
 def _steps_per_s(log: str) -> float | None:
