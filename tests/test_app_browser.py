@@ -770,6 +770,11 @@ def test_three_sessions_fit_replay_landscape(browser, server, tmp_path):
         c.tab("Landscape")
         c.page.locator("code", has_text=files[0].name).first.wait_for(state="visible")
         a.tab("Fit")
+        # scalar BO, as before the Fit tab's default became `auto` (composite BO in 2-D, whose proposals
+        # refit up to 15 GPs in the server process: see docs/performance.md)
+        a.page.get_by_text("Free parameters").first.wait_for(state="visible")
+        a.page.wait_for_timeout(500)
+        assert a.page.evaluate(SET_JS, {"type": SELECT, "title": "Optimizer", "value": "bo"})
         budget = a.input("Budget (evaluations)")
         budget.fill("200")  # longer than the measurement: stopped below once the rounds are done
         budget.press("Enter")
