@@ -32,7 +32,7 @@ from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
 from .lammps_process import lammps_error_reason, run_lammps
 from .quench_checks import DENSITY_WINDOW, STAGES, frames_failure, quench_failure, quench_thermo_dataset
-from .tables import lammps_pair_lines, table_r_inner, write_lammps_table
+from .tables import LAMMPS_MINIMIZE_LINES, lammps_setup_lines, table_r_inner, write_lammps_table
 
 #: Version of the quench deck's layout; part of the quench's engine version string.
 QUENCH_DECK_VERSION = 1
@@ -46,26 +46,15 @@ def quench_input(forcefield: ForceField, protocol: QuenchProtocol, seed: int, *,
     bar = p.pressure_GPa * 1e4
     lines = [
         f"# silica-explorer quench: forcefield '{forcefield.name}', protocol '{p.name}', seed {seed}",
-        "units metal",
-        "atom_style charge",
-        "boundary p p p",
-        "atom_modify map array",
-        "read_data start.data",
-        "mass 1 28.0855",
-        "mass 2 15.9994",
-        *lammps_pair_lines(forcefield, "ff.table", p.table_points, deck=deck),
-        f"neighbor {neighbor_skin:g} bin",
-        "neigh_modify every 1 delay 0 check yes",
-        "thermo_style custom step temp pe press vol density",
-        "thermo_modify lost error norm no flush yes",
-        f"thermo {p.thermo_every}",
+        *lammps_setup_lines(forcefield, p.table_points, deck=deck, neighbor_skin=neighbor_skin,
+                            thermo_columns="step temp pe press vol density", thermo_every=p.thermo_every),
         "# a box that blows up or collapses stops the run (quench_checks.DENSITY_WINDOW)",
         "variable rho equal density",
         f"fix exploded all halt {p.thermo_every} v_rho < {DENSITY_WINDOW[0]:g} error hard",
         f"fix collapsed all halt {p.thermo_every} v_rho > {DENSITY_WINDOW[1]:g} error hard",
     ]
     if p.minimize:
-        lines += ["# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0"]
+        lines += LAMMPS_MINIMIZE_LINES
     lines += [
         f"timestep {p.timestep:g}",
         "# phase: liquid",
