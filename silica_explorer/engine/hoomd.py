@@ -47,8 +47,8 @@ from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check
                          thermo_dataset, thermo_failure)
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
 from .hoomd_setup import (DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
-                          HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, classify_hoomd_error,
-                          fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
+                          HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, add_periodic_writer,
+                          classify_hoomd_error, fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
 from .hoomd_quench import run_hoomd_quench
 
 #: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
@@ -251,15 +251,15 @@ class _Run:
             filter=hoomd.filter.All(),
             thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT, tau=fid.t_damp / TIME_UNIT_PS))
         self.sim.operations.integrator = hoomd.md.Integrator(dt=dt, forces=[self.table], methods=[method])
-        self._add_writer(self._thermo_row, THERMO_EVERY)
+        add_periodic_writer(self.hoomd, self.sim, self._thermo_row, THERMO_EVERY, pressure=True)
         self.phase, self.phase_start = "relax", self.sim.timestep
         reason = self._advance(fid.relax_steps, done_before=0)
         if reason:
             return reason
         self.phase, self.phase_start = "production", self.sim.timestep
         self._frame()
-        self._add_writer(self._rdf_sample, fid.rdf_every)
-        self._add_writer(self._frame, fid.frame_every)
+        add_periodic_writer(self.hoomd, self.sim, self._rdf_sample, fid.rdf_every)
+        add_periodic_writer(self.hoomd, self.sim, self._frame, fid.frame_every)
         return self._advance(fid.production_steps, done_before=fid.relax_steps)
 
     def _minimize(self) -> str | None:
@@ -285,18 +285,6 @@ class _Run:
         tags = np.arange(len(mass))
         snap.particles.velocity[:] = v[tags]
         self.sim.state.set_snapshot(snap)
-
-    def _add_writer(self, fn, every: int) -> None:
-        hoomd = self.hoomd
-
-        class _Call(hoomd.custom.Action):
-            flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if fn == self._thermo_row else []
-
-            def act(self, timestep):
-                fn(timestep)
-
-        trigger = hoomd.trigger.Periodic(period=int(every), phase=int(self.sim.timestep % every))
-        self.sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
 
     def _thermo_row(self, timestep) -> None:
         th = self.thermo

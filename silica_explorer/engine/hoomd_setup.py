@@ -2,8 +2,8 @@
 HOOMD with a clear error (:func:`import_hoomd`), choosing the device, the pair tables of Eq. (1) + DSF
 (:func:`pair_tables`), the neighbour-list buffer a box allows (:func:`neighbor_buffer_for`), FIRE
 minimisation of a random start (:func:`fire_minimize`), HOOMD's units
-(:data:`TIME_UNIT_PS`, :data:`EV_PER_A3_IN_BAR`) and the failure reason of a HOOMD exception
-(:func:`classify_hoomd_error`).
+(:data:`TIME_UNIT_PS`, :data:`EV_PER_A3_IN_BAR`), periodic Python callbacks (:func:`add_periodic_writer`) and the
+failure reason of a HOOMD exception (:func:`classify_hoomd_error`).
 
 Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs.
 """
@@ -136,3 +136,17 @@ def fire_minimize(sim, table, timestep_ps: float, check: Callable[[], str | None
     fire.forces.clear()
     sim.operations.integrator = None
     return None
+
+
+def add_periodic_writer(hoomd, sim, fn: Callable[[int], None], every: int, pressure: bool = False) -> None:
+    """Call ``fn(timestep)`` every ``every`` steps of ``sim``, counted from its current step (a HOOMD
+    ``CustomWriter``); ``pressure`` asks HOOMD for the pressure tensor at those steps (thermo rows)."""
+
+    class _Call(hoomd.custom.Action):
+        flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if pressure else []
+
+        def act(self, timestep):
+            fn(timestep)
+
+    trigger = hoomd.trigger.Periodic(period=int(every), phase=int(sim.timestep % every))
+    sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
