@@ -125,21 +125,10 @@ class QuenchProtocol:
     def _steps(self, ps: float) -> int:
         return int(round(ps / self.timestep))
 
-    @property
-    def liquid_steps(self) -> int:
-        return self._steps(self.liquid_ps)
-
-    @property
-    def cool_steps(self) -> int:
-        return self._steps(self.cool_ps)
-
-    @property
-    def anneal_steps(self) -> int:
-        return self._steps(self.anneal_ps)
-
-    @property
-    def production_steps(self) -> int:
-        return self._steps(self.production_ps)
+    liquid_steps = property(lambda self: self._steps(self.liquid_ps), doc="MD steps of the NVT liquid (int).")
+    cool_steps = property(lambda self: self._steps(self.cool_ps), doc="MD steps of the linear cool (int).")
+    anneal_steps = property(lambda self: self._steps(self.anneal_ps), doc="MD steps of the anneal (int).")
+    production_steps = property(lambda self: self._steps(self.production_ps), doc="MD steps of production (int).")
 
     @property
     def total_steps(self) -> int:
