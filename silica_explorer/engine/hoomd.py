@@ -46,15 +46,14 @@ from ..parameters import PAIR_SPECIES
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_dataset, thermo_failure)
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .hoomd_setup import (DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
+from .hoomd_setup import (CHUNK_STEPS, DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
                           HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, add_periodic_writer,
-                          classify_hoomd_error, fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
+                          classify_hoomd_error, fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables,
+                          resolve_device, run_chunks)
 from .hoomd_quench import run_hoomd_quench
 
 #: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
 PROTOCOL_VERSION = 1
-#: Steps per ``Simulation.run`` call; checks, progress and the time limit apply between chunks.
-CHUNK_STEPS = 250
 #: Thermo output every this many steps (as LAMMPS's ``thermo 100``).
 THERMO_EVERY = 100
 
@@ -305,14 +304,9 @@ class _Run:
         self.md_seconds -= time.perf_counter() - t
 
     def _advance(self, steps: int, done_before: int) -> str | None:
-        done = 0
-        while done < steps:
-            n = min(CHUNK_STEPS, steps - done)
-            t = time.perf_counter()
-            self.sim.run(n)
-            self.md_seconds += time.perf_counter() - t
+        for n, seconds, done in run_chunks(self.sim, steps):
+            self.md_seconds += seconds
             self.md_steps += n
-            done += n
             reason = self._check_time() or self._check_positions()
             if reason:
                 return reason

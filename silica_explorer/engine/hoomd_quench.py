@@ -9,7 +9,7 @@ density; ``cool``: MTTK NPT (``md.methods.ConstantPressure``, ``couple="xyz"``, 
 thermostat target is a ``hoomd.variant.Ramp`` from ``T_start`` to ``T_end`` over the stage; ``anneal`` and
 ``production``: the same NPT at ``T_end``, frames every ``frame_every`` production steps (step 0 included,
 as LAMMPS's dump). Thermo every ``thermo_every`` steps. The MD advances in chunks of
-:data:`~silica_explorer.engine.hoomd.CHUNK_STEPS` steps, between which the time limit, non-finite positions,
+:data:`~silica_explorer.engine.hoomd_setup.CHUNK_STEPS` steps, between which the time limit, non-finite positions,
 overlaps (closer than the table start) and the density window are checked, so an exploding box stops early.
 After the run, :mod:`.quench_checks` decides, as for LAMMPS.
 
@@ -30,13 +30,11 @@ from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
 from .hoomd_setup import (EV_PER_A3_IN_BAR, K_B, TABLE_R_MIN, TIME_UNIT_PS, add_periodic_writer, classify_hoomd_error,
-                          fire_minimize, import_hoomd, neighbor_buffer_for)
+                          fire_minimize, import_hoomd, neighbor_buffer_for, run_chunks)
 from .quench_checks import density_failure, frames_failure, quench_failure, quench_thermo_dataset
 
 #: Version of the HOOMD quench protocol; part of the quench's engine version string.
 QUENCH_VERSION = 1
-#: Steps per ``Simulation.run`` call (as the melt).
-CHUNK_STEPS = 250
 #: g/cm3 per amu/A^3.
 AMU_PER_A3_IN_G_PER_CM3 = 1.66053906660
 
@@ -161,14 +159,9 @@ class _QuenchRun:
     def _stage(self, stage: str, steps: int) -> str | None:
         if stage != "production":
             self.stage, self.stage_start = stage, self.sim.timestep
-        done = 0
-        while done < steps:
-            n = min(CHUNK_STEPS, steps - done)
-            t = time.perf_counter()
-            self.sim.run(n)
-            self.md_seconds += time.perf_counter() - t
+        for n, seconds, _ in run_chunks(self.sim, steps):
+            self.md_seconds += seconds
             self.md_steps += n
-            done += n
             self.done += n
             reason = self._check()
             if reason:
