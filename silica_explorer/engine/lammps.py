@@ -49,7 +49,7 @@ from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check
                          thermo_failure)
 from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .lammps_process import lammps_error_reason, run_lammps
+from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .lammps_quench import run_quench
 from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_setup_lines,
                      table_r_inner, write_lammps_table)
@@ -175,25 +175,6 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
                                  neighbor_skin=neighbor_skin, deck=deck, frame_every=frame_every))
     return script
-
-
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
-_THERMO_ROW = re.compile(rf"^\s*\d+\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s*$", re.IGNORECASE)
-
-
-def parse_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
-    """Thermo rows as ``(phase, [step, temp, pe, ke, etotal, press])`` and the first ERROR line, if any."""
-    rows = []
-    phase = "setup"
-    error = None
-    for line in text.splitlines():
-        if line.startswith("# phase:"):
-            phase = line.split(":", 1)[1].strip()
-        elif _THERMO_ROW.match(line):
-            rows.append((phase, [float(w) for w in line.split()]))
-        elif error is None and line.lstrip().startswith("ERROR"):
-            error = line.strip()
-    return rows, error
 
 
 def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float) -> xr.Dataset:

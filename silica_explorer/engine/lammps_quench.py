@@ -30,7 +30,7 @@ from ..configurations import random_configuration, read_lammps_dump_frames, writ
 from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
-from .lammps_process import lammps_error_reason, run_lammps
+from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .quench_checks import DENSITY_WINDOW, STAGES, frames_failure, quench_failure, quench_thermo_dataset
 from .tables import LAMMPS_MINIMIZE_LINES, lammps_setup_lines, table_r_inner, write_lammps_table
 
@@ -94,27 +94,10 @@ def write_quench_deck(directory: Path, forcefield: ForceField, protocol: QuenchP
     return script
 
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
-_ROW = re.compile(rf"^\s*\d+(?:\s+{_NUM}){{5}}\s*$", re.IGNORECASE)
-
-
-def parse_quench_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
-    """Thermo rows ``(stage, [step, temp, pe, press, vol, density])`` and the first ERROR line, if any."""
-    rows, stage, error = [], "setup", None
-    for line in text.splitlines():
-        if line.startswith("# phase:"):
-            stage = line.split(":", 1)[1].strip()
-        elif _ROW.match(line):
-            rows.append((stage, [float(w) for w in line.split()]))
-        elif error is None and line.lstrip().startswith("ERROR"):
-            error = line.strip()
-    return rows, error
-
-
 def _progress(log_path: Path, protocol: QuenchProtocol) -> tuple[int, int, str]:
     total = protocol.total_steps
     try:
-        rows, _ = parse_quench_log(log_path.read_text())
+        rows, _ = parse_log(log_path.read_text())
     except OSError:
         return 0, total, "setup"
     if not rows or rows[-1][0] not in STAGES:
@@ -176,7 +159,7 @@ def run_quench(engine, forcefield: ForceField, protocol: QuenchProtocol, seed: i
         poll = None if progress is None else (lambda: progress(*_progress(log_path, protocol)))
         rc, timed_out = run_lammps(engine.command("in.quench"), rundir, engine.environment(), engine.timeout_s, poll)
         log = log_path.read_text() if log_path.exists() else ""
-        rows, error = parse_quench_log(log)
+        rows, error = parse_log(log)
         thermo = quench_thermo_dataset(rows, protocol, protocol.n_atoms)
         err_file = rundir / "stderr.txt"
         stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""
