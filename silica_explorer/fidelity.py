@@ -21,6 +21,45 @@ class FidelityError(ValueError):
     """A protocol field is missing, unknown or outside its allowed range."""
 
 
+def coerce_min_separation(protocol, kind: str, error: type[FidelityError]) -> None:
+    """Store a frozen protocol's ``min_separation`` (SiSi, SiO, OO; A) as a tuple of floats.
+
+    ``kind`` names the protocol in the message ("fidelity", "quench protocol"); raises ``error`` when the
+    value is not a sequence of numbers.
+    """
+    try:
+        object.__setattr__(protocol, "min_separation", tuple(float(x) for x in protocol.min_separation))
+    except (TypeError, ValueError):
+        raise error(f"{kind} {protocol.name!r}: min_separation = {protocol.min_separation!r} must be "
+                    "three distances (SiSi, SiO, OO) in A") from None
+
+
+def min_separation_check(min_separation: tuple) -> tuple[bool, str]:
+    """The ``(ok, allowed)`` entry of :func:`check_fields` for ``min_separation``: three distances in [0.5, 3] A."""
+    return (len(min_separation) == 3 and all(0.5 <= x <= 3.0 for x in min_separation),
+            "three distances (SiSi, SiO, OO) in [0.5, 3] A")
+
+
+def check_fields(protocol, kind: str, error: type[FidelityError], checks: Mapping[str, tuple[bool, str]]) -> None:
+    """Raise ``error`` for the first field of ``checks`` (field -> (ok, allowed)) that is not ok or is a
+    non-finite float: "<kind> '<name>': <field> = <value> must be <allowed>"."""
+    for field, (ok, allowed) in checks.items():
+        value = getattr(protocol, field)
+        if isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        if not ok:
+            raise error(f"{kind} {protocol.name!r}: {field} = {value!r} must be {allowed}")
+
+
+def protocol_from_dict(cls, data: Mapping, kind: str, error: type[FidelityError]):
+    """``cls(**data)`` for a protocol dataclass; ``error`` naming ``kind`` for unknown fields."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise error(f"unknown {kind} field(s) {sorted(unknown)}; known: {sorted(known)}")
+    return cls(**data)
+
+
 @dataclasses.dataclass(frozen=True)
 class Fidelity:
     """One MD protocol for a cost evaluation.
@@ -51,12 +90,8 @@ class Fidelity:
     table_points: int = 8000
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "min_separation", tuple(float(x) for x in self.min_separation))
-        except (TypeError, ValueError):
-            raise FidelityError(f"fidelity {self.name!r}: min_separation = {self.min_separation!r} must be "
-                                "three distances (SiSi, SiO, OO) in A") from None
-        checks = {
+        coerce_min_separation(self, "fidelity", FidelityError)
+        check_fields(self, "fidelity", FidelityError, {
             "n_SiO2": (self.n_SiO2 >= 8, "an integer >= 8"),
             "relax_ps": (self.relax_ps >= 0, ">= 0 ps"),
             "production_ps": (self.production_ps > 0, "> 0 ps"),
@@ -68,16 +103,9 @@ class Fidelity:
             "frame_every": (self.frame_every >= 1, "an integer >= 1"),
             "rdf_r_max": (0 < self.rdf_r_max, "> 0 A"),
             "rdf_dr": (0 < self.rdf_dr < self.rdf_r_max, "in (0, rdf_r_max) A"),
-            "min_separation": (len(self.min_separation) == 3 and all(0.5 <= x <= 3.0 for x in self.min_separation),
-                               "three distances (SiSi, SiO, OO) in [0.5, 3] A"),
+            "min_separation": min_separation_check(self.min_separation),
             "table_points": (self.table_points >= 1000, "an integer >= 1000"),
-        }
-        for field, (ok, allowed) in checks.items():
-            value = getattr(self, field)
-            if isinstance(value, float) and not math.isfinite(value):
-                ok = False
-            if not ok:
-                raise FidelityError(f"fidelity {self.name!r}: {field} = {value!r} must be {allowed}")
+        })
         if self.rdf_r_max > 0.5 * self.box_length + 1e-9:
             raise FidelityError(
                 f"fidelity {self.name!r}: rdf_r_max = {self.rdf_r_max} A exceeds half the box "
@@ -122,11 +150,7 @@ class Fidelity:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Fidelity":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise FidelityError(f"unknown fidelity field(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
+        return protocol_from_dict(cls, data, "fidelity", FidelityError)
 
 
 FIDELITIES: dict[str, Fidelity] = {

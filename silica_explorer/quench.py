@@ -30,7 +30,8 @@ import math
 from typing import Mapping
 
 from .constants import cubic_box_length
-from .fidelity import FidelityError
+from .fidelity import (FidelityError, check_fields, coerce_min_separation, min_separation_check,
+                       protocol_from_dict)
 
 #: The Eq. (1) cutoff (A) of every preset; the start box must be at least two of these wide.
 CUTOFF = 8.0
@@ -74,12 +75,8 @@ class QuenchProtocol:
     table_points: int = 8000
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "min_separation", tuple(float(x) for x in self.min_separation))
-        except (TypeError, ValueError):
-            raise QuenchProtocolError(f"quench protocol {self.name!r}: min_separation = {self.min_separation!r} "
-                                      "must be three distances (SiSi, SiO, OO) in A") from None
-        checks = {
+        coerce_min_separation(self, "quench protocol", QuenchProtocolError)
+        check_fields(self, "quench protocol", QuenchProtocolError, {
             "n_SiO2": (isinstance(self.n_SiO2, int) and self.n_SiO2 >= 8, "an integer >= 8"),
             "rate_K_per_ps": (self.rate_K_per_ps > 0, "> 0 K/ps"),
             "liquid_ps": (self.liquid_ps >= 0, ">= 0 ps"),
@@ -94,16 +91,9 @@ class QuenchProtocol:
             "p_damp": (self.p_damp > 0, "> 0 ps"),
             "thermo_every": (isinstance(self.thermo_every, int) and self.thermo_every >= 1, "an integer >= 1 (steps)"),
             "frame_every": (isinstance(self.frame_every, int) and self.frame_every >= 1, "an integer >= 1 (steps)"),
-            "min_separation": (len(self.min_separation) == 3 and all(0.5 <= x <= 3.0 for x in self.min_separation),
-                               "three distances (SiSi, SiO, OO) in [0.5, 3] A"),
+            "min_separation": min_separation_check(self.min_separation),
             "table_points": (isinstance(self.table_points, int) and self.table_points >= 1000, "an integer >= 1000"),
-        }
-        for field, (ok, allowed) in checks.items():
-            value = getattr(self, field)
-            if isinstance(value, float) and not math.isfinite(value):
-                ok = False
-            if not ok:
-                raise QuenchProtocolError(f"quench protocol {self.name!r}: {field} = {value!r} must be {allowed}")
+        })
         if self.box_length < 2 * CUTOFF:
             volume_per_SiO2 = cubic_box_length(1, self.density) ** 3
             n_min = math.ceil((2 * CUTOFF) ** 3 / volume_per_SiO2)
@@ -135,21 +125,10 @@ class QuenchProtocol:
     def _steps(self, ps: float) -> int:
         return int(round(ps / self.timestep))
 
-    @property
-    def liquid_steps(self) -> int:
-        return self._steps(self.liquid_ps)
-
-    @property
-    def cool_steps(self) -> int:
-        return self._steps(self.cool_ps)
-
-    @property
-    def anneal_steps(self) -> int:
-        return self._steps(self.anneal_ps)
-
-    @property
-    def production_steps(self) -> int:
-        return self._steps(self.production_ps)
+    liquid_steps = property(lambda self: self._steps(self.liquid_ps), doc="MD steps of the NVT liquid (int).")
+    cool_steps = property(lambda self: self._steps(self.cool_ps), doc="MD steps of the linear cool (int).")
+    anneal_steps = property(lambda self: self._steps(self.anneal_ps), doc="MD steps of the anneal (int).")
+    production_steps = property(lambda self: self._steps(self.production_ps), doc="MD steps of production (int).")
 
     @property
     def total_steps(self) -> int:
@@ -176,11 +155,7 @@ class QuenchProtocol:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "QuenchProtocol":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise QuenchProtocolError(f"unknown quench protocol field(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
+        return protocol_from_dict(cls, data, "quench protocol", QuenchProtocolError)
 
 
 QUENCH_PROTOCOLS: dict[str, QuenchProtocol] = {

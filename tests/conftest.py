@@ -1,5 +1,7 @@
 """Shared fixtures: tiny systems only (a few hundred atoms, a few hundred steps)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,20 @@ def engine():
     # one thread: tiny systems gain little from threads, and OpenMP threads stall badly when the
     # machine is shared (CI runs tests alone, but developers often do not)
     return LammpsEngine(threads=1)
+
+
+@pytest.fixture(scope="module")
+def hoomd_engine():
+    """A CPU HOOMD engine. Skips (with the reason) when HOOMD-blue is not importable; CI sets
+    SILICA_REQUIRE_HOOMD=1, which turns that skip into a failure."""
+    from silica_explorer.engine.hoomd import HoomdEngine, HoomdUnavailable, import_hoomd
+    try:
+        import_hoomd()
+    except HoomdUnavailable as exc:
+        if os.environ.get("SILICA_REQUIRE_HOOMD"):
+            pytest.fail(f"SILICA_REQUIRE_HOOMD is set but {exc}")
+        pytest.skip(str(exc))
+    return HoomdEngine(device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -175,6 +175,11 @@ class Page:
     def sources(self) -> list[dict]:
         return self.page.evaluate(CDS_JS)
 
+    def wait_for_sources(self, condition: str, timeout: float = 60_000) -> None:
+        """Wait (up to ``timeout`` ms) until ``condition``, JS applied to the array of the page's data sources
+        (:data:`CDS_JS`; e.g. ``".some(s => s.n > 1)"``), holds."""
+        self.page.wait_for_function(f"() => ({CDS_JS})(){condition}", timeout=timeout)
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
@@ -203,8 +208,7 @@ def test_page_loads_without_errors_and_fast(page, server):
     timing = {"server_start_to_http_200_s": round(server["t_http"], 2),
               "page_open_to_interactive_s": round(t_interactive - t_start, 2)}
     # the plots follow the first paint (pn.state.onload): the reference's three g(r) curves
-    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
-                                timeout=60_000)
+    page.wait_for_sources(".filter(s => s.keys.join() === 'g,r').length >= 3")
     t_plots = time.monotonic()
     timing["page_open_to_plots_s"] = round(t_plots - t_start, 2)
     if "first_page" not in server:  # only the first page of a fresh server measures start -> interactive
@@ -228,8 +232,7 @@ def test_page_loads_without_errors_and_fast(page, server):
 def test_forcefield_evaluate_tiny_updates_pdf_plot(page):
     page.open()
     # the plots arrive right after the page is up (pn.state.onload): first the reference's three g(r)
-    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
-                                timeout=60_000)
+    page.wait_for_sources(".filter(s => s.keys.join() === 'g,r').length >= 3")
     before = _pdf_curves(page.sources())
     page.button("Evaluate").click()
     result = page.page.get_by_text("R_x =").first
@@ -237,8 +240,7 @@ def test_forcefield_evaluate_tiny_updates_pdf_plot(page):
     text = result.inner_text()
     assert "ML" in text and "%" in text
     # the PDF plot gained the three MD curves next to the reference's
-    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length > {len(before)}",
-                                timeout=60_000)
+    page.wait_for_sources(f".filter(s => s.keys.join() === 'g,r').length > {len(before)}")
     after = _pdf_curves(page.sources())
     # three new g(r) curves (one per pair), with data that were not on the page before
     new = {round(s["sum"], 6) for s in after} - {round(s["sum"], 6) for s in before}
@@ -257,8 +259,7 @@ def test_results_table_angles_and_export(page, tmp_path):
     # the job's last UI update has arrived once its Cancel button is disabled again
     sync_api.expect(page.page.locator("button:visible", has_text="Cancel").first).to_be_disabled(timeout=60_000)
     # O-Si-O and Si-O-Si distributions of the three sets
-    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'angle,p').length >= 6",
-                                timeout=120_000)
+    page.wait_for_sources(".filter(s => s.keys.join() === 'angle,p').length >= 6", timeout=120_000)
     page.page.wait_for_timeout(1500)  # let the browser draw the last plots before the screenshot
     page.shot("results")
     with page.page.expect_download() as dl:
@@ -316,8 +317,7 @@ def test_landscape_shows_shipped_grid(page):
         with xr.open_dataset(files[0], group=f"paths/{name}") as p:
             path_lengths.append(int(p.sizes["iter"]))
     assert n_grid > 1
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n === {n_grid})",
-                                timeout=60_000)  # the heat map shows every grid point
+    page.wait_for_sources(f".some(s => s.keys.includes('R_x') && s.n === {n_grid})")  # every grid point shown
     if path_lengths:  # one convergence curve per stored path, each with all its evaluations
         page.page.wait_for_function(
             f"() => {json.dumps(sorted(path_lengths))}.every(n => ({CDS_JS})().some("
@@ -372,8 +372,7 @@ def test_without_reference_says_so_and_still_melts(browser, tmp_path):
             page.page.get_by_text("Load your own reference").first.wait_for(state="visible")
             page.button("Evaluate").click()
             page.page.get_by_text("no reference loaded, so no R_x").first.wait_for(state="visible", timeout=300_000)
-            page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.join() === 'g,r').length >= 3",
-                                        timeout=60_000)
+            page.wait_for_sources(".filter(s => s.keys.join() === 'g,r').length >= 3")
             page.shot("no_reference")
             assert page.errors == [], "\n".join(page.errors)
         finally:
@@ -393,7 +392,7 @@ def test_landscape_upload_click_start_and_run_comparison(page, tmp_path):
     page.tab("Landscape")
     page.page.locator("input[type=file][accept='.nc']").first.set_input_files(str(path))
     page.page.locator("code", has_text="synthetic_test_landscape.nc").first.wait_for(state="visible", timeout=60_000)
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.includes('R_x') && s.n > 1)", timeout=60_000)
+    page.wait_for_sources(".some(s => s.keys.includes('R_x') && s.n > 1)")
     page.page.wait_for_timeout(1500)  # the new heat map's tap callback is wired once it has rendered
     canvas = page.page.locator(".bk-Canvas:visible").first  # the full-window heat map
     canvas.wait_for(state="visible")
@@ -409,8 +408,7 @@ def test_landscape_upload_click_start_and_run_comparison(page, tmp_path):
     page.page.wait_for_timeout(300)
     page.button("Run comparison").click()
     page.page.get_by_text(": finished").first.wait_for(state="visible", timeout=600_000)
-    page.page.wait_for_function(f"() => ({CDS_JS})().filter(s => s.keys.includes('best') && s.n >= 2).length >= 2",
-                                timeout=60_000)
+    page.wait_for_sources(".filter(s => s.keys.includes('best') && s.n >= 2).length >= 2")
     page.shot("landscape_comparison_devdata")
     assert page.errors == [], "\n".join(page.errors)
 
@@ -705,9 +703,8 @@ def test_landscape_profile_line_and_surface(page):
     page.open()
     page.tab("Landscape")
     page.page.locator("code", has_text=files[0].name).first.wait_for(state="visible", timeout=180_000)
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.join() === 'R_x,xs,ys' && s.n > 10)", timeout=120_000)
-    page.page.wait_for_function(f"() => ({CDS_JS})().some(s => s.keys.join() === '{keys}' && s.n === 80)",
-                                timeout=180_000)
+    page.wait_for_sources(".some(s => s.keys.join() === 'R_x,xs,ys' && s.n > 10)", timeout=120_000)
+    page.wait_for_sources(f".some(s => s.keys.join() === '{keys}' && s.n === 80)", timeout=180_000)
     diag = page.page.evaluate(COLUMNS_JS, keys)
     assert diag["A_SiO"][0] == pytest.approx(ys.min()) and diag["A_SiO"][-1] == pytest.approx(ys.max())
     page.page.get_by_role("button", name="profile line").first.click()

@@ -6,7 +6,6 @@ Tests that need HOOMD-blue skip (with the reason) only when it is not importable
 The bad-input tests run everywhere (they use stand-in modules where they need one).
 """
 
-import os
 import sys
 import types
 
@@ -25,23 +24,6 @@ from test_engine import numpy_energy_forces
 #: The tiny protocol (0.5 + 0.5 ps) at quick's size (648 atoms, 21.4 A box): HOOMD's minimum-image
 #: neighbour list needs a box wider than 2 r_cut = 16 A, and the tiny preset's is 14.3 A.
 TINY_216 = FIDELITIES["tiny"].replace(name="tiny-216", n_SiO2=216)
-
-
-def _hoomd_or_skip():
-    from silica_explorer.engine.hoomd import HoomdUnavailable, import_hoomd
-    try:
-        return import_hoomd()
-    except HoomdUnavailable as exc:
-        if os.environ.get("SILICA_REQUIRE_HOOMD"):
-            pytest.fail(f"SILICA_REQUIRE_HOOMD is set but {exc}")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
-def hoomd_engine():
-    _hoomd_or_skip()
-    from silica_explorer.engine.hoomd import HoomdEngine
-    return HoomdEngine(device="cpu")
 
 
 @pytest.fixture(scope="module")

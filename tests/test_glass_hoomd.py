@@ -4,8 +4,6 @@ Tests that need HOOMD-blue skip (with the reason) only when it is not importable
 (scripts/build_hoomd.sh) and sets SILICA_REQUIRE_HOOMD=1, which turns those skips into failures.
 """
 
-import os
-
 import numpy as np
 import pytest
 
@@ -16,22 +14,6 @@ from silica_explorer.quench import QUENCH_PROTOCOLS
 
 TINY = QUENCH_PROTOCOLS["tiny"]
 SEEDS = (0, 1, 2)
-
-
-def _hoomd_or_skip():
-    from silica_explorer.engine.hoomd import HoomdUnavailable, import_hoomd
-    try:
-        return import_hoomd()
-    except HoomdUnavailable as exc:
-        if os.environ.get("SILICA_REQUIRE_HOOMD"):
-            pytest.fail(f"SILICA_REQUIRE_HOOMD is set but {exc}")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
-def hoomd_engine():
-    _hoomd_or_skip()
-    return get_engine("hoomd", device="cpu")
 
 
 @pytest.fixture(scope="module")

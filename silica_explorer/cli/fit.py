@@ -14,8 +14,8 @@ import math
 import sys
 from pathlib import Path
 
-from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, existing_path,
-                      reference_from_args, seed_type)
+from .options import (add_command, add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args,
+                      existing_path, reference_from_args, seed_type)
 
 _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 
@@ -25,8 +25,8 @@ def register_cli(sub) -> None:
     from ..parameters import FREE_PARAMETERS
     from ..optimize import OPTIMIZERS
     from ..standins import FUNCTIONS
-    p = sub.add_parser(
-        "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
+    p = add_command(
+        sub, "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
         description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
                     "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
                     "TuRBO followed by CG, composite BO (a surrogate of the partial PDFs; R_x and EI computed "

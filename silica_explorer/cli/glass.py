@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import add_engine_args, engine_from_args, tqdm_progress
+from .options import add_command, add_engine_args, engine_from_args, tqdm_progress
 
 
 def register_cli(sub) -> None:
     from ..quench import QUENCH_PROTOCOLS
-    p = sub.add_parser(
-        "glass", help="quench each set to a glass and report its density, pressure, structure and S(Q)",
+    p = add_command(
+        sub, "glass", help="quench each set to a glass and report its density, pressure, structure and S(Q)",
         description="Quench every set (random start, minimize, NVT liquid at 3600 K and 2.2 g/cm3, NPT at 0 GPa: "
                     "linear cool to 300 K, anneal, production) with every seed; write one netCDF per set and "
                     "seed, glass_table.md (mean +- std over seeds, against experiment) and glass_summary.json "

@@ -15,8 +15,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, reference_from_args,
-                      seed_list_type, tqdm_progress)
+from .options import (add_command, add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args,
+                      reference_from_args, seed_list_type, tqdm_progress)
 
 
 def _axis(text: str):
@@ -44,13 +44,12 @@ def _zoom(text: str):
 
 def register_cli(sub) -> None:
     from ..forcefield import PRESETS
-    p = sub.add_parser(
-        "landscape", help="R_x on a grid of two parameters (others at a preset), in parallel",
+    p = add_command(
+        sub, "landscape", help="R_x on a grid of two parameters (others at a preset), in parallel",
         description="Compute the cost R_x on a grid of two forcefield parameters with all others fixed at a "
                     "base preset (the paper's Fig. 4), evaluated in parallel with Dask, optionally with finer "
                     "zoom windows and BO/CG optimizer paths. Writes a netCDF (groups /full, /zoom, /paths/...) "
                     "and a .points.jsonl sidecar; --resume continues an interrupted run.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  silica-explorer landscape --x q_Si:1.6:2.6:21 --y A_SiO:12000:30000:21 --base BKS \\\n"
                "      --fidelity quick --workers 2 --zoom auto --paths --out data/landscapes/bks_qSi_ASiO_quick.nc --resume")
     p.add_argument("--x", type=_axis, required=True, metavar="NAME:START:STOP:N",

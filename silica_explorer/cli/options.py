@@ -12,6 +12,17 @@ from pathlib import Path
 from ..reference import default_reference
 
 
+def add_command(sub, name: str, *, help: str, description: str,
+                epilog: str | None = None) -> argparse.ArgumentParser:
+    """Add the ``silica-explorer NAME`` command to the argparse ``sub`` (subparsers): one-line ``help`` for the
+    command list, ``description`` for its own help; an ``epilog`` (an example command line) keeps its line
+    breaks (``RawDescriptionHelpFormatter``)."""
+    if epilog is None:
+        return sub.add_parser(name, help=help, description=description)
+    return sub.add_parser(name, help=help, description=description,
+                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog)
+
+
 def existing_path(text: str) -> Path:
     p = Path(text)
     if not p.exists():

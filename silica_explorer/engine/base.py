@@ -27,6 +27,20 @@ from ..quench import QuenchProtocol
 ProgressCallback = Callable[[int, int, str], None]
 
 
+def run_provenance(result: "MeltResult | QuenchResult") -> dict:
+    """The provenance every run result records first, in this order: ``status``, ``reason``, ``seed``,
+    ``engine``, ``engine_version``, ``wall_time_s`` (s, 3 decimals), ``md_steps_per_s`` (2 decimals or None)."""
+    return {
+        "status": result.status,
+        "reason": result.reason,
+        "seed": int(result.seed),
+        "engine": result.engine,
+        "engine_version": result.engine_version,
+        "wall_time_s": round(float(result.wall_time_s), 3),
+        "md_steps_per_s": None if result.md_steps_per_s is None else round(float(result.md_steps_per_s), 2),
+    }
+
+
 @dataclasses.dataclass
 class MeltResult:
     """Outcome of one melt.
@@ -62,13 +76,7 @@ class MeltResult:
     def record(self) -> dict:
         """JSON-able provenance of this run."""
         rec = {
-            "status": self.status,
-            "reason": self.reason,
-            "seed": int(self.seed),
-            "engine": self.engine,
-            "engine_version": self.engine_version,
-            "wall_time_s": round(float(self.wall_time_s), 3),
-            "md_steps_per_s": None if self.md_steps_per_s is None else round(float(self.md_steps_per_s), 2),
+            **run_provenance(self),
             "warm_start": self.warm_start,
             "engine_options": self.engine_options,
             "forcefield": self.forcefield.as_dict(),
@@ -142,13 +150,7 @@ class QuenchResult:
     def record(self) -> dict:
         """JSON-able provenance of this quench."""
         return {
-            "status": self.status,
-            "reason": self.reason,
-            "seed": int(self.seed),
-            "engine": self.engine,
-            "engine_version": self.engine_version,
-            "wall_time_s": round(float(self.wall_time_s), 3),
-            "md_steps_per_s": None if self.md_steps_per_s is None else round(float(self.md_steps_per_s), 2),
+            **run_provenance(self),
             "engine_options": self.engine_options,
             "forcefield": self.forcefield.as_dict(),
             "protocol": self.protocol.as_dict(),

@@ -46,15 +46,14 @@ from ..parameters import PAIR_SPECIES
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_dataset, thermo_failure)
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .hoomd_setup import (DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
-                          HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, classify_hoomd_error,
-                          fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables, resolve_device)
+from .hoomd_setup import (CHUNK_STEPS, DEVICES, EV_PER_A3_IN_BAR, FIRE_ENERGY_TOL, FIRE_FORCE_TOL, FIRE_MAX_STEPS,  # noqa: F401
+                          HOW_TO_GET, K_B, TABLE_R_MIN, TIME_UNIT_PS, HoomdUnavailable, add_periodic_writer,
+                          classify_hoomd_error, fire_minimize, import_hoomd, neighbor_buffer_for, pair_tables,
+                          resolve_device, run_chunks)
 from .hoomd_quench import run_hoomd_quench
 
 #: Version of this engine's protocol (tables, phases, checks); part of :meth:`HoomdEngine.version`.
 PROTOCOL_VERSION = 1
-#: Steps per ``Simulation.run`` call; checks, progress and the time limit apply between chunks.
-CHUNK_STEPS = 250
 #: Thermo output every this many steps (as LAMMPS's ``thermo 100``).
 THERMO_EVERY = 100
 
@@ -251,15 +250,15 @@ class _Run:
             filter=hoomd.filter.All(),
             thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT, tau=fid.t_damp / TIME_UNIT_PS))
         self.sim.operations.integrator = hoomd.md.Integrator(dt=dt, forces=[self.table], methods=[method])
-        self._add_writer(self._thermo_row, THERMO_EVERY)
+        add_periodic_writer(self.hoomd, self.sim, self._thermo_row, THERMO_EVERY, pressure=True)
         self.phase, self.phase_start = "relax", self.sim.timestep
         reason = self._advance(fid.relax_steps, done_before=0)
         if reason:
             return reason
         self.phase, self.phase_start = "production", self.sim.timestep
         self._frame()
-        self._add_writer(self._rdf_sample, fid.rdf_every)
-        self._add_writer(self._frame, fid.frame_every)
+        add_periodic_writer(self.hoomd, self.sim, self._rdf_sample, fid.rdf_every)
+        add_periodic_writer(self.hoomd, self.sim, self._frame, fid.frame_every)
         return self._advance(fid.production_steps, done_before=fid.relax_steps)
 
     def _minimize(self) -> str | None:
@@ -286,18 +285,6 @@ class _Run:
         snap.particles.velocity[:] = v[tags]
         self.sim.state.set_snapshot(snap)
 
-    def _add_writer(self, fn, every: int) -> None:
-        hoomd = self.hoomd
-
-        class _Call(hoomd.custom.Action):
-            flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if fn == self._thermo_row else []
-
-            def act(self, timestep):
-                fn(timestep)
-
-        trigger = hoomd.trigger.Periodic(period=int(every), phase=int(self.sim.timestep % every))
-        self.sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
-
     def _thermo_row(self, timestep) -> None:
         th = self.thermo
         pe, ke = float(th.potential_energy), float(th.kinetic_energy)
@@ -317,14 +304,9 @@ class _Run:
         self.md_seconds -= time.perf_counter() - t
 
     def _advance(self, steps: int, done_before: int) -> str | None:
-        done = 0
-        while done < steps:
-            n = min(CHUNK_STEPS, steps - done)
-            t = time.perf_counter()
-            self.sim.run(n)
-            self.md_seconds += time.perf_counter() - t
+        for n, seconds, done in run_chunks(self.sim, steps):
+            self.md_seconds += seconds
             self.md_steps += n
-            done += n
             reason = self._check_time() or self._check_positions()
             if reason:
                 return reason

@@ -9,7 +9,7 @@ density; ``cool``: MTTK NPT (``md.methods.ConstantPressure``, ``couple="xyz"``, 
 thermostat target is a ``hoomd.variant.Ramp`` from ``T_start`` to ``T_end`` over the stage; ``anneal`` and
 ``production``: the same NPT at ``T_end``, frames every ``frame_every`` production steps (step 0 included,
 as LAMMPS's dump). Thermo every ``thermo_every`` steps. The MD advances in chunks of
-:data:`~silica_explorer.engine.hoomd.CHUNK_STEPS` steps, between which the time limit, non-finite positions,
+:data:`~silica_explorer.engine.hoomd_setup.CHUNK_STEPS` steps, between which the time limit, non-finite positions,
 overlaps (closer than the table start) and the density window are checked, so an exploding box stops early.
 After the run, :mod:`.quench_checks` decides, as for LAMMPS.
 
@@ -29,14 +29,12 @@ from ..constants import MASS
 from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
-from .hoomd_setup import (EV_PER_A3_IN_BAR, K_B, TABLE_R_MIN, TIME_UNIT_PS, classify_hoomd_error, fire_minimize,
-                          import_hoomd, neighbor_buffer_for)
+from .hoomd_setup import (EV_PER_A3_IN_BAR, K_B, TABLE_R_MIN, TIME_UNIT_PS, add_periodic_writer, classify_hoomd_error,
+                          fire_minimize, import_hoomd, neighbor_buffer_for, run_chunks)
 from .quench_checks import density_failure, frames_failure, quench_failure, quench_thermo_dataset
 
 #: Version of the HOOMD quench protocol; part of the quench's engine version string.
 QUENCH_VERSION = 1
-#: Steps per ``Simulation.run`` call (as the melt).
-CHUNK_STEPS = 250
 #: g/cm3 per amu/A^3.
 AMU_PER_A3_IN_G_PER_CM3 = 1.66053906660
 
@@ -130,26 +128,28 @@ class _QuenchRun:
                                               thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT_start, tau=tau))
         integrator = hoomd.md.Integrator(dt=p.timestep / TIME_UNIT_PS, forces=[self.table], methods=[nvt])
         self.sim.operations.integrator = integrator
-        self._add_writer(self._thermo_row, p.thermo_every, pressure=True)
+        add_periodic_writer(hoomd, self.sim, self._thermo_row, p.thermo_every, pressure=True)
         reason = self._stage("liquid", p.liquid_steps)
         if reason:
             return reason
+
+        def npt(kT):
+            """Isotropic MTTK NPT at pressure S, thermostat target ``kT`` (eV, or a variant)."""
+            return hoomd.md.methods.ConstantPressure(filter=hoomd.filter.All(), S=S, tauS=tauS, couple="xyz",
+                                                     thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT, tau=tau))
+
         ramp = hoomd.variant.Ramp(A=kT_start, B=kT_end, t_start=self.sim.timestep, t_ramp=max(1, p.cool_steps))
-        integrator.methods = [hoomd.md.methods.ConstantPressure(
-            filter=hoomd.filter.All(), S=S, tauS=tauS, couple="xyz",
-            thermostat=hoomd.md.methods.thermostats.MTTK(kT=ramp, tau=tau))]
+        integrator.methods = [npt(ramp)]
         reason = self._stage("cool", p.cool_steps)
         if reason:
             return reason
-        integrator.methods = [hoomd.md.methods.ConstantPressure(
-            filter=hoomd.filter.All(), S=S, tauS=tauS, couple="xyz",
-            thermostat=hoomd.md.methods.thermostats.MTTK(kT=kT_end, tau=tau))]
+        integrator.methods = [npt(kT_end)]
         reason = self._stage("anneal", p.anneal_steps)
         if reason:
             return reason
         self.stage, self.stage_start = "production", self.sim.timestep
         self._frame()
-        self._add_writer(self._frame, p.frame_every)
+        add_periodic_writer(hoomd, self.sim, self._frame, p.frame_every)
         return self._stage("production", p.production_steps)
 
     def _minimize(self) -> str | None:
@@ -159,14 +159,9 @@ class _QuenchRun:
     def _stage(self, stage: str, steps: int) -> str | None:
         if stage != "production":
             self.stage, self.stage_start = stage, self.sim.timestep
-        done = 0
-        while done < steps:
-            n = min(CHUNK_STEPS, steps - done)
-            t = time.perf_counter()
-            self.sim.run(n)
-            self.md_seconds += time.perf_counter() - t
+        for n, seconds, _ in run_chunks(self.sim, steps):
+            self.md_seconds += seconds
             self.md_steps += n
-            done += n
             self.done += n
             reason = self._check()
             if reason:
@@ -174,18 +169,6 @@ class _QuenchRun:
             if self.progress is not None:
                 self.progress(self.done, self.p.total_steps, stage)
         return None
-
-    def _add_writer(self, fn, every: int, pressure: bool = False) -> None:
-        hoomd = self.hoomd
-
-        class _Call(hoomd.custom.Action):
-            flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if pressure else []
-
-            def act(self, timestep):
-                fn(timestep)
-
-        trigger = hoomd.trigger.Periodic(period=int(every), phase=int(self.sim.timestep % every))
-        self.sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
 
     def _thermo_row(self, timestep) -> None:
         th = self.thermo

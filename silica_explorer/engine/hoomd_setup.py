@@ -2,8 +2,8 @@
 HOOMD with a clear error (:func:`import_hoomd`), choosing the device, the pair tables of Eq. (1) + DSF
 (:func:`pair_tables`), the neighbour-list buffer a box allows (:func:`neighbor_buffer_for`), FIRE
 minimisation of a random start (:func:`fire_minimize`), HOOMD's units
-(:data:`TIME_UNIT_PS`, :data:`EV_PER_A3_IN_BAR`) and the failure reason of a HOOMD exception
-(:func:`classify_hoomd_error`).
+(:data:`TIME_UNIT_PS`, :data:`EV_PER_A3_IN_BAR`), MD in chunks (:func:`run_chunks`), periodic Python callbacks (:func:`add_periodic_writer`) and the
+failure reason of a HOOMD exception (:func:`classify_hoomd_error`).
 
 Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs.
 """
@@ -11,7 +11,8 @@ Units inside HOOMD: eV, A, amu, so the time unit is A sqrt(amu/eV) = 10.1805 fs.
 from __future__ import annotations
 
 import math
-from typing import Callable
+import time
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -32,6 +33,9 @@ TABLE_R_MIN = TABLE_R_INNER
 FIRE_MAX_STEPS = 1000
 FIRE_ENERGY_TOL = 1e-5  # eV per atom between steps
 FIRE_FORCE_TOL = 1e-2  # eV/A, rms per degree of freedom
+#: Steps per ``Simulation.run`` call of the melt and the quench; checks, progress and the time limit apply
+#: between chunks (:func:`run_chunks`).
+CHUNK_STEPS = 250
 DEVICES = ("auto", "cpu", "gpu")
 HOW_TO_GET = ("install it from conda-forge ('conda install -c conda-forge hoomd', see environment.yml; GPU builds) "
               "or build the CPU package from source with scripts/build_hoomd.sh SRC_DIR_OR_TARBALL")
@@ -136,3 +140,31 @@ def fire_minimize(sim, table, timestep_ps: float, check: Callable[[], str | None
     fire.forces.clear()
     sim.operations.integrator = None
     return None
+
+
+def add_periodic_writer(hoomd, sim, fn: Callable[[int], None], every: int, pressure: bool = False) -> None:
+    """Call ``fn(timestep)`` every ``every`` steps of ``sim``, counted from its current step (a HOOMD
+    ``CustomWriter``); ``pressure`` asks HOOMD for the pressure tensor at those steps (thermo rows)."""
+
+    class _Call(hoomd.custom.Action):
+        flags = [hoomd.custom.Action.Flags.PRESSURE_TENSOR] if pressure else []
+
+        def act(self, timestep):
+            fn(timestep)
+
+    trigger = hoomd.trigger.Periodic(period=int(every), phase=int(sim.timestep % every))
+    sim.operations.writers.append(hoomd.write.CustomWriter(action=_Call(), trigger=trigger))
+
+
+def run_chunks(sim, steps: int) -> Iterator[tuple[int, float, int]]:
+    """Run ``steps`` MD steps of ``sim`` in chunks of at most :data:`CHUNK_STEPS`, yielding after each chunk
+    ``(n, seconds, done)``: its steps, the wall seconds of its ``sim.run`` and the steps done so far. The
+    caller checks between chunks and stops the run by leaving the loop."""
+    done = 0
+    while done < steps:
+        n = min(CHUNK_STEPS, steps - done)
+        t = time.perf_counter()
+        sim.run(n)
+        seconds = time.perf_counter() - t
+        done += n
+        yield n, seconds, done

@@ -49,9 +49,10 @@ from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check
                          thermo_failure)
 from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .lammps_process import lammps_error_reason, run_lammps
+from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .lammps_quench import run_quench
-from .tables import TABLE_R_INNER, check_deck, lammps_pair_lines, table_r_inner, write_lammps_table
+from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_setup_lines,
+                     table_r_inner, write_lammps_table)
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -127,22 +128,11 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
     T = f.temperature
     lines = [
         f"# silica-explorer melt: forcefield '{forcefield.name}', fidelity '{f.name}', seed {seed}",
-        "units metal",
-        "atom_style charge",
-        "boundary p p p",
-        "atom_modify map array",
-        "read_data start.data",
-        "mass 1 28.0855",
-        "mass 2 15.9994",
-        *lammps_pair_lines(forcefield, "ff.table", f.table_points, deck=deck),
-        f"neighbor {neighbor_skin:g} bin",
-        "neigh_modify every 1 delay 0 check yes",
-        "thermo_style custom step temp pe ke etotal press",
-        "thermo_modify lost error norm no flush yes",
-        f"thermo {thermo_every}",
+        *lammps_setup_lines(forcefield, f.table_points, deck=deck, neighbor_skin=neighbor_skin,
+                            thermo_columns="step temp pe ke etotal press", thermo_every=thermo_every),
     ]
     if f.minimize and not warm:
-        lines += ["# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0"]
+        lines += LAMMPS_MINIMIZE_LINES
     lines += [
         f"timestep {f.timestep:g}",
         "# phase: relax",
@@ -185,25 +175,6 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
                                  neighbor_skin=neighbor_skin, deck=deck, frame_every=frame_every))
     return script
-
-
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
-_THERMO_ROW = re.compile(rf"^\s*\d+\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s*$", re.IGNORECASE)
-
-
-def parse_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
-    """Thermo rows as ``(phase, [step, temp, pe, ke, etotal, press])`` and the first ERROR line, if any."""
-    rows = []
-    phase = "setup"
-    error = None
-    for line in text.splitlines():
-        if line.startswith("# phase:"):
-            phase = line.split(":", 1)[1].strip()
-        elif _THERMO_ROW.match(line):
-            rows.append((phase, [float(w) for w in line.split()]))
-        elif error is None and line.lstrip().startswith("ERROR"):
-            error = line.strip()
-    return rows, error
 
 
 def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float) -> xr.Dataset:

@@ -2,8 +2,9 @@
 
 Shared by the melt (:mod:`.lammps`) and quench (:mod:`.lammps_quench`) runs: :func:`die_with_parent`
 (Linux: the kernel kills ``lmp`` when its parent dies), :func:`kill_process_group`, :func:`run_lammps`
-(a wall-clock limit and a progress poll while it runs) and :func:`lammps_error_reason` (the failure
-reason of a run from its exit code and first ERROR line).
+(a wall-clock limit and a progress poll while it runs), :func:`parse_log` (thermo rows and the first ERROR
+line of a log) and :func:`lammps_error_reason` (the failure reason of a run from its exit code and first
+ERROR line).
 
 Units: wall times in s, distances in A.
 """
@@ -11,6 +12,7 @@ Units: wall times in s, distances in A.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +20,26 @@ from pathlib import Path
 from typing import Callable
 
 
+_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
+#: One thermo row of the silica-explorer decks: an integer step and five numbers (nan and inf allowed).
+THERMO_ROW = re.compile(rf"^\s*\d+\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s*$", re.IGNORECASE)
+
+
+def parse_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
+    """Thermo rows as ``(phase, [step, five thermo columns])`` and the first ERROR line, if any; a row's phase
+    (melt) or stage (quench) is the one named by the last ``# phase:`` line before it (``"setup"`` before any).
+    Columns: the deck's ``thermo_style`` (melt: temp pe ke etotal press; quench: temp pe press vol density)."""
+    rows = []
+    phase = "setup"
+    error = None
+    for line in text.splitlines():
+        if line.startswith("# phase:"):
+            phase = line.split(":", 1)[1].strip()
+        elif THERMO_ROW.match(line):
+            rows.append((phase, [float(w) for w in line.split()]))
+        elif error is None and line.lstrip().startswith("ERROR"):
+            error = line.strip()
+    return rows, error
 def die_with_parent() -> None:  # pragma: no cover (runs in the child)
     """Linux: have the kernel SIGKILL this child when the process that started it dies (even by kill -9),
     so an interrupted optimizer or a killed Dask worker never leaves lmp running."""

@@ -30,9 +30,9 @@ from ..configurations import random_configuration, read_lammps_dump_frames, writ
 from ..forcefield import ForceField
 from ..quench import QuenchProtocol
 from .base import ProgressCallback, QuenchResult
-from .lammps_process import lammps_error_reason, run_lammps
+from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .quench_checks import DENSITY_WINDOW, STAGES, frames_failure, quench_failure, quench_thermo_dataset
-from .tables import lammps_pair_lines, table_r_inner, write_lammps_table
+from .tables import LAMMPS_MINIMIZE_LINES, lammps_setup_lines, table_r_inner, write_lammps_table
 
 #: Version of the quench deck's layout; part of the quench's engine version string.
 QUENCH_DECK_VERSION = 1
@@ -46,26 +46,15 @@ def quench_input(forcefield: ForceField, protocol: QuenchProtocol, seed: int, *,
     bar = p.pressure_GPa * 1e4
     lines = [
         f"# silica-explorer quench: forcefield '{forcefield.name}', protocol '{p.name}', seed {seed}",
-        "units metal",
-        "atom_style charge",
-        "boundary p p p",
-        "atom_modify map array",
-        "read_data start.data",
-        "mass 1 28.0855",
-        "mass 2 15.9994",
-        *lammps_pair_lines(forcefield, "ff.table", p.table_points, deck=deck),
-        f"neighbor {neighbor_skin:g} bin",
-        "neigh_modify every 1 delay 0 check yes",
-        "thermo_style custom step temp pe press vol density",
-        "thermo_modify lost error norm no flush yes",
-        f"thermo {p.thermo_every}",
+        *lammps_setup_lines(forcefield, p.table_points, deck=deck, neighbor_skin=neighbor_skin,
+                            thermo_columns="step temp pe press vol density", thermo_every=p.thermo_every),
         "# a box that blows up or collapses stops the run (quench_checks.DENSITY_WINDOW)",
         "variable rho equal density",
         f"fix exploded all halt {p.thermo_every} v_rho < {DENSITY_WINDOW[0]:g} error hard",
         f"fix collapsed all halt {p.thermo_every} v_rho > {DENSITY_WINDOW[1]:g} error hard",
     ]
     if p.minimize:
-        lines += ["# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0"]
+        lines += LAMMPS_MINIMIZE_LINES
     lines += [
         f"timestep {p.timestep:g}",
         "# phase: liquid",
@@ -105,27 +94,10 @@ def write_quench_deck(directory: Path, forcefield: ForceField, protocol: QuenchP
     return script
 
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
-_ROW = re.compile(rf"^\s*\d+(?:\s+{_NUM}){{5}}\s*$", re.IGNORECASE)
-
-
-def parse_quench_log(text: str) -> tuple[list[tuple[str, list[float]]], str | None]:
-    """Thermo rows ``(stage, [step, temp, pe, press, vol, density])`` and the first ERROR line, if any."""
-    rows, stage, error = [], "setup", None
-    for line in text.splitlines():
-        if line.startswith("# phase:"):
-            stage = line.split(":", 1)[1].strip()
-        elif _ROW.match(line):
-            rows.append((stage, [float(w) for w in line.split()]))
-        elif error is None and line.lstrip().startswith("ERROR"):
-            error = line.strip()
-    return rows, error
-
-
 def _progress(log_path: Path, protocol: QuenchProtocol) -> tuple[int, int, str]:
     total = protocol.total_steps
     try:
-        rows, _ = parse_quench_log(log_path.read_text())
+        rows, _ = parse_log(log_path.read_text())
     except OSError:
         return 0, total, "setup"
     if not rows or rows[-1][0] not in STAGES:
@@ -187,7 +159,7 @@ def run_quench(engine, forcefield: ForceField, protocol: QuenchProtocol, seed: i
         poll = None if progress is None else (lambda: progress(*_progress(log_path, protocol)))
         rc, timed_out = run_lammps(engine.command("in.quench"), rundir, engine.environment(), engine.timeout_s, poll)
         log = log_path.read_text() if log_path.exists() else ""
-        rows, error = parse_quench_log(log)
+        rows, error = parse_log(log)
         thermo = quench_thermo_dataset(rows, protocol, protocol.n_atoms)
         err_file = rundir / "stderr.txt"
         stderr_tail = err_file.read_text(errors="replace").strip()[-300:] if err_file.exists() else ""

@@ -30,6 +30,32 @@ HYBRID_R_INNER = 1.0
 WALL_ENERGY = 50.0
 
 
+#: The minimisation block of every LAMMPS deck (conjugate gradient from the random start; step count reset).
+LAMMPS_MINIMIZE_LINES = ("# phase: minimize", "min_style cg", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0")
+
+
+def lammps_setup_lines(forcefield: ForceField, table_points: int, *, deck: str, neighbor_skin: float,
+                       thermo_columns: str, thermo_every: int) -> list[str]:
+    """The set-up block every LAMMPS deck shares: metal units, ``read_data start.data``, masses, the pair
+    lines of ``deck`` (:func:`lammps_pair_lines`, table ``ff.table``), neighbour list with skin
+    ``neighbor_skin`` A, and thermo output of ``thermo_columns`` every ``thermo_every`` steps."""
+    return [
+        "units metal",
+        "atom_style charge",
+        "boundary p p p",
+        "atom_modify map array",
+        "read_data start.data",
+        "mass 1 28.0855",
+        "mass 2 15.9994",
+        *lammps_pair_lines(forcefield, "ff.table", table_points, deck=deck),
+        f"neighbor {neighbor_skin:g} bin",
+        "neigh_modify every 1 delay 0 check yes",
+        f"thermo_style custom {thermo_columns}",
+        "thermo_modify lost error norm no flush yes",
+        f"thermo {thermo_every}",
+    ]
+
+
 def table_r_inner(deck: str) -> float:
     """Shortest tabulated distance (A) of a deck's table: a closer pair stops LAMMPS."""
     return TABLE_R_INNER if check_deck(deck) == "one-table" else HYBRID_R_INNER

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import dataclasses
 import datetime as _dt
@@ -199,7 +200,28 @@ def run_summaries(run_rows: Iterable[Mapping], stat_rows: Iterable[Mapping]) -> 
 
 
 # ------------------------------------------------------------------------------------------ store
-class Store:
+class StoreFile(abc.ABC):
+    """What the writer (:class:`Store`) and the reader (:class:`~silica_explorer.store.reader.StoreReader`)
+    of one store file share: its ``path``, ``close()``, use as a context manager (closed on exit) and a
+    repr naming the class and the path."""
+
+    path: Path
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection to the store file."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+
+class Store(StoreFile):
     """The evaluation store (see the module docstring for the file format).
 
     ``path`` is a directory (the database is ``<path>/store.sqlite``, created with its parents) or a
@@ -255,15 +277,6 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
 
     def __len__(self) -> int:
         with self._lock:

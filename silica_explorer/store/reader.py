@@ -23,8 +23,8 @@ import sqlite3
 import urllib.parse
 from pathlib import Path
 
-from .db import (RUN_STATS_SQL, RUNS_SQL, SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, pdf_from_bytes,
-                 run_summaries)
+from .db import (RUN_STATS_SQL, RUNS_SQL, SCHEMA_VERSION, STORE_FILENAME, Record, StoreError, StoreFile,
+                 pdf_from_bytes, run_summaries)
 
 #: The first 16 bytes of every SQLite 3 database file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -41,7 +41,7 @@ def store_file(path: str | Path) -> Path:
     return path / STORE_FILENAME if path.is_dir() else path
 
 
-class StoreReader:
+class StoreReader(StoreFile):
     """A read-only view of one store file (see the module docstring). ``timeout_s``: how long a read
     waits for a lock held by a checkpointing writer."""
 
@@ -144,12 +144,3 @@ class StoreReader:
 
     def close(self) -> None:
         self._conn.close()
-
-    def __enter__(self) -> "StoreReader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"StoreReader({str(self.path)!r})"
