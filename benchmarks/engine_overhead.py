@@ -30,11 +30,11 @@ from silica_explorer.forcefield import ForceField
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--fidelity", default="quick")
-    ap.add_argument("--preset", default="ML")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--fidelity", default="quick", help="MD protocol of every melt (default quick)")
+    ap.add_argument("--preset", default="ML", help="forcefield preset melted (default ML)")
+    ap.add_argument("--seed", type=int, default=0, help="MD seed (default 0)")
+    ap.add_argument("--repeats", type=int, default=3, help="melts timed per variant (default 3)")
+    ap.add_argument("--threads", type=int, default=None, help="OpenMP threads per melt (default: LAMMPS's)")
     ap.add_argument("--reference", default=None, help="reference PDFs (default: shipped CHGNet reference)")
     args = ap.parse_args()
 

@@ -20,18 +20,22 @@ from .options import (add_command, add_engine_args, add_fidelity_arg, add_refere
 _CONFIG_KEYS_SKIP = {"command", "func", "config"}
 
 
+#: One line for `silica-explorer --help`.
+HELP = "fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store"
+#: The text of `silica-explorer fit --help`.
+DESCRIPTION = ("Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
+    "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
+    "TuRBO followed by CG, composite BO (a surrogate of the partial PDFs; R_x and EI computed "
+    "from it), or random search. Every evaluation "
+    "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
+
+
 def register_cli(sub) -> None:
     from ..forcefield import PRESETS
     from ..parameters import FREE_PARAMETERS
     from ..optimize import OPTIMIZERS
     from ..standins import FUNCTIONS
-    p = add_command(
-        sub, "fit", help="fit free forcefield parameters (BO, TuRBO, CG, BO+CG, composite BO, random search) with a durable store",
-        description="Minimize R_x over the free parameters with Bayesian optimization (GP + expected "
-                    "improvement), trust-region BO (TuRBO, for many parameters), conjugate gradient, BO or "
-                    "TuRBO followed by CG, composite BO (a surrogate of the partial PDFs; R_x and EI computed "
-                    "from it), or random search. Every evaluation "
-                    "is stored at once in STORE/store.sqlite; re-running the same command resumes the run.")
+    p = add_command(sub, "fit", help=HELP, description=DESCRIPTION)
     p.add_argument("--free", default="q_Si,A_SiO",
                    help=f"comma-separated free parameters (default q_Si,A_SiO); any of {','.join(FREE_PARAMETERS)}")
     p.add_argument("--base", default="BKS", help=f"preset ({', '.join(PRESETS)}) or forcefield JSON file giving "

@@ -9,15 +9,19 @@ from pathlib import Path
 from .options import add_command, add_engine_args, engine_from_args, tqdm_progress
 
 
+#: One line for `silica-explorer --help`.
+HELP = "quench each set to a glass and report its density, pressure, structure and S(Q)"
+#: The text of `silica-explorer glass --help`.
+DESCRIPTION = ("Quench every set (random start, minimize, NVT liquid at 3600 K and 2.2 g/cm3, NPT at 0 GPa: "
+    "linear cool to 300 K, anneal, production) with every seed; write one netCDF per set and "
+    "seed, glass_table.md (mean +- std over seeds, against experiment) and glass_summary.json "
+    "to --out. Finished set/seed files are skipped, so an interrupted run resumes. Reported, "
+    "never fitted.")
+
+
 def register_cli(sub) -> None:
     from ..quench import QUENCH_PROTOCOLS
-    p = add_command(
-        sub, "glass", help="quench each set to a glass and report its density, pressure, structure and S(Q)",
-        description="Quench every set (random start, minimize, NVT liquid at 3600 K and 2.2 g/cm3, NPT at 0 GPa: "
-                    "linear cool to 300 K, anneal, production) with every seed; write one netCDF per set and "
-                    "seed, glass_table.md (mean +- std over seeds, against experiment) and glass_summary.json "
-                    "to --out. Finished set/seed files are skipped, so an interrupted run resumes. Reported, "
-                    "never fitted.")
+    p = add_command(sub, "glass", help=HELP, description=DESCRIPTION)
     p.add_argument("--sets", required=True,
                    help="comma-separated presets and/or forcefield JSON files, e.g. BKS,SHIK,data/fits/fit10/CHGNet-fit10.json")
     p.add_argument("--protocol", default="quick", choices=list(QUENCH_PROTOCOLS),

@@ -42,16 +42,20 @@ def _zoom(text: str):
     return tuple(_axis(p) for p in parts)
 
 
+#: One line for `silica-explorer --help`.
+HELP = "R_x on a grid of two parameters (others at a preset), in parallel"
+#: The text of `silica-explorer landscape --help`.
+DESCRIPTION = ("Compute the cost R_x on a grid of two forcefield parameters with all others fixed at a "
+    "base preset (the paper's Fig. 4), evaluated in parallel with Dask, optionally with finer "
+    "zoom windows and BO/CG optimizer paths. Writes a netCDF (groups /full, /zoom, /paths/...) "
+    "and a .points.jsonl sidecar; --resume continues an interrupted run.")
+EPILOG = ("example:\n  silica-explorer landscape --x q_Si:1.6:2.6:21 --y A_SiO:12000:30000:21 --base BKS \\\n"
+       "      --fidelity quick --workers 2 --zoom auto --paths --out data/landscapes/bks_qSi_ASiO_quick.nc --resume")
+
+
 def register_cli(sub) -> None:
     from ..forcefield import PRESETS
-    p = add_command(
-        sub, "landscape", help="R_x on a grid of two parameters (others at a preset), in parallel",
-        description="Compute the cost R_x on a grid of two forcefield parameters with all others fixed at a "
-                    "base preset (the paper's Fig. 4), evaluated in parallel with Dask, optionally with finer "
-                    "zoom windows and BO/CG optimizer paths. Writes a netCDF (groups /full, /zoom, /paths/...) "
-                    "and a .points.jsonl sidecar; --resume continues an interrupted run.",
-        epilog="example:\n  silica-explorer landscape --x q_Si:1.6:2.6:21 --y A_SiO:12000:30000:21 --base BKS \\\n"
-               "      --fidelity quick --workers 2 --zoom auto --paths --out data/landscapes/bks_qSi_ASiO_quick.nc --resume")
+    p = add_command(sub, "landscape", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--x", type=_axis, required=True, metavar="NAME:START:STOP:N",
                    help="horizontal parameter axis, e.g. q_Si:1.6:2.6:21 (parameter units)")
     p.add_argument("--y", type=_axis, required=True, metavar="NAME:START:STOP:N",
