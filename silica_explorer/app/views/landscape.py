@@ -57,6 +57,16 @@ def version_mismatch(attrs) -> str:
             "match what the code computes today.")
 
 
+def reference_differs(reference_id, reference) -> bool:
+    """Whether the session's ``reference`` is another liquid than the one a landscape file was computed
+    against (compared by content hash, ``reference_id``; a file without one, or no session reference:
+    False, nothing to compare)."""
+    if reference is None or not reference_id or reference_id == "unknown":
+        return False
+    from ...cost import reference_fingerprint
+    return reference_fingerprint(reference) != str(reference_id)
+
+
 def tree_paths(tree) -> dict:
     if "paths" not in tree.children:
         return {}
@@ -213,8 +223,7 @@ class LandscapeView(TabView):
         full = self.tree["full"].ds.attrs
         ref = without_machine_paths(a.get("reference", "unknown"))
         mismatch = ""
-        if self.state.reference_name and Path(str(ref)).name not in self.state.reference_name \
-                and str(ref) not in self.state.reference_name:
+        if reference_differs(a.get("reference_id"), self.state.reference):
             mismatch = (f"<br>Note: computed against **{ref}**; this session's reference is "
                         f"**{self.state.reference_name}** - new paths would use the session's.")
         wall = a.get("wall_time_s")
