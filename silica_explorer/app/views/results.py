@@ -165,8 +165,7 @@ class ResultsView(TabView):
         state.param.watch(lambda e: self.refresh(), ["results_version", "reference"])
         self._export_changed()
         self._note()
-        self.empty_note.visible = self.table.value.empty
-        self.table.visible = not self.table.value.empty
+        self._show_session_table()
 
         self.panel = pn.Column(
             heading("Table II as shipped: per-pair chi and global R_x against the reference",
@@ -195,6 +194,11 @@ class ResultsView(TabView):
                             "ML &lt; CHIK &lt; BKS is what should carry over to any sound ab initio "
                             "reference.</small>")
 
+    def _show_session_table(self) -> None:
+        """The session table when it has rows, else the line saying nothing was computed yet."""
+        self.empty_note.visible = self.table.value.empty
+        self.table.visible = not self.table.value.empty
+
     def seeds(self) -> list[int]:
         try:
             return parse_seeds(self.seed.value)
@@ -215,8 +219,7 @@ class ResultsView(TabView):
     def refresh(self) -> None:
         self._note()
         self.table.value = session_rows(results_table(self.state, self.fidelity.value, self.seeds()))
-        self.empty_note.visible = self.table.value.empty
-        self.table.visible = not self.table.value.empty
+        self._show_session_table()
         done = self.summaries()
         set_plot(self.pdf, plots.pdf_plot(self.state.reference, {k: s.pdf for k, s in done.items()},
                                          reference_label="reference"))
