@@ -78,6 +78,7 @@ def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evalua
     names, seeds = list(sets), [int(s) for s in seeds]
     chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
     rx = np.full((len(names), len(seeds)), np.nan)
+    pressure = np.full((len(names), len(seeds)), np.nan)
     wall = np.full((len(names), len(seeds)), np.nan)
     status = np.full((len(names), len(seeds)), "", dtype=object)
     reason = np.full((len(names), len(seeds)), "", dtype=object)
@@ -95,6 +96,7 @@ def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evalua
             wall[i, j] = ev.melt.wall_time_s
             if ev.ok:
                 rx[i, j] = ev.R_x
+                pressure[i, j] = ev.melt.mean_pressure_GPa()
                 chi[i, j] = [ev.chi[p] for p in PAIRS]
                 gs.append(ev.pdf)
             done += 1
@@ -106,6 +108,8 @@ def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evalua
         {
             "chi": (("set", "seed", "pair"), chi, {"units": "1", "long_name": "per-pair chi = sqrt(chi2)"}),
             "R_x": (("set", "seed"), rx, {"units": "1", "long_name": "global cost R_x"}),
+            "pressure": (("set", "seed"), pressure, {"units": "GPa", "long_name": "mean production pressure of "
+                         "the liquid at the fidelity's state point"}),
             "wall_time_s": (("set", "seed"), wall, {"units": "s"}),
             "status": (("set", "seed"), status.astype(str)),
             "reason": (("set", "seed"), reason.astype(str)),
@@ -210,7 +214,7 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
     raw = ev.engine.engine if isinstance(ev.engine, CachingEngine) else None
     cache = AngleCache(ev.engine.directory) if raw is not None else None
     shape = (len(sets), len(seeds))
-    arr = {k: np.full(shape, np.nan) for k in ("R_x", *NUMBERS)}
+    arr = {k: np.full(shape, np.nan) for k in ("R_x", "pressure", *NUMBERS)}
     chi = np.full(shape + (len(PAIRS),), np.nan)
     r_peak = np.full(shape + (len(PAIRS),), np.nan)
     status = np.full(shape, "", dtype=object)
@@ -225,6 +229,7 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
             if res.cost is None:
                 continue
             arr["R_x"][i, j] = res.R_x
+            arr["pressure"][i, j] = res.melt.mean_pressure_GPa()
             chi[i, j] = [res.chi[p] for p in PAIRS]
             key = (ff, fidelity, seed, ev.engine.version())
             angles = None
@@ -251,6 +256,9 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
     ds["r_peak"] = (("set", "seed", "pair"), r_peak, {"units": "A", "long_name": "first-peak position of g"})
     for k, (units, long) in NUMBERS.items():
         ds[k] = (("set", "seed"), arr[k], {"units": units, "long_name": long})
+    ds["pressure"] = (("set", "seed"), arr["pressure"],
+                      {"units": "GPa", "long_name": "mean production pressure of the liquid at the fidelity's "
+                       "state point (NVT; 3600 K, 2.2 g/cm3 for the project's fidelities)"})
     ds["status"] = (("set", "seed"), status.astype(str))
     ds["reason"] = (("set", "seed"), reason.astype(str))
     ds["ref_r_peak"] = ("pair", [ref["r_peak"][p] for p in PAIRS], {"units": "A"})
@@ -267,11 +275,13 @@ def rescore(sets: Sequence[ForceField], fidelity, seeds: Sequence[int], referenc
 # ------------------------------------------------------------------------------------------ tables
 
 #: Columns of :func:`summary` (Table II): ``(variable, pair or None, scale)``; chi and R_x in %.
-TABLE_II_STATISTICS = [("chi", "SiO", 100.0), ("chi", "OO", 100.0), ("chi", "SiSi", 100.0), ("R_x", None, 100.0)]
+TABLE_II_STATISTICS = [("chi", "SiO", 100.0), ("chi", "OO", 100.0), ("chi", "SiSi", 100.0), ("R_x", None, 100.0),
+                       ("pressure", None, 1.0)]
 #: Columns of :func:`table` (:func:`rescore`): R_x and chi in %, peaks in A, n_SiO, angles in degree.
 RESCORE_STATISTICS = [("R_x", None, 100.0), *[("chi", p, 100.0) for p in PAIRS],
                       *[("r_peak", p, 1.0) for p in ("SiO", "OO", "SiSi")],
-                      ("n_SiO", None, 1.0), ("theta_OSiO", None, 1.0), ("theta_SiOSi", None, 1.0)]
+                      ("n_SiO", None, 1.0), ("theta_OSiO", None, 1.0), ("theta_SiOSi", None, 1.0),
+                      ("pressure", None, 1.0)]
 
 #: How :func:`format_table` shows each column: ``key -> (plain-text heading, markdown heading, digits)``.
 COLUMN_FORMATS = {
@@ -279,23 +289,29 @@ COLUMN_FORMATS = {
     "chi_SiSi": ("Si-Si", "chi Si-Si %", 2), "r_peak_SiO": ("r Si-O", "r Si-O A", 3),
     "r_peak_OO": ("r O-O", "r O-O A", 3), "r_peak_SiSi": ("r Si-Si", "r Si-Si A", 3), "n_SiO": ("n Si-O", "n Si-O", 3),
     "theta_OSiO": ("O-Si-O", "O-Si-O deg", 1), "theta_SiOSi": ("Si-O-Si", "Si-O-Si deg", 1),
+    "pressure": ("P liquid", "P liquid GPa", 2),
 }
 #: The columns, in order, of Table II (:func:`summary`) and of the re-scoring table (:func:`table`).
-TABLE_II_COLUMNS = ("chi_SiO", "chi_OO", "chi_SiSi", "R_x")
+TABLE_II_COLUMNS = ("chi_SiO", "chi_OO", "chi_SiSi", "R_x", "pressure")
 RESCORE_COLUMNS = ("R_x", "chi_SiO", "chi_OO", "chi_SiSi", "r_peak_SiO", "r_peak_OO", "r_peak_SiSi", "n_SiO",
-                   "theta_OSiO", "theta_SiOSi")
+                   "theta_OSiO", "theta_SiOSi", "pressure")
 
 
 def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = False) -> pd.DataFrame:
     """One row per set: ``set``, ``n_ok`` (seeds with status ``"ok"``), ``n_seeds``, and for each
     ``(variable, pair, scale)`` of ``statistics`` the mean ``<variable>[_<pair>]`` and the standard
     deviation ``..._std`` (ddof=1; nan with fewer than 2 values) of ``scale * value`` over the seeds where it
-    is finite. ``reference``: add a ``"reference"`` row with the ``ref_<variable>`` numbers (nan for R_x
-    and chi, which the reference does not have)."""
+    is finite (nan for a variable ``ds`` lacks, e.g. ``pressure`` in files written before it was recorded).
+    ``reference``: add a ``"reference"`` row with the ``ref_<variable>`` numbers (nan where the reference
+    has none: R_x, chi, and the liquid pressure, which the CHGNet frames do not carry)."""
     rows = []
     for s in ds.set.values:
         row = {"set": str(s), "n_ok": int((ds.status.sel(set=s).values == "ok").sum()), "n_seeds": int(ds.sizes["seed"])}
         for var, pair, f in statistics:
+            if var not in ds:
+                label = f"{var}_{pair}" if pair else var
+                row[label], row[f"{label}_std"] = math.nan, math.nan
+                continue
             x = ds[var].sel(set=s)
             if pair is not None:
                 x = x.sel(pair=pair)
@@ -308,7 +324,7 @@ def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = Fa
         ref = {"set": "reference", "n_ok": math.nan, "n_seeds": math.nan}
         for var, pair, f in statistics:
             label = f"{var}_{pair}" if pair else var
-            if var in ("R_x", "chi"):
+            if var in ("R_x", "chi") or f"ref_{var}" not in ds:
                 ref[label], ref[f"{label}_std"] = math.nan, math.nan
             else:
                 v = ds[f"ref_{var}"]

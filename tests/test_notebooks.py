@@ -40,6 +40,7 @@ REQUIRES = {
                                     "silica_explorer.optimize", "silica_explorer.app.plots"],
     "04_full_fit.ipynb": ["holoviews", "silica_explorer.optimize", "silica_explorer.store",
                           "silica_explorer.app.plots"],
+    "05_glass_check.ipynb": ["holoviews", "silica_explorer.glass", "silica_explorer.quench"],
 }
 
 #: Where executed copies go, for the documentation (git-ignored).

@@ -14,8 +14,9 @@ from silica_explorer.engine.cache import CachingEngine
 from silica_explorer.forcefield import ForceField
 from silica_explorer.parameters import PAIRS
 from silica_explorer.reference import load_reference
-from silica_explorer.scoring import (angle_peak, format_table, reference_numbers, rescore, structure_numbers,
-                                     table)
+from silica_explorer.glass import liquid_pressure
+from silica_explorer.scoring import (angle_peak, format_table, reference_numbers, rescore, seed_table,
+                                     structure_numbers, table)
 from silica_explorer.structure import bond_angle_distributions, coordination_numbers, first_peak
 from silica_explorer.configurations import Configuration
 
@@ -82,10 +83,19 @@ def test_rescore_tiny_one_preset_one_seed(engine, tiny, reference, tmp_path):
     angles = bond_angle_distributions(melt.trajectory)
     assert float(ds.theta_OSiO.item()) == pytest.approx(angle_peak(angles, "OSiO"), abs=1e-9)
     assert 95 < float(ds.theta_OSiO.item()) < 115 and 120 < float(ds.theta_SiOSi.item()) < 170
+    # the liquid pressure is the melt's production mean (bar -> GPa), the same number the glass module reads
+    prod = melt.thermo.pressure.values[melt.thermo.phase.values == "production"]
+    assert float(ds.pressure.item()) == pytest.approx(prod.mean() * 1e-4, rel=1e-9)
+    assert float(ds.pressure.item()) == pytest.approx(liquid_pressure(melt)["pressure_GPa"], rel=1e-9)
+    assert ds.pressure.attrs["units"] == "GPa" and -5 < float(ds.pressure.item()) < 20
+    row = table(ds).set_index("set")
+    assert row.loc["CHIK", "pressure"] == pytest.approx(float(ds.pressure.item()))
+    assert np.isnan(row.loc["reference", "pressure"])  # the CHGNet frames carry no stress
+    assert "P liquid GPa" in format_table(table(ds))
     # second pass: melt and angles from the caches, nothing re-run
     again = rescore([ForceField.preset("CHIK")], tiny, [2], reference, CachingEngine(engine, tmp_path / "melts"))
     assert again.attrs["reruns_for_frames"] == 0
-    for v in ("R_x", "theta_OSiO", "theta_SiOSi", "n_SiO"):
+    for v in ("R_x", "theta_OSiO", "theta_SiOSi", "n_SiO", "pressure"):  # a cache hit keeps the pressure
         assert float(again[v].item()) == float(ds[v].item())
     # a cached melt whose angles are missing is run once more for its frames
     for p in (tmp_path / "melts").glob("*.angles.nc"):
@@ -168,3 +178,13 @@ def test_failed_melt_is_a_recorded_nan(reference, tiny):
     row = table(ds).iloc[0]
     assert row["n_ok"] == 0 and np.isnan(row["R_x"])
     assert "| BKS | 0/2 | - |" in format_table(table(ds))
+
+
+def test_a_table_written_before_the_pressure_was_recorded_shows_a_dash():
+    """Files from before the liquid pressure was recorded (no ``pressure`` variable) still make a table."""
+    ds = xr.Dataset({"R_x": (("set", "seed"), [[0.1, 0.12]]), "status": (("set", "seed"), [["ok", "ok"]])},
+                    coords={"set": ["A"], "seed": [0, 1]})
+    df = seed_table(ds, [("R_x", None, 100.0), ("pressure", None, 1.0)], reference=False)
+    assert df.loc[0, "R_x"] == pytest.approx(11.0) and np.isnan(df.loc[0, "pressure"])
+    text = format_table(df, columns=("R_x", "pressure"))
+    assert text.strip().splitlines()[-1] == "| A | 2/2 | 11.00 +- 1.41 | - |"

@@ -119,3 +119,8 @@ def test_score_sets_and_summary(engine, classical_reference, tiny):
     assert table.loc["ML", "R_x_std"] == pytest.approx(ml.std(ddof=1))
     assert table.loc["hostile", "n_ok"] == 0
     assert "ML" in format_summary(table)
+    # Table II's liquid pressure (GPa): each melt's production mean; NaN where the melt failed
+    assert ds.pressure.attrs["units"] == "GPa" and np.isfinite(ds.pressure.sel(set="ML")).all()
+    assert np.isnan(ds.pressure.sel(set="hostile")).all()
+    assert table.loc["ML", "pressure"] == pytest.approx(float(ds.pressure.sel(set="ML").mean()))
+    assert "P liquid" in format_summary(table).splitlines()[0]

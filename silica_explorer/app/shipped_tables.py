@@ -22,7 +22,7 @@ from .state import ROOT
 #: The shipped tables, newest protocol first: (file under data/results, date it was computed (UTC)).
 SHIPPED_TABLES = (("rescore_quick.nc", "2026-12-02"), ("rescore_paper.nc", "2026-12-02"))
 RESULTS_DIR = ROOT / "data" / "results"
-SHIPPED_COLUMNS = ["set", "R_x (%)", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "ok / seeds"]
+SHIPPED_COLUMNS = ["set", "R_x (%)", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "P liquid (GPa)", "ok / seeds"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class ShippedTable:
     table: pd.DataFrame
 
 
-def _mean_std(values) -> str:
-    v = np.asarray(values, dtype=float) * 100.0
+def _mean_std(values, scale: float = 100.0) -> str:
+    v = np.asarray(values, dtype=float) * scale
     v = v[np.isfinite(v)]
     if v.size == 0:
         return "failed"
@@ -60,6 +60,7 @@ def shipped_table(path: Path, date: str) -> ShippedTable:
         ok = int(np.isfinite(one.R_x.values).sum())
         rows.append([str(name), _mean_std(one.R_x.values)]
                     + [_mean_std(one.chi.sel(pair=p).values) if p in pairs else "" for p in ("SiO", "OO", "SiSi")]
+                    + [_mean_std(one.pressure.values, 1.0) if "pressure" in one else "not recorded"]
                     + [f"{ok} / {one.sizes['seed']}"])
     table = pd.DataFrame(rows, columns=SHIPPED_COLUMNS)
     table = table.iloc[np.argsort([float(v.split()[0]) if v != "failed" else math.inf for v in table["R_x (%)"]],
@@ -68,7 +69,9 @@ def shipped_table(path: Path, date: str) -> ShippedTable:
     seed_text = (f"seeds {seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2
                  else "seeds " + ",".join(map(str, seeds)))
     caption = (f"**Shipped, {describe_fidelity(fid)}**; {len(seeds)} fresh MD {seed_text}; computed {date}; "
-               f"reference: {ds.attrs.get('reference', 'unknown')}; mean ± std over seeds "
+               f"reference: {ds.attrs.get('reference', 'unknown')}; mean ± std over seeds; P liquid: the "
+               f"melt's mean pressure at {fid.get('temperature', math.nan):g} K and "
+               f"{fid.get('density', math.nan):g} g/cm3 (NVT), reported, not fitted "
                f"(`data/results/{path.name}`)")
     return ShippedTable(fid.get("name", path.stem), caption, table)
 

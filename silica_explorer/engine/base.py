@@ -49,7 +49,9 @@ class MeltResult:
     xarray Dataset (see :mod:`silica_explorer.structure`); ``trajectory``: stored production frames;
     ``final``: last configuration with velocities (for warm starts); ``thermo``: Dataset over ``sample`` (coords ``step``, ``phase``)
     with temperature (K), potential energy (eV), pressure (bar); ``wall_time_s``: seconds of the whole
-    run; ``md_steps_per_s``: steps per second of the NVT part as the engine timed it.
+    run; ``md_steps_per_s``: steps per second of the NVT part as the engine timed it; ``thermo_means``: the
+    production means of :meth:`record` (``mean_temperature_K``, ``mean_pressure_bar``,
+    ``mean_potential_energy_eV``) where the full ``thermo`` is not kept (a melt-cache hit).
     """
 
     status: str
@@ -68,10 +70,30 @@ class MeltResult:
     workdir: str | None = None
     warm_start: bool = False
     engine_options: dict | None = None
+    thermo_means: dict | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def production_means(self) -> dict:
+        """Means over the production thermo samples: ``mean_temperature_K`` (K), ``mean_pressure_bar`` (bar)
+        and ``mean_potential_energy_eV`` (eV, the whole system); from ``thermo`` or, for a cache hit,
+        ``thermo_means``; empty when neither holds production samples."""
+        if self.thermo is not None and self.thermo.sizes.get("sample", 0):
+            prod = self.thermo.isel(sample=self.thermo.phase.values == "production")
+            if prod.sizes["sample"]:
+                return {"mean_temperature_K": float(prod.temperature.mean()),
+                        "mean_pressure_bar": float(prod.pressure.mean()),
+                        "mean_potential_energy_eV": float(prod.potential_energy.mean())}
+            return {}
+        return dict(self.thermo_means or {})
+
+    def mean_pressure_GPa(self) -> float:
+        """Mean production pressure (GPa) of the liquid at the fidelity's state point (for the project's
+        fidelities 3600 K and 2.2 g/cm3); NaN for a failed melt or one without production thermo."""
+        bar = self.production_means().get("mean_pressure_bar") if self.ok else None
+        return float("nan") if bar is None else float(bar) * 1e-4
 
     def record(self) -> dict:
         """JSON-able provenance of this run."""
@@ -82,12 +104,7 @@ class MeltResult:
             "forcefield": self.forcefield.as_dict(),
             "fidelity": self.fidelity.as_dict(),
         }
-        if self.thermo is not None and self.thermo.sizes.get("sample", 0):
-            prod = self.thermo.isel(sample=self.thermo.phase.values == "production")
-            if prod.sizes["sample"]:
-                rec["mean_temperature_K"] = float(prod.temperature.mean())
-                rec["mean_pressure_bar"] = float(prod.pressure.mean())
-                rec["mean_potential_energy_eV"] = float(prod.potential_energy.mean())
+        rec.update(self.production_means())
         return rec
 
 

@@ -112,7 +112,12 @@ class CachingEngine:
                           fidelity=fidelity, seed=int(seed), engine=record["engine"],
                           engine_version=record["engine_version"], wall_time_s=float(record["wall_time_s"]),
                           pdf=pdf, md_steps_per_s=record.get("md_steps_per_s"), warm_start=False,
-                          engine_options={**(record.get("engine_options") or {}), "cache_hit": str(self.directory)})
+                          engine_options={**(record.get("engine_options") or {}), "cache_hit": str(self.directory)},
+                          thermo_means={k: record[k] for k in THERMO_MEANS if k in record} or None)
+
+
+#: The production means a cached melt keeps from its record (see MeltResult.production_means).
+THERMO_MEANS = ("mean_temperature_K", "mean_pressure_bar", "mean_potential_energy_eV")
 
 
 def atomic_write(path: Path, write) -> None:
