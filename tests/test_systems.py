@@ -203,6 +203,9 @@ def test_teter_na_o_barrier_stated_in_the_module_docstring():
     (lambda: system_from_dict({**NS3.as_dict(), "species": [{"symbol": "Si", "charg": "free"}]}),
      "species[0]: unknown key 'charg'; did you mean 'charge'?"),
     (lambda: system_from_dict({"name": "x", "species": []}), "system: missing key(s) ['composition']"),
+    (lambda: system_from_dict({**NS3.as_dict(), "silica_explorer_system": 2}), "silica_explorer_system must be 1"),
+    (lambda: System("x", ({"symbol": "Si", "mas": 28.0}, {"symbol": "O", "charge": "neutralizing"}), {"SiO2": 1}),
+     "species[0]: unknown key 'mas'; did you mean 'mass'?"),
     (lambda: get_system("NS4"), "unknown system 'NS4'; did you mean 'NS3'?"),
 ])
 def test_bad_input_gets_one_error_naming_the_field(build, fragment):

@@ -132,6 +132,16 @@ class Species:
         return {"symbol": self.symbol, "mass": self.mass, "charge": self.charge}
 
 
+def species_from_dict(entry: Mapping, where: str = "species") -> Species:
+    """A :class:`Species` from its JSON form (:meth:`Species.as_dict`); ``where`` names it in errors."""
+    if not isinstance(entry, Mapping):
+        raise SystemDescriptionError(f"{where}: must be an object with keys {list(SPECIES_KEYS)}, got {entry!r}")
+    check_keys(entry, SPECIES_KEYS, where)
+    if "symbol" not in entry:
+        raise SystemDescriptionError(f"{where}: missing key 'symbol'")
+    return Species(**entry)
+
+
 @dataclasses.dataclass(frozen=True)
 class System:
     """A glass system: ``name``, ``species`` (canonical order) and ``composition`` (formula -> count of
@@ -144,7 +154,8 @@ class System:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise SystemDescriptionError(f"name must be a non-empty string, got {self.name!r}")
-        species = tuple(s if isinstance(s, Species) else Species(**s) for s in self.species)
+        species = tuple(s if isinstance(s, Species) else species_from_dict(s, f"species[{k}]")
+                        for k, s in enumerate(self.species))
         if not species:
             raise SystemDescriptionError("species: a system needs at least one species")
         symbols = [s.symbol for s in species]
@@ -366,14 +377,10 @@ def system_from_dict(data: Mapping) -> System:
     if not isinstance(data["species"], (list, tuple)):
         raise SystemDescriptionError("species: must be a list of objects with keys "
                                      f"{list(SPECIES_KEYS)}")
-    species = []
-    for k, entry in enumerate(data["species"]):
-        if not isinstance(entry, Mapping):
-            raise SystemDescriptionError(f"species[{k}]: must be an object, got {entry!r}")
-        check_keys(entry, SPECIES_KEYS, f"species[{k}]")
-        if "symbol" not in entry:
-            raise SystemDescriptionError(f"species[{k}]: missing key 'symbol'")
-        species.append(Species(**entry))
+    marker = data.get("silica_explorer_system", 1)
+    if marker != 1:
+        raise SystemDescriptionError(f"system: silica_explorer_system must be 1 (the format version), got {marker!r}")
+    species = [species_from_dict(entry, f"species[{k}]") for k, entry in enumerate(data["species"])]
     if not isinstance(data["composition"], Mapping):
         raise SystemDescriptionError("composition: must be an object of formula -> count, e.g. {\"SiO2\": 1}")
     return System(name=data["name"], species=tuple(species), composition=tuple(data["composition"].items()))
