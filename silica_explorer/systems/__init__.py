@@ -1,0 +1,21 @@
+"""Glass systems as data: which species, in what composition, with which charge rule and which pairs.
+
+Silica is one :class:`System` (:data:`SIO2`: Si, O; pairs SiSi, SiO, OO) and sodium trisilicate another
+(:data:`NS3`: Si, Na, O; six pairs). A system states its species (mass in g/mol, charge rule), its
+composition in formula units, the charge-neutrality rule (SHIK: free q_Si and q_Na, q_O follows the
+composition), its pairs in canonical order and each pair's Eq. (1) parameter names.
+
+Modules: :mod:`.description` (:class:`Species`, :class:`System`, the JSON form and the built-in systems)
+and :mod:`.presets_ns3` (published NS3 parameter sets with their sources). The Eq. (1) + DSF energy and
+forces of a configuration of any system are in :mod:`silica_explorer.pair_energy`.
+
+Units: masses g/mol, charges e, densities g/cm3, lengths A.
+"""
+
+from .description import (ELEMENT_MASS, NS3, SIO2, SYSTEMS, Species, System, SystemDescriptionError, get_system,
+                          system_from_dict, system_from_file)
+from .presets_ns3 import NS3_PRESET_SOURCES, NS3_PRESETS, SHIK_NS3, TETER_NS3, from_lammps_lj
+
+__all__ = ["ELEMENT_MASS", "NS3", "SIO2", "SYSTEMS", "Species", "System", "SystemDescriptionError", "get_system",
+           "system_from_dict", "system_from_file", "NS3_PRESETS", "NS3_PRESET_SOURCES", "SHIK_NS3", "TETER_NS3",
+           "from_lammps_lj"]
