@@ -233,11 +233,16 @@ class GlassNumbers:
         self.forcefield: ForceField | None = None
 
     def show(self, ff: ForceField | None) -> None:
+        """Show the glass of ``ff`` (nothing for None); redrawn only when ``ff`` or the glass files changed
+        (cheap to call at every replay step)."""
+        changed = self.catalog.scan()
+        if ff == self.forcefield and not changed and self.pane.object:
+            return
         self.forcefield = ff
         self.pane.object = "" if ff is None else self.text(ff)
 
     def text(self, ff: ForceField) -> str:
-        self.catalog.scan()
+        """The markdown table of ``ff``'s glasses (see the class docstring)."""
         found = self.catalog.for_forcefield(ff)
         if not found:
             return NO_RUNS_GLASS

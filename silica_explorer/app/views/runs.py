@@ -367,9 +367,7 @@ class RunsView(TabView):
                          f"{best['iteration'] + 1} ({params})")
             self.summary.object = text
         self._draw_best_pdf(best)
-        ff = None if ib is None else self.records[ib].to_forcefield()
-        if ff != self.glass.forcefield:  # by value: a new best, or another store
-            self.glass.show(ff)
+        self.glass.show(None if ib is None else self.records[ib].to_forcefield())
 
     def _draw_best_pdf(self, best: dict | None) -> None:
         """The best set's PDFs: figures built once per reference, the curves replaced when the best changes."""
