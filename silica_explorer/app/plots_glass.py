@@ -49,8 +49,9 @@ def _curves(groups: Mapping[str, Sequence[xr.Dataset]], var: str, kdim, vdim, x:
 def glass_plots(groups: Mapping[str, Sequence[xr.Dataset]], anchors: dict) -> hv.Layout:
     """Five panels for the sets of ``groups`` (label -> that set's per-seed Datasets at one protocol):
     density along the cool (experiment's 2.20 g/cm3 dashed), S(Q) (the experimental FSDP position dashed),
-    T(r) (the experimental Si-O bond length dashed), Si-O-Si (the NMR mean's range shaded) and O-Si-O (the
-    tetrahedral angle dashed). The legend is in the first panel; colours are the same in all five."""
+    T(r) (the middle of the experimental Si-O bond length range dashed), Si-O-Si (the NMR mean's range shaded
+    grey) and O-Si-O (the tetrahedral angle dashed); :func:`experiment_marks` says so in words. The legend is
+    in the last panel (its top right is empty); colours are the same in all five."""
     if not groups:
         return hv.Layout([message("no glass to show: choose sets above, or make one below")]).cols(1)
     a = anchors["anchors"]
@@ -61,17 +62,25 @@ def glass_plots(groups: Mapping[str, Sequence[xr.Dataset]], anchors: dict) -> hv
     quiet = dict(show_legend=False, show_grid=True, **GLASS_PANEL)
 
     density = hv.Overlay(_curves(groups, "density_cool", T_DIM, DENSITY_DIM, "T_bin")
-                         + [hv.HLine(rho).opts(**EXPERIMENT)]).opts(
-        title=f"density on cooling (dashed: exp. {rho:g})", legend_position="bottom_left", show_grid=True,
-        fontsize={"legend": "7pt"}, **GLASS_PANEL)
+                         + [hv.HLine(rho).opts(**EXPERIMENT)]).opts(title="density on cooling", **quiet)
     sq = hv.Overlay(_curves(groups, "S", Q_DIM, S_DIM, "Q") + [hv.VLine(fsdp).opts(**EXPERIMENT)]).opts(
-        title=f"neutron S(Q) (dashed: exp. FSDP {fsdp:g} 1/Å)", xlim=(0.5, 12.0), **quiet)
+        title="neutron S(Q)", xlim=(0.5, 12.0), **quiet)
     sio = 0.5 * (sio_lo + sio_hi)
     tr = hv.Overlay(_curves(groups, "T", R_DIM, TR_DIM, "r") + [hv.VLine(sio).opts(**EXPERIMENT)]).opts(
-        title=f"neutron T(r) (dashed: exp. Si-O {sio_lo:g}-{sio_hi:g} Å)", xlim=(0.0, 8.0), **quiet)
-    sios = hv.Overlay([hv.VSpan(*nmr).opts(color="#888888", alpha=0.25)]
-                      + _curves(groups, "SiOSi", ANGLE_DIM, P_DIM, "angle")).opts(
-        title=f"Si-O-Si (grey: NMR mean {nmr[0]:g}-{nmr[1]:g}°)", xlim=(90, 180), **quiet)
+        title="neutron T(r)", xlim=(0.0, 8.0), **quiet)
+    sios = hv.Overlay(_curves(groups, "SiOSi", ANGLE_DIM, P_DIM, "angle")
+                      + [hv.VSpan(*nmr).opts(color="#888888", alpha=0.25)]).opts(
+        title="Si-O-Si angle", xlim=(90, 180), **quiet)
     osio = hv.Overlay(_curves(groups, "OSiO", ANGLE_DIM, P_DIM, "angle") + [hv.VLine(tetra).opts(**EXPERIMENT)]).opts(
-        title=f"O-Si-O (dashed: tetrahedral {tetra:g}°)", xlim=(60, 160), **quiet)
+        title="O-Si-O angle", xlim=(60, 160), legend_position="top_right", show_grid=True,
+        fontsize={"legend": "7pt"}, **GLASS_PANEL)
     return hv.Layout([density, sq, tr, sios, osio]).cols(3).opts(shared_axes=False)
+
+
+def experiment_marks(anchors: dict) -> str:
+    """What the dashed lines and the grey band of :func:`glass_plots` mark, in one line (for a caption)."""
+    a = anchors["anchors"]
+    nmr = sorted((a["SiOSi_angle_17O_nmr_mean"]["value"], a["SiOSi_angle_nmr_mean"]["value"]))
+    return (f"Experiment dashed: density {a['density']['value']:.2f} g/cm³, FSDP {a['FSDP_position']['value']:g} 1/Å "
+            f"in S(Q), Si-O {a['SiO_bond_length']['min']:g}-{a['SiO_bond_length']['max']:g} Å in T(r), the "
+            f"tetrahedral O-Si-O {a['OSiO_angle']['value']:g}°; grey: the NMR Si-O-Si mean {nmr[0]:g}-{nmr[1]:g}°")

@@ -150,7 +150,8 @@ class GlassView:
         failed = [f"{label} seed {x.seed} ({x.reason})" for label, f in files.items() for x in f if not x.ok]
         lines = [f"**Protocol {protocol_label(protocol, first.attrs['rate_K_per_ps'])}**: {describe_protocol(first)}; "
                  f"{seed_text}; curves are means over seeds, the table mean ± std (`{'`, `'.join(where)}`).",
-                 f"{NEVER_FITTED} Dashed black lines: experiment (`data/glass_anchors.json`, sources there)."]
+                 f"{NEVER_FITTED} {plots_glass.experiment_marks(self.anchors)} (`data/glass_anchors.json`, "
+                 "sources there)."]
         if failed:
             lines.append("Failed quenches (recorded, left out of the means): " + "; ".join(failed))
         if self.catalog.unreadable:
