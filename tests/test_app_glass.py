@@ -118,6 +118,7 @@ def test_glass_view_shows_shipped_glasses_with_the_reports_numbers(shipped, tiny
     # caption: protocol, rate, seeds, never fitted
     note = view.note.object
     assert "tiny (1000 K/ps)" in note and "seeds BKS 0,1; Other 0" in note and "never fitted" in note
+    assert "FSDP 1.52 1/Å in S(Q)" in note and "Si-O 1.61-1.62 Å in T(r)" in note and "glass_tiny`" in note
     # plots: the chosen sets' curves; experiment marked (FSDP 1.52 1/A in S(Q), Si-O in T(r), density 2.20)
     layout = view.plots.object
     density, sq, tr, siosi, osio = list(layout)
@@ -191,7 +192,8 @@ def test_runs_tab_shows_the_glass_of_the_best_set(dirs, shipped, tiny_glass, tmp
     fit(AnalyticCost("rough_basin", space, noise=0.002), space, "bo", 8, seed=0, store=tmp_path / "s", run_id="r")
     view = create_app(reference=None).runs
     assert view.open(tmp_path / "s")
-    assert view.glass.pane.object == glass_view.NO_RUNS_GLASS  # no glass of this set yet
+    assert view.glass.pane.object.startswith(glass_view.NO_RUNS_GLASS)  # no glass of this set yet
+    assert view.glass.add_button.visible
     best_rec = min((r for r in view.records if r.ok), key=lambda r: r.R_x)
     best = best_rec.to_forcefield()
     assert view.glass.forcefield == best
@@ -199,7 +201,7 @@ def test_runs_tab_shows_the_glass_of_the_best_set(dirs, shipped, tiny_glass, tmp
     write(variant(tiny_glass, "fit-best", 0, ff=best.replace(name="another name"), shift=0.1), shipped)
     view.open(tmp_path / "s")
     text = view.glass.pane.object
-    assert "tiny (1000 K/ps), 1/1 seeds, shipped" in text
+    assert "tiny (1000 K/ps), 1/1 seeds, shipped" in text and not view.glass.add_button.visible
     assert f"| {float(tiny_glass.density) + 0.1:.3f} | {float(tiny_glass.SiO_bond_length):.3f} |" in text
     assert f"{float(tiny_glass.SiOSi_mean):.1f}" in text and f"{float(tiny_glass.liquid_pressure):.2f}" in text
     assert "| experiment | 2.20 | 1.61-1.62 | 147.1-151 (NMR) | ~1.52 | - |" in text
@@ -207,4 +209,9 @@ def test_runs_tab_shows_the_glass_of_the_best_set(dirs, shipped, tiny_glass, tmp
     assert view.records[0].ok and view.records[0].id != best_rec.id
     view.player.value = 1
     assert view.glass.forcefield == view.records[0].to_forcefield()
-    assert view.glass.pane.object == glass_view.NO_RUNS_GLASS
+    assert view.glass.pane.object.startswith(glass_view.NO_RUNS_GLASS) and view.glass.add_button.visible
+    # which puts the set in make glass's list
+    app_state = view.state
+    name = view.glass.add_to_session()
+    assert app_state.get_set(name) == view.records[0].to_forcefield().replace(name=name)
+    assert "Added as" in view.glass.added.object

@@ -192,12 +192,12 @@ class GlassCatalog:
 
     # ----------------------------------------------------------------------------- data
     def dataset(self, f: GlassFile) -> xr.Dataset:
-        """The Dataset of one file (loaded once), its ``set`` attr set to the file's label."""
+        """The Dataset of one file (loaded once), its ``set`` attr set to the file's label (as of now: a new
+        set of the same name can change it)."""
         k = (f.path, self._seen.get(f.path))
         if k not in self._data:
-            ds = xr.load_dataset(f.path)
-            ds.attrs["set"] = self.label_of(f)
-            self._data[k] = ds
+            self._data[k] = xr.load_dataset(f.path)
+        self._data[k].attrs["set"] = self.label_of(f)
         return self._data[k]
 
     def datasets(self, files: list[GlassFile]) -> list[xr.Dataset]:

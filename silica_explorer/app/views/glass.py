@@ -40,6 +40,8 @@ NO_GLASS_NOTE = ("No glass files here yet: the shipped glasses (`data/results/gl
                  "`data/results/glass_slow/`) are not in this copy, and this session has made none. "
                  "Make one below.")
 NO_RUNS_GLASS = "No glass made for this set yet — Results > Glass > make glass."
+#: Under :data:`NO_RUNS_GLASS`: how a stored set gets into *make glass*'s list.
+ADD_HINT = "*Add to session sets* puts this set in that list."
 
 
 def seed_list(seeds: list[int]) -> str:
@@ -145,11 +147,12 @@ class GlassView:
         seeds = {label: [x.seed for x in f] for label, f in files.items()}
         seed_text = (f"seeds {seed_list(next(iter(seeds.values())))}" if len({tuple(s) for s in seeds.values()}) == 1
                      else "seeds " + "; ".join(f"{k} {seed_list(s)}" for k, s in seeds.items()))
-        where = sorted({display_path(x.path.parent) if x.source == "shipped" else "made in this session"
-                        for f in files.values() for x in f})
+        where = [f"`{d}`" for d in sorted({display_path(x.path.parent) for f in files.values() for x in f
+                                           if x.source == "shipped"})]
+        where += ["made in this session"] if any(x.source == "session" for f in files.values() for x in f) else []
         failed = [f"{label} seed {x.seed} ({x.reason})" for label, f in files.items() for x in f if not x.ok]
         lines = [f"**Protocol {protocol_label(protocol, first.attrs['rate_K_per_ps'])}**: {describe_protocol(first)}; "
-                 f"{seed_text}; curves are means over seeds, the table mean ± std (`{'`, `'.join(where)}`).",
+                 f"{seed_text}; curves are means over seeds, the table mean ± std ({', '.join(where)}).",
                  f"{NEVER_FITTED} {plots_glass.experiment_marks(self.anchors)} (`data/glass_anchors.json`, "
                  "sources there)."]
         if failed:
@@ -203,8 +206,9 @@ class GlassView:
                if f.source == "session" and f.protocol == self._made_protocol]
         self._hold = True
         try:
-            self.protocol.options = self._protocol_options()
-            self.protocol.value = self._made_protocol
+            self.protocol.options = options = self._protocol_options()
+            if self._made_protocol in options.values():  # a cancelled first glass of a protocol left none
+                self.protocol.value = self._made_protocol
             self.sets.value = list(dict.fromkeys(list(self.sets.value) + new))
         finally:
             self._hold = False
@@ -228,10 +232,24 @@ class GlassNumbers:
     with a glass of these parameters, and experiment; or :data:`NO_RUNS_GLASS`."""
 
     def __init__(self, state: SessionState, catalog: GlassCatalog | None = None):
+        self.state = state
         self.catalog = catalog or GlassCatalog.for_session(state)
         self.anchors = load_anchors()
         self.pane = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-glass"])
+        self.add_button = pn.widgets.Button(label="Add to session sets", width=170, visible=False)
+        self.added = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.add_button.on_click(lambda e: self.add_to_session())
+        self.panel = pn.Column(self.pane, pn.Row(self.add_button, self.added, sizing_mode="stretch_width"),
+                               sizing_mode="stretch_width")
         self.forcefield: ForceField | None = None
+
+    def add_to_session(self) -> str | None:
+        """Add the shown set to the session's sets (the list of *make glass*); returns the name it got."""
+        if self.forcefield is None:
+            return None
+        name = self.state.add_set(self.forcefield)
+        self.added.object = f"Added as **{name}**: Results > Glass > make glass."
+        return name
 
     def show(self, ff: ForceField | None) -> None:
         """Show the glass of ``ff`` (nothing for None); redrawn only when ``ff`` or the glass files changed
@@ -241,12 +259,14 @@ class GlassNumbers:
             return
         self.forcefield = ff
         self.pane.object = "" if ff is None else self.text(ff)
+        self.add_button.visible = self.pane.object.startswith(NO_RUNS_GLASS)
+        self.added.object = ""
 
     def text(self, ff: ForceField) -> str:
         """The markdown table of ``ff``'s glasses (see the class docstring)."""
         found = self.catalog.for_forcefield(ff)
         if not found:
-            return NO_RUNS_GLASS
+            return f"{NO_RUNS_GLASS} {ADD_HINT}"
         fmt = {var: f for var, _, f in TABLE_COLUMNS}
         lines = ["| glass | " + " | ".join(h for _, h in RUNS_GLASS_COLUMNS) + " |",
                  "|---" * (len(RUNS_GLASS_COLUMNS) + 1) + "|"]

@@ -134,7 +134,7 @@ class RunsView(TabView):
             heading("Best set at this position: partial PDFs against the session's reference"), self.best_note,
             self.best_pdf,
             heading("The glass this best set makes", "Shipped or made in this session, matched by parameters; "
-                    "reported, never fitted"), self.glass.pane,
+                    "reported, never fitted"), self.glass.panel,
             heading("Which parameters do the data constrain?",
                     "A Gaussian process refitted to the successful evaluations up to this position (the "
                     "BO's kernel; not stored): one slice per parameter through the best point, +-1 std band"),
