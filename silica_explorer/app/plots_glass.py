@@ -53,7 +53,8 @@ def glass_plots(groups: Mapping[str, Sequence[xr.Dataset]], anchors: dict) -> hv
     grey) and O-Si-O (the tetrahedral angle dashed); :func:`experiment_marks` says so in words. The legend is
     in the last panel (its top right is empty); colours are the same in all five."""
     if not groups:
-        return hv.Layout([message("no glass to show: choose sets above, or make one below")]).cols(1)
+        return hv.Layout([message("no glass to show: choose sets above, or make one below", width=620,
+                                  height=70)]).cols(1)
     a = anchors["anchors"]
     fsdp, rho = a["FSDP_position"]["value"], a["density"]["value"]
     sio_lo, sio_hi = a["SiO_bond_length"]["min"], a["SiO_bond_length"]["max"]
