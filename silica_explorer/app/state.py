@@ -146,6 +146,7 @@ class SessionState(param.Parameterized):
     reference_message = param.String(default="")
     sets = param.Dict(default={}, doc="session forcefield sets (name -> ForceField), besides the presets")
     results_version = param.Integer(default=0, doc="bumped whenever an evaluation lands in the cache")
+    glass_version = param.Integer(default=0, doc="bumped whenever this session made a glass (Results > Glass)")
     md_threads = param.Integer(default=1, bounds=(1, None))
     engine_name = param.Selector(default="lammps", objects=["lammps", "hoomd"],
                                  doc="MD engine of new evaluations and fits (part of the result cache key)")

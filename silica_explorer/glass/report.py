@@ -26,6 +26,8 @@ TABLE_COLUMNS = (
     ("FSDP_position", "FSDP (1/A)", "{:.3f}"),
     ("SiO_coordination", "Si-O coordination", "{:.2f}"),
 )
+#: Header of the glass table: the set, its protocol, rate and seeds, then :data:`TABLE_COLUMNS`.
+TABLE_HEADER = ("set", "protocol", "rate (K/ps)", "seeds ok") + tuple(h for _, h, _ in TABLE_COLUMNS)
 
 
 def summarize(datasets: list[xr.Dataset]) -> dict:
@@ -50,25 +52,34 @@ def summarize(datasets: list[xr.Dataset]) -> dict:
     return out
 
 
-def _cell(entry: dict, fmt: str) -> str:
+def cell_text(entry: dict, fmt: str) -> str:
+    """One table cell: ``entry`` (``mean``, ``std`` of :func:`summarize`) as "mean +- std" with ``fmt``; "-"
+    when the mean is not finite, the mean alone when the std is not."""
     if not math.isfinite(entry["mean"]):
         return "-"
     text = fmt.format(entry["mean"])
     return text + (f" +- {fmt.format(entry['std'])}" if math.isfinite(entry["std"]) else "")
 
 
+def table_rows(summaries: list[dict], anchors: dict | None = None) -> tuple[list[str], list[list[str]]]:
+    """The glass table as text cells: the header (:data:`TABLE_HEADER`) and one row per set (mean +- std over
+    its successful seeds, the number of seeds, the protocol and its rate), the experimental anchors last."""
+    anchors = anchors or load_anchors()
+    rows = []
+    for s in summaries:
+        cells = [s["set"], s["protocol"], f"{s['rate_K_per_ps']:g}", f"{s['n_ok']}/{len(s['seeds'])}"]
+        rows.append(cells + [cell_text(s[var], fmt) for var, _, fmt in TABLE_COLUMNS])
+    exp = anchor_row(anchors)
+    rows.append(["experiment", "-", "-", "-"] + [exp.get(var, "-") for var, _, _ in TABLE_COLUMNS])
+    return list(TABLE_HEADER), rows
+
+
 def markdown_table(summaries: list[dict], anchors: dict | None = None) -> str:
     """The glass table in markdown: one row per set (mean +- std over its successful seeds, the number of
     seeds, the protocol and its rate) and the experimental anchors as the last row."""
-    anchors = anchors or load_anchors()
-    header = ["set", "protocol", "rate (K/ps)", "seeds ok"] + [h for _, h, _ in TABLE_COLUMNS]
+    header, rows = table_rows(summaries, anchors)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for s in summaries:
-        cells = [s["set"], s["protocol"], f"{s['rate_K_per_ps']:g}", f"{s['n_ok']}/{len(s['seeds'])}"]
-        cells += [_cell(s[var], fmt) for var, _, fmt in TABLE_COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
-    exp = anchor_row(anchors)
-    lines.append("| experiment | - | - | - | " + " | ".join(exp.get(var, "-") for var, _, _ in TABLE_COLUMNS) + " |")
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     notes = ["", "Mean +- standard deviation over seeds. P glass: mean pressure of the production at the end "
              "temperature (NPT set point 0 GPa); P liquid: NVT liquid at the start temperature and density (the "
              "fitting state point). None of this was fitted.", "Experiment: data/glass_anchors.json (sources there)."]

@@ -1,5 +1,7 @@
 """Results tab: Table II (per-pair chi and R_x) for presets and session sets, PDFs and bond-angle
-distributions of selected sets (computed on demand, cached per session), forcefield export."""
+distributions of selected sets (computed on demand, cached per session), the glass each set makes
+(:class:`~silica_explorer.app.views.glass.GlassView`: shipped and made here, reported, never fitted),
+forcefield export."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..poller import Poller
 from ..state import PAPER_TABLE_II, EvalSummary, SessionState
 from ..shipped_tables import shipped_tables
 from ..widgets import FlowPlot, JobControls, TabView, fidelity_select, flow, heading, set_plot
+from .glass import GlassView
 
 TABLE_COLUMNS = ["set", "chi Si-O (%)", "chi O-O (%)", "chi Si-Si (%)", "R_x (%)", "R_x std (%)", "status",
                  "paper R_x (%)", "source"]
@@ -166,6 +169,7 @@ class ResultsView(TabView):
         self._export_changed()
         self._note()
         self._show_session_table()
+        self.glass = GlassView(state, poller)
 
         self.panel = pn.Column(
             heading("Table II as shipped: per-pair chi and global R_x against the reference",
@@ -179,6 +183,7 @@ class ResultsView(TabView):
             heading("Partial PDFs of the selected sets", margin=(0, 10)), self.pdf,
             heading("Bond-angle distributions (from the stored production frames)", margin=(0, 10)),
             self.angles,
+            self.glass.panel,
             heading("Export a forcefield", margin=(0, 10)),
             pn.Row(self.export_set, self.download_json, self.download_table, self.download_in),
             self.export_preview,

@@ -5,7 +5,8 @@ app never writes into, locks or creates a store it only shows. While a store is 
 it every :attr:`RunsView.POLL_MS` ms for new evaluations of the selected run (Follow keeps the replay
 position at the newest one). Replay: play/pause and a position slider over the run's evaluations; every
 view (best so far, evaluations with failures, parameter traces, parallel coordinates, the best PDFs
-against the reference) shows the run as it was at that position. GP slices and the length-scale
+against the reference, the best set's glass numbers when a glass of it exists) shows the run as it was at
+that position. GP slices and the length-scale
 readout are recomputed from the stored points on request (:mod:`silica_explorer.analysis.gp_slices`).
 """
 
@@ -24,6 +25,7 @@ from ..plots_replay import BestPdfPlots, ReplayPlots, RunArrays
 from ..jobs import Job
 from ..state import DEFAULT_FIT_STORE, ROOT, RUNS_DIR, SessionState
 from ..failures import failure_summary, raw_messages
+from .glass import GlassNumbers
 from ..widgets import (JobControls, ReplayPlayer, TabView, bokeh_pane, display_path, flow, heading, set_grid,
                        show_figure, unit_label)
 
@@ -107,6 +109,7 @@ class RunsView(TabView):
         self.best_pdf = pn.Row(sizing_mode="stretch_width")  # one Bokeh pane per pair (3 x 300 px)  # one Bokeh pane per pair (BestPdfPlots)
         self.best_note = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["runs-best-note"])
         self._pdf_plots: BestPdfPlots | None = None
+        self.glass = GlassNumbers(state)
         self.controls = JobControls("GP slices at this position", go_width=200, align=None)
         self.slices_button = self.controls.go
         self.slices = flow()
@@ -119,6 +122,7 @@ class RunsView(TabView):
         self.open_button.on_click(lambda e: self.open(self.path.value.strip()))
         self.table.param.watch(self._selected, "selection")
         self.player.param.watch(lambda e: self._hold or self._draw(), "value")
+        state.param.watch(lambda e: self.glass.show(self.glass.forcefield), "glass_version")
         self.slices_button.on_click(lambda e: self.compute_slices())
 
         self.panel = pn.Column(
@@ -129,6 +133,8 @@ class RunsView(TabView):
             self.traces,
             heading("Best set at this position: partial PDFs against the session's reference"), self.best_note,
             self.best_pdf,
+            heading("The glass this best set makes", "Shipped or made in this session, matched by parameters; "
+                    "reported, never fitted"), self.glass.panel,
             heading("Which parameters do the data constrain?",
                     "A Gaussian process refitted to the successful evaluations up to this position (the "
                     "BO's kernel; not stored): one slice per parameter through the best point, +-1 std band"),
@@ -361,6 +367,7 @@ class RunsView(TabView):
                          f"{best['iteration'] + 1} ({params})")
             self.summary.object = text
         self._draw_best_pdf(best)
+        self.glass.show(None if ib is None else self.records[ib].to_forcefield())
 
     def _draw_best_pdf(self, best: dict | None) -> None:
         """The best set's PDFs: figures built once per reference, the curves replaced when the best changes."""
