@@ -299,6 +299,14 @@ def test_results_opens_with_the_shipped_table_ii():
             assert mean == pytest.approx(csv.loc[row.set, "R_x"], abs=0.006)
             assert std == pytest.approx(csv.loc[row.set, "R_x_std"], abs=0.006)
         assert list(t.table["R_x (%)"]) == sorted(t.table["R_x (%)"], key=lambda v: float(v.split()[0]))
+    # the liquid's pressure at the fitting state point: recorded at quick (the melts' production mean, GPa),
+    # not in the older paper-size file, which says so instead of showing a number
+    csv = pd.read_csv(ROOT / "data" / "results" / "rescore_quick.csv").set_index("set")
+    for _, row in tables["quick"].table.iterrows():
+        mean, std = (float(v) for v in row["P liquid (GPa)"].split(" ± "))
+        assert mean == pytest.approx(csv.loc[row.set, "pressure"], abs=0.006)
+    assert "P liquid" in tables["quick"].caption and "3600 K" in tables["quick"].caption
+    assert set(tables["paper"].table["P liquid (GPa)"]) == {"not recorded"}
     assert view.table.value.empty and not view.table.visible and view.empty_note.visible
 
 
