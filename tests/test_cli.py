@@ -68,3 +68,17 @@ def test_fit_config_with_a_negative_seed_is_one_clear_line(tmp_path, capsys):
     rc = main(["fit", "--config", str(cfg), "--store", str(tmp_path / "s"), "--budget", "2", "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and "seed" in err and "non-negative integer" in err, err
+
+
+def test_fit_screen_refine_bad_input_is_one_clear_line_before_any_melt(tmp_path, capsys):
+    """--optimizer screen+refine: a screen at the fitting fidelity, a budget the screen eats, and a stand-in
+    cost each get one line naming the option, and nothing is run."""
+    base = ["fit", "--optimizer", "screen+refine", "--free", "q_Si,A_SiO", "--store", str(tmp_path / "s"), "--quiet"]
+    for extra, field in ((["--fidelity", "tiny", "--screen-fidelity", "tiny"], "--screen-fidelity"),
+                         (["--fidelity", "quick", "--budget", "20", "--screen-budget", "200"], "budget = 20"),
+                         (["--stand-in", "branin"], "stand-in")):
+        rc = main(base + extra)
+        err = capsys.readouterr().err
+        assert rc == 2 and field in err and len([l for l in err.splitlines() if l.startswith("error")]) == 1, err
+    from silica_explorer.store import Store
+    assert not (tmp_path / "s").exists() or Store(tmp_path / "s").runs() == []  # no run registered, no melt

@@ -14,6 +14,7 @@ import math
 import sys
 from pathlib import Path
 
+from .fit_screen import SCREEN_REFINE, add_screen_arguments, run_screen_fit
 from .options import (add_command, add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args,
                       existing_path, reference_from_args, seed_type)
 
@@ -51,10 +52,12 @@ def register_cli(sub) -> None:
     p.add_argument("--preset-starts", action=argparse.BooleanOptionalAction, default=True,
                    help="BO: start from every preset inside the bounds, after the base set (default; "
                         "--no-preset-starts: the base set, then the space-filling design)")
-    p.add_argument("--optimizer", default="auto", choices=["auto", *OPTIMIZERS],
+    p.add_argument("--optimizer", default="auto", choices=["auto", *OPTIMIZERS, SCREEN_REFINE],
                    help="optimizer (default auto: composite for d <= 4 with MD, turbo+cg for d >= 5, else bo; "
                         "see silica_explorer.optimize.auto); composite = BO on a PCA + GP surrogate of the "
-                        "partial PDFs (needs the PDFs: an Evaluator or --stand-in pdf_peaks)")
+                        "partial PDFs (needs the PDFs: an Evaluator or --stand-in pdf_peaks); screen+refine = a "
+                        "global screen at --screen-fidelity, then TuRBO at --fidelity from its best distinct points "
+                        "(--budget in --fidelity melt equivalents)")
     p.add_argument("--budget", type=int, default=30, help="total cost evaluations of the run (default 30)")
     add_fidelity_arg(p)
     p.add_argument("--seed", type=seed_type, default=0,
@@ -105,6 +108,7 @@ def register_cli(sub) -> None:
     p.add_argument("--stand-in", default=None, choices=list(FUNCTIONS) + ["pdf_peaks"],
                    help="for demos and tests: optimize an analytic stand-in function instead of running MD "
                         "(pdf_peaks: stand-in partial PDFs of Gaussian peaks, for --optimizer composite)")
+    add_screen_arguments(p)
     p.add_argument("--config", type=existing_path, default=None, help="YAML or JSON file of option defaults")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_args(p)
@@ -212,6 +216,8 @@ def run_fit(args) -> int:
         print(f"optimizer {auto_reason}", file=sys.stderr)
     if args.gradient == "reweight":
         return run_reweight_fit(args, space)
+    if args.optimizer == SCREEN_REFINE:
+        return run_screen_fit(args, space, Store(args.store), build_evaluator)
     options = {}
     bo_options = {"n_initial": args.n_initial, "xi": args.xi, "batch_size": args.batch,
                   "failure_value": failure_value, "y_transform": args.y_transform,
