@@ -176,15 +176,11 @@ class ForceField:
 
     def short_range_energy(self, pair: str, r) -> np.ndarray:
         """A exp(-r/rho) - C/r^6 + D/r^24 in eV (not truncated)."""
-        A, rho, C, D = self.pair_params(pair)
-        r = np.asarray(r, dtype=float)
-        return A * np.exp(-r / rho) - C / r**6 + D / r**24
+        return short_range_energy(*self.pair_params(pair), r)
 
     def short_range_force(self, pair: str, r) -> np.ndarray:
         """-d/dr of :meth:`short_range_energy` in eV/A (positive = repulsive)."""
-        A, rho, C, D = self.pair_params(pair)
-        r = np.asarray(r, dtype=float)
-        return A / rho * np.exp(-r / rho) - 6.0 * C / r**7 + 24.0 * D / r**25
+        return short_range_force(*self.pair_params(pair), r)
 
     def pair_qq(self, pair: str) -> float:
         """Product of the two species' charges of ``pair`` in e^2."""
@@ -217,6 +213,18 @@ class ForceField:
         r = np.asarray(r, dtype=float)
         f = self.short_range_force(pair, r) + self.coulomb_force(pair, r, coulomb)
         return f if coulomb == "bare" else np.where(r < self.r_cut, f, 0.0)
+
+
+def short_range_energy(A: float, rho: float, C: float, D: float, r) -> np.ndarray:
+    """A exp(-r/rho) - C/r^6 + D/r^24 in eV at ``r`` (A), not truncated (A eV, rho A, C eV A^6, D eV A^24)."""
+    r = np.asarray(r, dtype=float)
+    return A * np.exp(-r / rho) - C / r**6 + D / r**24
+
+
+def short_range_force(A: float, rho: float, C: float, D: float, r) -> np.ndarray:
+    """-d/dr of :func:`short_range_energy` in eV/A (positive = repulsive)."""
+    r = np.asarray(r, dtype=float)
+    return A / rho * np.exp(-r / rho) - 6.0 * C / r**7 + 24.0 * D / r**25
 
 
 def dsf_constants(alpha: float, r_cut: float) -> tuple[float, float]:

@@ -342,7 +342,6 @@ class System:
             missing = [n for n in self.pair_parameters(pair) if n not in values]
             if missing:
                 raise SystemDescriptionError(f"{self.name}: pair {pair} is missing its parameter(s) {missing}")
-        self.charges(values)
         out = {}
         for name, v in values.items():
             lo, hi, lo_incl = VALID_RANGE[silica_name(name)]
@@ -352,6 +351,7 @@ class System:
                 raise SystemDescriptionError(
                     f"{self.name}: {name} = {v!r} is outside its allowed range {range_text(silica_name(name))}")
             out[name] = float(v)
+        self.charges(out)  # every free charge is given (after the range checks: values are numbers by then)
         return out
 
     # ----------------------------------------------------------------------------- JSON
