@@ -110,3 +110,79 @@ def test_missing_pair_terms_bad_json_and_unknown_presets_name_the_field():
         SystemForceField.preset("SHIK-NS4")
     with pytest.raises(SystemDescriptionError, match="only a SiO2 forcefield is a silica ForceField, got NS3"):
         silica_forcefield(SystemForceField.preset("SHIK-NS3"))
+
+
+# ------------------------------------------------------------------------------ step 2: tables and decks
+from silica_explorer.configurations import TYPE_OF  # noqa: E402
+from silica_explorer.engine.tables import (TABLE_R_INNER, energy_turnover, lammps_mass_lines,  # noqa: E402
+                                           lammps_pair_lines, lammps_setup_lines, lammps_types, table_values,
+                                           wall_distance, write_lammps_table)
+
+
+def read_table(path, pairs, n_points):
+    """Section keyword -> (r, U, F) rows of a LAMMPS table file, checking each section's header."""
+    lines = path.read_text().splitlines()
+    out = {}
+    for pair in pairs:
+        k = lines.index(pair)
+        out[pair] = np.array([[float(w) for w in ln.split()[1:]] for ln in lines[k + 3:k + 3 + n_points]]).T
+    assert [ln for ln in lines if ln in pairs] == list(pairs)
+    return out
+
+
+def test_silica_types_masses_and_deck_lines_are_the_same_through_the_system_view():
+    assert lammps_types(SIO2) == TYPE_OF
+    assert lammps_mass_lines(SIO2) == ["mass 1 28.0855", "mass 2 15.9994"]
+    for ff in PRESETS.values():
+        for deck in ("one-table", "hybrid"):
+            kw = dict(deck=deck, neighbor_skin=1.0, thermo_columns="step pe", thermo_every=10)
+            assert lammps_setup_lines(ff, 8000, **kw) == lammps_setup_lines(system_forcefield(ff), 8000, **kw)
+
+
+@pytest.mark.parametrize("preset", ["SHIK-NS3", "Teter-NS3"])
+def test_ns3_table_and_pair_lines_cover_all_six_pairs_and_three_types(tmp_path, preset):
+    ff = SystemForceField.preset(preset)
+    path = write_lammps_table(ff, tmp_path / "ff.table", n_points=2000)
+    sections = read_table(path, NS3.pairs, 2000)
+    for pair, (r, e, f) in sections.items():
+        assert path.read_text().count(f"\n{pair}\nN 2000 R 0.5 8\n") == 1
+        e_t, f_t = table_values(ff, pair, r)
+        np.testing.assert_array_equal(e, np.array([float(f"{x:.16e}") for x in e_t]))
+        r_w = wall_distance(ff, pair)
+        above = r >= (r_w if r_w is not None else 0.0)
+        np.testing.assert_allclose(e[above], ff.pair_energy(pair, r[above] - 1e-13), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(f[above], ff.pair_force(pair, r[above] - 1e-13), rtol=1e-9, atol=1e-9)
+    lines = lammps_pair_lines(ff, "ff.table", 2000)
+    assert lines[0] == "pair_style table linear 2000"
+    assert lines[1:7] == ["pair_coeff 1 1 ff.table SiSi 8", "pair_coeff 1 2 ff.table SiNa 8",
+                          "pair_coeff 1 3 ff.table SiO 8", "pair_coeff 2 2 ff.table NaNa 8",
+                          "pair_coeff 2 3 ff.table NaO 8", "pair_coeff 3 3 ff.table OO 8"]
+    q = ff.charges()
+    assert lines[7:] == [f"set type {t} charge {q[s]:.12g}" for s, t in (("Si", 1), ("Na", 2), ("O", 3))]
+    assert lammps_mass_lines(NS3) == ["mass 1 28.0855", "mass 2 22.98976928", "mass 3 15.9994"]
+    hybrid = lammps_pair_lines(ff, "ff.table", 2000, deck="hybrid")
+    assert "pair_coeff 2 3 table ff.table NaO 8" in hybrid and len(hybrid) == 2 + 6 + 3
+
+
+def test_the_wall_rule_is_the_same_for_every_pair_so_teter_na_o_keeps_its_turnover(tmp_path):
+    """Teter/Du Na-O (no D) turns over at 43.9 eV near 0.87 A: below the 50 eV wall energy, so by the
+    silica rule it gets no wall and its table is Eq. (1) + DSF down to 0.5 A, maximum and fall included,
+    exactly as silica BKS O-O keeps its 15 eV turnover and well above the wall D puts at ~1.0 A."""
+    teter = SystemForceField.preset("Teter-NS3")
+    assert wall_distance(teter, "NaO") is None
+    r_max, u_max = energy_turnover(teter, "NaO")
+    assert r_max == pytest.approx(0.867, abs=2e-3) and u_max == pytest.approx(43.91, abs=0.01)
+    assert float(teter.pair_force("NaO", r_max)) == pytest.approx(0.0, abs=1e-6)
+    (r, e, f), = read_table(write_lammps_table(teter, tmp_path / "t.table", n_points=8000), ["NaO"], 8000).values()
+    np.testing.assert_allclose(e, teter.pair_energy("NaO", np.minimum(r, 7.9999999)), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(f, teter.pair_force("NaO", np.minimum(r, 7.9999999)), rtol=1e-9, atol=1e-9)
+    assert e.max() == pytest.approx(u_max, abs=1e-3) and e[0] < -1000.0 and r[0] == TABLE_R_INNER
+    # the silica analogue, tabulated by the same rule before this change
+    bks = PRESETS["BKS"]
+    r_oo, u_oo = energy_turnover(bks, "OO")
+    assert 1.3 < r_oo < 1.5 and 10.0 < u_oo < 20.0 and wall_distance(bks, "OO") < 1.05
+    # pairs that rise into their wall have no turnover; the pure-Coulomb Na-Na and Si-Na neither
+    for ff in (SystemForceField.preset("SHIK-NS3"), teter):
+        assert [p for p in NS3.pairs if energy_turnover(ff, p) is not None] == ([] if ff is not teter else
+                                                                                 ["NaO", "OO"])
+    assert wall_distance(teter, "NaNa") is None and np.all(teter.pair_force("NaNa", np.linspace(0.5, 7.9, 99)) > 0)
