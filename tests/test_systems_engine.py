@@ -186,3 +186,48 @@ def test_the_wall_rule_is_the_same_for_every_pair_so_teter_na_o_keeps_its_turnov
         assert [p for p in NS3.pairs if energy_turnover(ff, p) is not None] == ([] if ff is not teter else
                                                                                  ["NaO", "OO"])
     assert wall_distance(teter, "NaNa") is None and np.all(teter.pair_force("NaNa", np.linspace(0.5, 7.9, 99)) > 0)
+
+
+# ------------------------------------------------------------------------------ step 3: random starts
+from scipy.spatial import cKDTree  # noqa: E402
+
+from silica_explorer.configurations import random_configuration  # noqa: E402
+from silica_explorer.constants import cubic_box_length  # noqa: E402
+from silica_explorer.systems import DEFAULT_PAIR_SEPARATION, min_separations, random_system_configuration  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_silica_through_the_system_random_start_is_the_silica_start_to_the_bit(seed):
+    a = random_system_configuration(SIO2, 64, 2.2, seed)
+    b = random_configuration(64, cubic_box_length(64, 2.2), seed)
+    assert np.array_equal(a.positions, b.positions) and np.array_equal(a.species, b.species)
+    assert np.array_equal(a.box, b.box)
+
+
+def pair_min_distances(conf, system):
+    """Smallest minimum-image distance (A) of every pair of ``system`` in ``conf``."""
+    out = {}
+    for pair, (a, b) in system.pair_species.items():
+        pa, pb = conf.wrapped()[conf.species == a], conf.wrapped()[conf.species == b]
+        d, _ = cKDTree(pb, boxsize=conf.box).query(pa, k=2 if a == b else 1)
+        out[pair] = float((d[:, 1] if a == b else d).min())
+    return out
+
+
+def test_random_ns3_start_has_the_composition_box_and_minimum_separations():
+    conf = random_system_configuration(NS3, 25, 2.45, seed=3)
+    assert {s: int((conf.species == s).sum()) for s in ("Si", "Na", "O")} == {"Si": 75, "Na": 50, "O": 175}
+    assert conf.box[0] == pytest.approx(NS3.box_length(25, 2.45))
+    seps = min_separations(NS3)
+    assert seps == {p: DEFAULT_PAIR_SEPARATION[p] for p in NS3.pairs}
+    got = pair_min_distances(conf, NS3)
+    assert all(got[p] >= seps[p] for p in NS3.pairs), got
+    assert random_system_configuration(NS3, 25, 2.45, seed=3).positions.tolist() == conf.positions.tolist()
+    # overrides by pair, and one clear error for an unknown pair or a bad value
+    assert min_separations(NS3, {"NaO": 2.0})["NaO"] == 2.0 and set(min_separations(NS3, 1.0).values()) == {1.0}
+    with pytest.raises(SystemDescriptionError, match=r"unknown pair 'ONa'"):
+        min_separations(NS3, {"ONa": 2.0})
+    with pytest.raises(SystemDescriptionError, match=r"min_separation of NaO = 9.0 must be a number in \[0.5, 3\] A"):
+        min_separations(NS3, {"NaO": 9.0})
+    with pytest.raises(RuntimeError, match="could not place atom"):
+        random_system_configuration(NS3, 25, 2.45, seed=3, min_separation=3.0)
