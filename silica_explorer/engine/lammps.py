@@ -51,8 +51,9 @@ from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
 from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .lammps_quench import run_quench
-from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_setup_lines,
-                     table_r_inner, write_lammps_table)
+from ..systems.forcefield import SystemForceField, as_system_forcefield
+from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_read_lines,
+                     lammps_setup_lines, lammps_types, table_r_inner, write_lammps_table)
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -312,25 +313,30 @@ class LammpsEngine:
         time limit and collapse policy (:mod:`.lammps_quench`); a failed run is a failed result."""
         return run_quench(self, forcefield, protocol, seed, progress)
 
-    def single_point(self, forcefield: ForceField, config: Configuration,
+    def single_point(self, forcefield: ForceField | SystemForceField, config: Configuration,
                      table_points: int = 8000, deck: str | None = None) -> tuple[float, np.ndarray]:
         """Potential energy (eV) and forces (N, 3) eV/A of ``config`` with ``deck`` (default: this
-        engine's). The hybrid deck's energy includes LAMMPS's constant DSF self term, the one-table
-        deck's does not (:func:`silica_explorer.forcefield.dsf_self_energy`).
+        engine's), for a silica ForceField or the SystemForceField of any system (atom types, masses and
+        charges from its system; the same table and pair lines as the melt decks). The hybrid deck's energy
+        includes LAMMPS's constant DSF self term, the one-table deck's does not
+        (:func:`silica_explorer.forcefield.dsf_self_energy`).
 
         Used to check the engine against an independent numpy evaluation of Eq. (1); raises
         RuntimeError with LAMMPS's message if LAMMPS fails.
         """
+        ff = as_system_forcefield(forcefield)
+        types = lammps_types(ff.system)
+        unknown = sorted(set(config.species.tolist()) - set(types))
+        if unknown:
+            raise ValueError(f"species {unknown} are not in system {ff.system.name} {list(types)}")
         with tempfile.TemporaryDirectory(prefix="sp-", dir=self.workdir) as tmp:
             d = Path(tmp)
-            charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
-            write_lammps_data(config, d / "start.data", charges)
+            write_lammps_data(config, d / "start.data", ff.charges(), types)
             deck = check_deck(deck or self.deck)
-            write_lammps_table(forcefield, d / "ff.table", table_points, deck=deck)
+            write_lammps_table(ff, d / "ff.table", table_points, deck=deck)
             script = [
-                "units metal", "atom_style charge", "boundary p p p", "atom_modify map array",
-                "read_data start.data", "mass 1 28.0855", "mass 2 15.9994",
-                *lammps_pair_lines(forcefield, "ff.table", table_points, deck=deck),
+                *lammps_read_lines(ff),
+                *lammps_pair_lines(ff, "ff.table", table_points, deck=deck),
                 f"neighbor {self.neighbor_skin:g} bin",
                 "thermo_style custom step pe", "thermo_modify format float %.15g",
                 "run 0",
