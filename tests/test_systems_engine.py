@@ -280,3 +280,82 @@ def test_production_table_on_ns3_is_within_the_silica_production_tolerance(engin
 def test_single_point_refuses_species_outside_the_system(engine, ns3_start):
     with pytest.raises(ValueError, match=r"species \['Na'\] are not in system SiO2"):
         engine.single_point(PRESETS["ML"], ns3_start)
+
+
+# ------------------------------------------------------------------------------ step 5: a tiny NS3 melt
+from silica_explorer.engine.lammps_system import melt_system, write_system_melt_deck  # noqa: E402
+from silica_explorer.fidelity import FIDELITIES  # noqa: E402
+
+
+def numpy_partial_g(frames, system, r_max, dr):
+    """g(r) of every pair from stored frames by cKDTree histograms (LAMMPS compute rdf's normalisation:
+    ordered pairs, N_b - 1 for like species), independent of LAMMPS."""
+    edges = np.arange(0.0, r_max + dr / 2, dr)
+    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    out = {}
+    for pair, (a, b) in system.pair_species.items():
+        hist = np.zeros(len(edges) - 1)
+        for conf in frames:
+            pos = np.mod(conf.positions, conf.box)
+            pa, pb = pos[conf.species == a], pos[conf.species == b]
+            d = cKDTree(pa, boxsize=conf.box).sparse_distance_matrix(cKDTree(pb, boxsize=conf.box), r_max,
+                                                                      output_type="ndarray")["v"]
+            hist += np.histogram(d[d > 0], bins=edges)[0]
+            n_a, n_b = len(pa), len(pb) - (a == b)
+        out[pair] = hist / len(frames) * conf.volume / (n_a * n_b) / shells
+    return out
+
+
+@pytest.fixture(scope="module")
+def ns3_melt(engine):
+    fid = FIDELITIES["tiny"].replace(frame_every=FIDELITIES["tiny"].rdf_every)
+    res = melt_system(engine, SystemForceField.preset("SHIK-NS3"), fid, seed=1, n_units=25, density=2.45)
+    assert res.ok, res.reason
+    return res
+
+
+def test_tiny_ns3_melt_has_the_partial_g_of_all_six_pairs(ns3_melt):
+    pdf = ns3_melt.pdf
+    assert list(pdf.pair.values) == list(NS3.pairs)
+    assert {k: pdf.attrs[k] for k in ("n_Si", "n_Na", "n_O", "system")} == {"n_Si": 75, "n_Na": 50, "n_O": 175,
+                                                                           "system": "NS3"}
+    peak = {p: float(pdf.r[int(np.argmax(pdf.g.sel(pair=p).values))]) for p in NS3.pairs}
+    assert 1.55 <= peak["SiO"] <= 1.70 and 2.1 <= peak["NaO"] <= 2.5 and 2.5 <= peak["OO"] <= 2.75
+    for p in NS3.pairs:  # every pair's g tends to 1 (within the noise of 0.5 ps and 300 atoms)
+        assert abs(float(pdf.g.sel(pair=p, r=slice(6.0, 7.0)).mean()) - 1.0) < 0.15, p
+    # Si-O coordination ~ 4: n_O / V * integral of 4 pi r^2 g_SiO up to the first minimum (2.3 A)
+    r, g = pdf.r.values, pdf.g.sel(pair="SiO").values
+    cn = pdf.attrs["n_O"] / pdf.attrs["volume"] * np.sum(4 * np.pi * r**2 * g * pdf.attrs["dr"] * (r < 2.3))
+    assert 3.6 < cn < 4.5
+    assert sorted(set(ns3_melt.final.species)) == ["Na", "O", "Si"] and ns3_melt.final.n_atoms == 300
+
+
+def test_ns3_lammps_rdf_equals_numpy_histograms_of_the_same_frames(ns3_melt):
+    fid = ns3_melt.fidelity
+    traj = ns3_melt.trajectory
+    frames = [traj.frame(k) for k in range(traj.n_frames) if traj.steps[k] > 0]  # LAMMPS samples steps > 0
+    assert len(frames) == fid.production_steps // fid.rdf_every
+    g = numpy_partial_g(frames, NS3, fid.rdf_r_max, fid.rdf_dr)
+    for pair in NS3.pairs:
+        lmp = ns3_melt.pdf.g.sel(pair=pair).values
+        # dumped coordinates carry 10 significant digits: a pair may rarely land in a neighbouring bin
+        np.testing.assert_allclose(g[pair], lmp, atol=2e-3 * lmp.max(), err_msg=pair)
+        assert np.abs(g[pair] - lmp).mean() < 1e-4, pair
+
+
+def test_system_melt_deck_lists_every_type_pair_and_checks_the_box(tmp_path):
+    ff = SystemForceField.preset("Teter-NS3")
+    script = write_system_melt_deck(tmp_path / "d", ff, FIDELITIES["tiny"], 0, 25, 2.45).read_text()
+    assert "compute rdf all rdf 350 1 1 1 2 1 3 2 2 2 3 3 3 cutoff 7" in script
+    assert "mass 2 22.98976928" in script and "3 atom types" in (tmp_path / "d" / "start.data").read_text()
+    with pytest.raises(ValueError, match=r"rdf_r_max = 7.0 A exceeds half the box"):
+        write_system_melt_deck(tmp_path / "e", ff, FIDELITIES["tiny"], 0, 10, 2.45)
+
+
+def test_a_system_forcefield_file_with_a_bad_value_names_the_file_and_the_field(tmp_path):
+    path = SystemForceField.preset("SHIK-NS3").save(tmp_path / "ns3.json")
+    data = json.loads(path.read_text())
+    data["parameters"]["rho_NaO"] = 0.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(SystemDescriptionError, match=r"ns3.json: NS3: rho_NaO = 0.0 is outside"):
+        SystemForceField.load(path)

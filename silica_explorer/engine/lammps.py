@@ -44,6 +44,7 @@ from ..configurations import (RANDOM_START_VERSION, Configuration, random_config
                               read_lammps_dump, write_lammps_data)
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
+from ..parameters import PAIRS
 from ..quench import QuenchProtocol
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_failure)
@@ -115,7 +116,7 @@ def mpirun_path() -> Path:
     return Path(found)
 
 
-def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
+def melt_input(forcefield: ForceField | SystemForceField, fidelity: Fidelity, seed: int, *, warm: bool,
                neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table",
                frame_every: int | None = None) -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
@@ -147,7 +148,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         f"run {f.relax_steps}",
         "reset_timestep 0",
         "# phase: production",
-        f"compute rdf all rdf {f.rdf_bins} 1 1 1 2 2 2 cutoff {f.rdf_r_max:g}",
+        f"compute rdf all rdf {f.rdf_bins} {rdf_type_pairs(forcefield)} cutoff {f.rdf_r_max:g}",
         f"fix rdf all ave/time {f.rdf_every} {f.production_steps // f.rdf_every} {f.production_steps} "
         "c_rdf[*] file rdf.dat mode vector",
         f"dump frames all custom {frame_every} frames.dump id type x y z",
@@ -156,6 +157,14 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         "write_data final.data nocoeff",
     ]
     return "\n".join(lines) + "\n"
+
+
+def rdf_type_pairs(forcefield: ForceField | SystemForceField) -> str:
+    """The atom-type pairs of ``compute rdf``: every pair of the forcefield's system in its order
+    (silica ``1 1 1 2 2 2``: SiSi, SiO, OO); :func:`read_rdf` reads them back in that order."""
+    ff = as_system_forcefield(forcefield)
+    types = lammps_types(ff.system)
+    return " ".join(f"{min(types[a], types[b])} {max(types[a], types[b])}" for a, b in ff.system.pair_species.values())
 
 
 def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
@@ -178,18 +187,20 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     return script
 
 
-def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float) -> xr.Dataset:
-    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset."""
+def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float,
+             pairs: tuple[str, ...] = PAIRS) -> xr.Dataset:
+    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset of ``pairs`` (the
+    order of :func:`rdf_type_pairs`; silica's by default)."""
     from ..structure import pdf_dataset
     lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     n = fidelity.rdf_bins
-    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3
+    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3 ...
     block = np.array([[float(w) for w in ln.split()] for ln in lines[-n:]])
     r = block[:, 1]
-    g = {"SiSi": block[:, 2], "SiO": block[:, 4], "OO": block[:, 6]}
+    g = {pair: block[:, 2 + 2 * k] for k, pair in enumerate(pairs)}
     return pdf_dataset(r, g, dr=fidelity.rdf_dr, n_species=n_species, volume=volume,
                        n_samples=fidelity.production_steps // fidelity.rdf_every,
-                       source="LAMMPS compute rdf")
+                       source="LAMMPS compute rdf", pairs=pairs)
 
 
 class LammpsEngine:

@@ -30,7 +30,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..forcefield import PRESETS, ForceField, dsf_energy, dsf_force, short_range_energy, short_range_force
+from ..forcefield import (PRESETS, ForceField, dsf_energy, dsf_force, read_json_file, short_range_energy,
+                          short_range_force, write_json_file)
 from .description import (NS3, SIO2, SYSTEMS, System, SystemDescriptionError, check_keys, close_match_hint,
                           get_system, system_from_dict)
 from .presets_ns3 import NS3_PRESETS
@@ -151,18 +152,12 @@ class SystemForceField:
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_json` to ``path``; returns the path."""
-        path = Path(path)
-        path.write_text(self.to_json() + "\n")
-        return path
+        return write_json_file(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> "SystemForceField":
         """Read a system forcefield JSON file; SystemDescriptionError naming the file and the field."""
-        path = Path(path)
-        try:
-            return cls.from_json(path.read_text())
-        except SystemDescriptionError as exc:
-            raise SystemDescriptionError(f"{path}: {exc}") from None
+        return read_json_file(path, cls.from_json, SystemDescriptionError)
 
     # ----------------------------------------------------------------------------- physics
     def charges(self) -> dict[str, float]:
