@@ -57,6 +57,7 @@ class SystemForceField:
         self._system = system
         self._values = {n: checked[n] for n in system.all_parameters}
         self._name = name
+        self._charges = system.charges(self._values)
 
     # ----------------------------------------------------------------------------- identity
     @property
@@ -162,14 +163,14 @@ class SystemForceField:
     # ----------------------------------------------------------------------------- physics
     def charges(self) -> dict[str, float]:
         """Charge of every species in e (the system's neutrality rule fixes the neutralizing one)."""
-        return self._system.charges(self._values)
+        return dict(self._charges)
 
     def charge(self, species: str) -> float:
         """Charge of ``species`` in e."""
-        charges = self.charges()
-        if species not in charges:
-            raise SystemDescriptionError(f"{self._system.name}: unknown species {species!r}; species: {list(charges)}")
-        return charges[species]
+        if species not in self._charges:
+            raise SystemDescriptionError(
+                f"{self._system.name}: unknown species {species!r}; species: {list(self._charges)}")
+        return self._charges[species]
 
     def pair_params(self, pair: str) -> tuple[float, float, float, float]:
         """``(A, rho, C, D)`` of ``pair`` (eV, A, eV A^6, eV A^24)."""
