@@ -359,3 +359,19 @@ def test_a_system_forcefield_file_with_a_bad_value_names_the_file_and_the_field(
     path.write_text(json.dumps(data))
     with pytest.raises(SystemDescriptionError, match=r"ns3.json: NS3: rho_NaO = 0.0 is outside"):
         SystemForceField.load(path)
+
+
+def test_hoomd_pair_tables_cover_every_ns3_pair_with_the_lammps_values(tmp_path):
+    """HOOMD's tables (no HOOMD needed to build them): the six NS3 pairs, the LAMMPS one-table values at
+    the same points; silica's are the same arrays through the system view."""
+    from silica_explorer.engine.hoomd_setup import pair_tables
+    ff = SystemForceField.preset("Teter-NS3")
+    tables = pair_tables(ff, 2000)
+    assert list(tables) == list(NS3.pairs)
+    sections = read_table(write_lammps_table(ff, tmp_path / "t.table", n_points=2000), NS3.pairs, 2000)
+    for pair, (r, e, f) in sections.items():
+        np.testing.assert_allclose(tables[pair]["U"], e[:-1], rtol=1e-15, atol=1e-12)
+        np.testing.assert_allclose(tables[pair]["F"], f[:-1], rtol=1e-15, atol=1e-12)
+    silica = pair_tables(PRESETS["CHIK"], 2000)
+    for pair, params in pair_tables(system_forcefield(PRESETS["CHIK"]), 2000).items():
+        assert np.array_equal(params["U"], silica[pair]["U"]) and np.array_equal(params["F"], silica[pair]["F"])
