@@ -1,7 +1,12 @@
-"""Starting and sampled configurations of SiO2: the random start, frames of a trajectory, LAMMPS file I/O.
+"""Starting and sampled configurations: the random start, frames of a trajectory, LAMMPS file I/O.
 
 Units: positions and box lengths in A, velocities in A/ps (LAMMPS ``units metal``).
-Species are given as strings ``"Si"``/``"O"`` in ``species`` (one per atom).
+Species are given as element symbols (``"Si"``, ``"O"``, ``"Na"``, ...; keys of
+:data:`~silica_explorer.constants.ELEMENT_MASS`) in ``species`` (one per atom). The LAMMPS readers and
+writers default to silica's atom types (:data:`TYPE_OF`); another system passes its own
+(:func:`silica_explorer.engine.tables.lammps_types`). The random start of any system is
+:func:`silica_explorer.systems.configuration.random_system_configuration`, on the same insertion as
+silica's (:func:`random_insertion`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
+
+from .constants import ELEMENT_MASS
 
 #: LAMMPS atom type of each species.
 TYPE_OF = {"Si": 1, "O": 2}
@@ -36,9 +43,9 @@ class Configuration:
             raise ValueError(f"positions must have shape (N, 3), got {self.positions.shape}")
         if self.species.shape != (len(self.positions),):
             raise ValueError(f"species must have shape ({len(self.positions)},), got {self.species.shape}")
-        bad = set(self.species) - set(TYPE_OF)
+        bad = set(self.species) - set(ELEMENT_MASS)
         if bad:
-            raise ValueError(f"unknown species {sorted(bad)}; allowed: {sorted(TYPE_OF)}")
+            raise ValueError(f"unknown species {sorted(bad)}; allowed: {sorted(ELEMENT_MASS)}")
         if np.any(self.box <= 0):
             raise ValueError(f"box lengths must be > 0 A, got {self.box}")
 
@@ -79,15 +86,27 @@ def random_configuration(n_SiO2: int, box_length: float, seed: int,
     ``max_tries`` attempts (the density is too high for those separations).
     """
     seps = np.broadcast_to(np.asarray(min_separation, dtype=float), (3,))
-    # squared minimum distance by (species_i, species_j) with Si = 0, O = 1
-    min2 = np.array([[seps[0], seps[1]], [seps[1], seps[2]]]) ** 2
+    # minimum distance by (species_i, species_j) with Si = 0, O = 1
+    separation = np.array([[seps[0], seps[1]], [seps[1], seps[2]]])
+    return random_insertion({"Si": n_SiO2, "O": 2 * n_SiO2}, box_length, seed, separation,
+                            f"min_separation={tuple(float(x) for x in seps)}", max_tries)
+
+
+def random_insertion(counts: dict[str, int], box_length: float, seed: int, separation: np.ndarray,
+                     label: str, max_tries: int = 1000) -> Configuration:
+    """``counts[s]`` atoms of each species ``s`` placed uniformly at random in a cubic box of edge
+    ``box_length`` A with atoms of species k and l at least ``separation[k, l]`` A apart (minimum image; k, l
+    in the order of ``counts``). The algorithm of :func:`random_configuration` (which calls it with Si, O):
+    random sequential insertion in random species order with a cell list; RuntimeError naming ``label``
+    (the separations, as the caller states them) when an atom cannot be placed in ``max_tries`` attempts."""
+    min2 = np.asarray(separation, dtype=float) ** 2
     rng = np.random.default_rng(seed)
-    n = 3 * n_SiO2
-    species = np.array(["Si"] * n_SiO2 + ["O"] * (2 * n_SiO2))
+    n = sum(counts.values())
+    species = np.array([s for s, c in counts.items() for _ in range(c)])
     species = species[rng.permutation(n)]
-    is_o = (species == "O").astype(int)
+    kind = np.array([list(counts).index(s) for s in species], dtype=int)
     box = np.full(3, float(box_length))
-    n_cell = max(1, int(box_length // seps.max()))
+    n_cell = max(1, int(box_length // np.asarray(separation, dtype=float).max()))
     cell_edge = box_length / n_cell
     cells: dict[tuple[int, int, int], list[int]] = {}
     offsets = [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
@@ -103,14 +122,14 @@ def random_configuration(n_SiO2: int, box_length: float, seed: int,
             if near:
                 d = pos[near] - trial
                 d -= box_length * np.round(d / box_length)
-                if np.any(np.einsum("ij,ij->i", d, d) < min2[is_o[i], is_o[near]]):
+                if np.any(np.einsum("ij,ij->i", d, d) < min2[kind[i], kind[near]]):
                     continue
             pos[i] = trial
             cells.setdefault((cx, cy, cz), []).append(i)
             break
         else:
             raise RuntimeError(
-                f"could not place atom {i} of {n} with min_separation={tuple(float(x) for x in seps)} A "
+                f"could not place atom {i} of {n} with {label} A "
                 f"in a {box_length:.3f} A box after {max_tries} tries; lower min_separation")
     return Configuration(pos, species, box)
 
@@ -122,17 +141,19 @@ def min_distance(config: Configuration) -> float:
     return float(d[:, 1].min())
 
 
-def write_lammps_data(config: Configuration, path: str | Path, charges: dict[str, float]) -> Path:
-    """Write ``config`` as a LAMMPS data file for ``atom_style charge`` (types Si=1, O=2)."""
+def write_lammps_data(config: Configuration, path: str | Path, charges: dict[str, float],
+                      types: dict[str, int] = TYPE_OF) -> Path:
+    """Write ``config`` as a LAMMPS data file for ``atom_style charge``: atom types ``types`` (default
+    silica's, Si=1, O=2), charges (e) by species."""
     path = Path(path)
     lines = ["silica-explorer configuration", "",
-             f"{config.n_atoms} atoms", "2 atom types", "",
+             f"{config.n_atoms} atoms", f"{len(types)} atom types", "",
              f"0.0 {config.box[0]:.12g} xlo xhi",
              f"0.0 {config.box[1]:.12g} ylo yhi",
              f"0.0 {config.box[2]:.12g} zlo zhi", "", "Atoms # charge", ""]
     wrapped = config.wrapped()
     for i, (s, x) in enumerate(zip(config.species, wrapped)):
-        lines.append(f"{i + 1} {TYPE_OF[s]} {charges[s]:.12g} {x[0]:.12g} {x[1]:.12g} {x[2]:.12g}")
+        lines.append(f"{i + 1} {types[s]} {charges[s]:.12g} {x[0]:.12g} {x[1]:.12g} {x[2]:.12g}")
     if config.velocities is not None:
         lines += ["", "Velocities", ""]
         lines += [f"{i + 1} {v[0]:.12g} {v[1]:.12g} {v[2]:.12g}" for i, v in enumerate(config.velocities)]
@@ -140,8 +161,9 @@ def write_lammps_data(config: Configuration, path: str | Path, charges: dict[str
     return path
 
 
-def read_lammps_data(path: str | Path) -> Configuration:
-    """Read a LAMMPS data file (``atom_style charge``, orthorhombic box at origin), velocities if present."""
+def read_lammps_data(path: str | Path, species_of_type: dict[int, str] = SPECIES_OF_TYPE) -> Configuration:
+    """Read a LAMMPS data file (``atom_style charge``, orthorhombic box at origin), velocities if present;
+    ``species_of_type`` names the atom types (default silica's)."""
     text = Path(path).read_text().splitlines()
     box = np.zeros(3)
     n_atoms = None
@@ -171,7 +193,7 @@ def read_lammps_data(path: str | Path) -> Configuration:
     atoms = np.array([[float(w) for w in row.split()[:6]] for row in sections["Atoms"]])
     order = np.argsort(atoms[:, 0])
     atoms = atoms[order]
-    species = np.array([SPECIES_OF_TYPE[int(t)] for t in atoms[:, 1]])
+    species = np.array([species_of_type[int(t)] for t in atoms[:, 1]])
     velocities = None
     if "Velocities" in sections:
         v = np.array([[float(w) for w in row.split()[:4]] for row in sections["Velocities"]])
@@ -200,8 +222,9 @@ class Trajectory:
         return (self.frame(k) for k in range(self.n_frames))
 
 
-def read_lammps_dump(path: str | Path) -> Trajectory:
-    """Read a LAMMPS ``dump custom`` file with columns ``id type x y z`` (any order, sorted by id)."""
+def read_lammps_dump(path: str | Path, species_of_type: dict[int, str] = SPECIES_OF_TYPE) -> Trajectory:
+    """Read a LAMMPS ``dump custom`` file with columns ``id type x y z`` (any order, sorted by id);
+    ``species_of_type`` names the atom types (default silica's)."""
     lines = Path(path).read_text().splitlines()
     frames, steps = [], []
     species = None
@@ -217,7 +240,7 @@ def read_lammps_dump(path: str | Path) -> Trajectory:
             data = data[np.argsort(data[:, cols.index("id")])]
             xyz = data[:, [cols.index("x"), cols.index("y"), cols.index("z")]] - bounds[:, 0]
             if species is None:
-                species = np.array([SPECIES_OF_TYPE[int(t)] for t in data[:, cols.index("type")]])
+                species = np.array([species_of_type[int(t)] for t in data[:, cols.index("type")]])
                 box = bounds[:, 1] - bounds[:, 0]
             frames.append(xyz)
             i += 9 + n

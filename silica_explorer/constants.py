@@ -11,6 +11,12 @@ K_E = 14.399645
 AVOGADRO = 6.02214076e23
 #: Atomic masses in g/mol.
 MASS = {"Si": 28.0855, "O": 15.9994}
+#: Standard atomic weights (g/mol) of the elements a glass system may contain. Si and O are :data:`MASS`;
+#: the others are IUPAC standard atomic weights (conventional values for Li and Mg).
+ELEMENT_MASS: dict[str, float] = {
+    "Si": MASS["Si"], "O": MASS["O"],
+    "Li": 6.94, "B": 10.81, "Na": 22.98976928, "Mg": 24.305, "Al": 26.9815385, "K": 39.0983, "Ca": 40.078,
+}
 #: Mass of one SiO2 formula unit in g/mol.
 MASS_SIO2 = MASS["Si"] + 2 * MASS["O"]
 

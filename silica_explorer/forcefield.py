@@ -22,7 +22,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 from scipy.special import erfc
@@ -31,6 +31,8 @@ from .constants import K_E
 from .parameters import (ALL_PARAMETERS, FREE_PARAMETERS, PAIR_SPECIES, PAPER_D, UNITS, VALID_RANGE, ParameterError,
                          check_names, check_pair, range_text)
 from .presets import PRESET_PARAMETERS, preset_key
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,18 +152,12 @@ class ForceField:
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_json` to ``path``; returns the path."""
-        path = Path(path)
-        path.write_text(self.to_json() + "\n")
-        return path
+        return write_json_file(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> "ForceField":
         """Read a forcefield JSON file; ParameterError naming the file for bad contents."""
-        path = Path(path)
-        try:
-            return cls.from_json(path.read_text())
-        except ParameterError as exc:
-            raise ParameterError(f"{path}: {exc}") from None
+        return read_json_file(path, cls.from_json, ParameterError)
 
     # ----------------------------------------------------------------------------- physics
     def charge(self, species: str) -> float:
@@ -176,15 +172,11 @@ class ForceField:
 
     def short_range_energy(self, pair: str, r) -> np.ndarray:
         """A exp(-r/rho) - C/r^6 + D/r^24 in eV (not truncated)."""
-        A, rho, C, D = self.pair_params(pair)
-        r = np.asarray(r, dtype=float)
-        return A * np.exp(-r / rho) - C / r**6 + D / r**24
+        return short_range_energy(*self.pair_params(pair), r)
 
     def short_range_force(self, pair: str, r) -> np.ndarray:
         """-d/dr of :meth:`short_range_energy` in eV/A (positive = repulsive)."""
-        A, rho, C, D = self.pair_params(pair)
-        r = np.asarray(r, dtype=float)
-        return A / rho * np.exp(-r / rho) - 6.0 * C / r**7 + 24.0 * D / r**25
+        return short_range_force(*self.pair_params(pair), r)
 
     def pair_qq(self, pair: str) -> float:
         """Product of the two species' charges of ``pair`` in e^2."""
@@ -217,6 +209,34 @@ class ForceField:
         r = np.asarray(r, dtype=float)
         f = self.short_range_force(pair, r) + self.coulomb_force(pair, r, coulomb)
         return f if coulomb == "bare" else np.where(r < self.r_cut, f, 0.0)
+
+
+def write_json_file(path: str | Path, text: str) -> Path:
+    """Write ``text`` and a final newline to ``path``; returns the path."""
+    path = Path(path)
+    path.write_text(text + "\n")
+    return path
+
+
+def read_json_file(path: str | Path, parse: Callable[[str], T], error: type[ParameterError]) -> T:
+    """``parse`` of the text of ``path``; an ``error`` it raises is raised again with the path in front."""
+    path = Path(path)
+    try:
+        return parse(path.read_text())
+    except error as exc:
+        raise error(f"{path}: {exc}") from None
+
+
+def short_range_energy(A: float, rho: float, C: float, D: float, r) -> np.ndarray:
+    """A exp(-r/rho) - C/r^6 + D/r^24 in eV at ``r`` (A), not truncated (A eV, rho A, C eV A^6, D eV A^24)."""
+    r = np.asarray(r, dtype=float)
+    return A * np.exp(-r / rho) - C / r**6 + D / r**24
+
+
+def short_range_force(A: float, rho: float, C: float, D: float, r) -> np.ndarray:
+    """-d/dr of :func:`short_range_energy` in eV/A (positive = repulsive)."""
+    r = np.asarray(r, dtype=float)
+    return A / rho * np.exp(-r / rho) - 6.0 * C / r**7 + 24.0 * D / r**25
 
 
 def dsf_constants(alpha: float, r_cut: float) -> tuple[float, float]:

@@ -25,25 +25,29 @@ from .configurations import Configuration, Trajectory
 
 
 def pdf_dataset(r, g: Mapping[str, np.ndarray], dr: float, n_species: Mapping[str, int] | None = None,
-                volume: float | None = None, g_err: Mapping[str, np.ndarray] | None = None,
-                **attrs) -> xr.Dataset:
-    """Assemble partial PDFs into the standard Dataset (see module docstring)."""
+                volume: float | None = None, g_err: Mapping[str, np.ndarray] | None = None, *,
+                pairs: tuple[str, ...] = PAIRS, **attrs) -> xr.Dataset:
+    """Assemble partial PDFs into the standard Dataset (see module docstring). ``pairs``: the pair
+    coordinate, silica's by default; another system's (its
+    :attr:`System.pairs <silica_explorer.systems.description.System.pairs>`) gives an ``n_<symbol>`` attr
+    for every species in ``n_species`` (silica: ``n_Si``, ``n_O``)."""
     r = np.asarray(r, dtype=float)
-    missing = [p for p in PAIRS if p not in g]
+    pairs = tuple(pairs)
+    missing = [p for p in pairs if p not in g]
     if missing:
-        raise ValueError(f"missing pair(s) {missing}; need {list(PAIRS)}")
-    data = np.stack([np.asarray(g[p], dtype=float) for p in PAIRS])
+        raise ValueError(f"missing pair(s) {missing}; need {list(pairs)}")
+    data = np.stack([np.asarray(g[p], dtype=float) for p in pairs])
     ds = xr.Dataset(
         {"g": (("pair", "r"), data, {"long_name": "partial pair distribution function", "units": "1"})},
-        coords={"pair": ("pair", list(PAIRS)), "r": ("r", r, {"units": "A", "long_name": "distance (bin centre)"})},
+        coords={"pair": ("pair", list(pairs)), "r": ("r", r, {"units": "A", "long_name": "distance (bin centre)"})},
     )
     if g_err is not None:
-        ds["g_err"] = (("pair", "r"), np.stack([np.asarray(g_err[p], dtype=float) for p in PAIRS]),
+        ds["g_err"] = (("pair", "r"), np.stack([np.asarray(g_err[p], dtype=float) for p in pairs]),
                        {"long_name": "standard error of g", "units": "1"})
     ds.attrs["dr"] = float(dr)
     if n_species is not None:
-        ds.attrs["n_Si"] = int(n_species["Si"])
-        ds.attrs["n_O"] = int(n_species["O"])
+        for symbol in (("Si", "O") if pairs == PAIRS else tuple(n_species)):
+            ds.attrs[f"n_{symbol}"] = int(n_species[symbol])
     if volume is not None:
         ds.attrs["volume"] = float(volume)
     for k, v in attrs.items():

@@ -19,6 +19,11 @@ NVT liquid, NPT linear cool, anneal, production) in :mod:`.lammps_quench` and :m
 checks of :mod:`.quench_checks`; :mod:`.lammps_process` runs an ``lmp`` child and :mod:`.hoomd_setup` holds
 the HOOMD set-up both HOOMD runs share.
 
+Other glass systems (:mod:`silica_explorer.systems`): the tables and LAMMPS decks take a
+:class:`~silica_explorer.systems.forcefield.SystemForceField` of any system (atom types per species, one table
+section per pair); :mod:`.lammps_system` runs an NVT melt of any system with the LAMMPS engine and returns the
+partial g(r) of all its pairs.
+
 Units: lengths in A, temperature K, energies eV, pressure bar, wall times s.
 """
 

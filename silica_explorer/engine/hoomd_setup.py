@@ -18,7 +18,7 @@ import numpy as np
 
 from ..constants import AVOGADRO, MASS_SIO2
 from ..forcefield import ForceField
-from ..parameters import PAIRS
+from ..systems.forcefield import SystemForceField, as_system_forcefield
 from .tables import TABLE_R_INNER, table_values
 
 #: Boltzmann constant in eV/K.
@@ -78,8 +78,10 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MIN) -> dict[str, dict]:
-    """``hoomd.md.pair.Table`` parameters of each pair: Eq. (1) with DSF Coulomb in one table.
+def pair_tables(forcefield: ForceField | SystemForceField, n_points: int,
+                r_min: float = TABLE_R_MIN) -> dict[str, dict]:
+    """``hoomd.md.pair.Table`` parameters of each pair of the forcefield's system (silica: SiSi, SiO, OO):
+    Eq. (1) with DSF Coulomb in one table.
 
     Values from :func:`~silica_explorer.engine.tables.table_values` (the LAMMPS one-table deck's).
     HOOMD's table points are ``linspace(r_min, r_cut, N, endpoint=False)`` and interpolate linearly to
@@ -90,7 +92,7 @@ def pair_tables(forcefield: ForceField, n_points: int, r_min: float = TABLE_R_MI
         raise ValueError(f"r_min = {r_min} must be in (0, r_cut={forcefield.r_cut}) A")
     r = np.linspace(r_min, forcefield.r_cut, n_points)[:-1]
     out = {}
-    for pair in PAIRS:
+    for pair in as_system_forcefield(forcefield).system.pairs:
         u, f = table_values(forcefield, pair, r, deck="one-table")
         out[pair] = {"r_min": float(r_min), "U": u, "F": f}
     return out

@@ -44,6 +44,7 @@ from ..configurations import (RANDOM_START_VERSION, Configuration, random_config
                               read_lammps_dump, write_lammps_data)
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
+from ..parameters import PAIRS
 from ..quench import QuenchProtocol
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_failure)
@@ -51,8 +52,9 @@ from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
 from .lammps_process import lammps_error_reason, parse_log, run_lammps
 from .lammps_quench import run_quench
-from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_setup_lines,
-                     table_r_inner, write_lammps_table)
+from ..systems.forcefield import SystemForceField, as_system_forcefield
+from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_read_lines,
+                     lammps_setup_lines, lammps_types, table_r_inner, write_lammps_table)
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -114,7 +116,7 @@ def mpirun_path() -> Path:
     return Path(found)
 
 
-def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: bool,
+def melt_input(forcefield: ForceField | SystemForceField, fidelity: Fidelity, seed: int, *, warm: bool,
                neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table",
                frame_every: int | None = None) -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
@@ -146,7 +148,7 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         f"run {f.relax_steps}",
         "reset_timestep 0",
         "# phase: production",
-        f"compute rdf all rdf {f.rdf_bins} 1 1 1 2 2 2 cutoff {f.rdf_r_max:g}",
+        f"compute rdf all rdf {f.rdf_bins} {rdf_type_pairs(forcefield)} cutoff {f.rdf_r_max:g}",
         f"fix rdf all ave/time {f.rdf_every} {f.production_steps // f.rdf_every} {f.production_steps} "
         "c_rdf[*] file rdf.dat mode vector",
         f"dump frames all custom {frame_every} frames.dump id type x y z",
@@ -155,6 +157,14 @@ def melt_input(forcefield: ForceField, fidelity: Fidelity, seed: int, *, warm: b
         "write_data final.data nocoeff",
     ]
     return "\n".join(lines) + "\n"
+
+
+def rdf_type_pairs(forcefield: ForceField | SystemForceField) -> str:
+    """The atom-type pairs of ``compute rdf``: every pair of the forcefield's system in its order
+    (silica ``1 1 1 2 2 2``: SiSi, SiO, OO); :func:`read_rdf` reads them back in that order."""
+    ff = as_system_forcefield(forcefield)
+    types = lammps_types(ff.system)
+    return " ".join(f"{min(types[a], types[b])} {max(types[a], types[b])}" for a, b in ff.system.pair_species.values())
 
 
 def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
@@ -177,18 +187,20 @@ def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity,
     return script
 
 
-def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float) -> xr.Dataset:
-    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset."""
+def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float,
+             pairs: tuple[str, ...] = PAIRS) -> xr.Dataset:
+    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset of ``pairs`` (the
+    order of :func:`rdf_type_pairs`; silica's by default)."""
     from ..structure import pdf_dataset
     lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     n = fidelity.rdf_bins
-    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3
+    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3 ...
     block = np.array([[float(w) for w in ln.split()] for ln in lines[-n:]])
     r = block[:, 1]
-    g = {"SiSi": block[:, 2], "SiO": block[:, 4], "OO": block[:, 6]}
+    g = {pair: block[:, 2 + 2 * k] for k, pair in enumerate(pairs)}
     return pdf_dataset(r, g, dr=fidelity.rdf_dr, n_species=n_species, volume=volume,
                        n_samples=fidelity.production_steps // fidelity.rdf_every,
-                       source="LAMMPS compute rdf")
+                       source="LAMMPS compute rdf", pairs=pairs)
 
 
 class LammpsEngine:
@@ -312,25 +324,30 @@ class LammpsEngine:
         time limit and collapse policy (:mod:`.lammps_quench`); a failed run is a failed result."""
         return run_quench(self, forcefield, protocol, seed, progress)
 
-    def single_point(self, forcefield: ForceField, config: Configuration,
+    def single_point(self, forcefield: ForceField | SystemForceField, config: Configuration,
                      table_points: int = 8000, deck: str | None = None) -> tuple[float, np.ndarray]:
         """Potential energy (eV) and forces (N, 3) eV/A of ``config`` with ``deck`` (default: this
-        engine's). The hybrid deck's energy includes LAMMPS's constant DSF self term, the one-table
-        deck's does not (:func:`silica_explorer.forcefield.dsf_self_energy`).
+        engine's), for a silica ForceField or the SystemForceField of any system (atom types, masses and
+        charges from its system; the same table and pair lines as the melt decks). The hybrid deck's energy
+        includes LAMMPS's constant DSF self term, the one-table deck's does not
+        (:func:`silica_explorer.forcefield.dsf_self_energy`).
 
         Used to check the engine against an independent numpy evaluation of Eq. (1); raises
         RuntimeError with LAMMPS's message if LAMMPS fails.
         """
+        ff = as_system_forcefield(forcefield)
+        types = lammps_types(ff.system)
+        unknown = sorted(set(config.species.tolist()) - set(types))
+        if unknown:
+            raise ValueError(f"species {unknown} are not in system {ff.system.name} {list(types)}")
         with tempfile.TemporaryDirectory(prefix="sp-", dir=self.workdir) as tmp:
             d = Path(tmp)
-            charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
-            write_lammps_data(config, d / "start.data", charges)
+            write_lammps_data(config, d / "start.data", ff.charges(), types)
             deck = check_deck(deck or self.deck)
-            write_lammps_table(forcefield, d / "ff.table", table_points, deck=deck)
+            write_lammps_table(ff, d / "ff.table", table_points, deck=deck)
             script = [
-                "units metal", "atom_style charge", "boundary p p p", "atom_modify map array",
-                "read_data start.data", "mass 1 28.0855", "mass 2 15.9994",
-                *lammps_pair_lines(forcefield, "ff.table", table_points, deck=deck),
+                *lammps_read_lines(ff),
+                *lammps_pair_lines(ff, "ff.table", table_points, deck=deck),
                 f"neighbor {self.neighbor_skin:g} bin",
                 "thermo_style custom step pe", "thermo_modify format float %.15g",
                 "run 0",

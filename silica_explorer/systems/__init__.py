@@ -5,8 +5,11 @@ Silica is one :class:`System` (:data:`SIO2`: Si, O; pairs SiSi, SiO, OO) and sod
 composition in formula units, the charge-neutrality rule (SHIK: free q_Si and q_Na, q_O follows the
 composition), its pairs in canonical order and each pair's Eq. (1) parameter names.
 
-Modules: :mod:`.description` (:class:`Species`, :class:`System`, the JSON form and the built-in systems)
-and :mod:`.presets_ns3` (published NS3 parameter sets with their sources). The Eq. (1) + DSF energy and
+Modules: :mod:`.description` (:class:`Species`, :class:`System`, the JSON form and the built-in systems),
+:mod:`.presets_ns3` (published NS3 parameter sets with their sources), :mod:`.forcefield`
+(:class:`SystemForceField`: one Eq. (1) + DSF parameter set of a system, the preset registry
+:data:`SYSTEM_PRESETS`, silica's ForceField viewed as one) and :mod:`.configuration` (random starts of any
+system). The Eq. (1) + DSF energy and
 forces of a configuration of any system are in :mod:`silica_explorer.pair_energy`.
 
 Units: masses g/mol, charges e, densities g/cm3, lengths A.
@@ -14,8 +17,12 @@ Units: masses g/mol, charges e, densities g/cm3, lengths A.
 
 from .description import (ELEMENT_MASS, NS3, SIO2, SYSTEMS, Species, System, SystemDescriptionError, get_system,
                           system_from_dict, system_from_file)
+from .configuration import DEFAULT_PAIR_SEPARATION, min_separations, random_system_configuration
+from .forcefield import (SYSTEM_PRESETS, SystemForceField, as_system_forcefield, silica_forcefield,
+                         system_forcefield)
 from .presets_ns3 import NS3_PRESET_SOURCES, NS3_PRESETS, SHIK_NS3, TETER_NS3, from_lammps_lj
 
 __all__ = ["ELEMENT_MASS", "NS3", "SIO2", "SYSTEMS", "Species", "System", "SystemDescriptionError", "get_system",
            "system_from_dict", "system_from_file", "NS3_PRESETS", "NS3_PRESET_SOURCES", "SHIK_NS3", "TETER_NS3",
-           "from_lammps_lj"]
+           "from_lammps_lj", "SYSTEM_PRESETS", "SystemForceField", "as_system_forcefield", "silica_forcefield",
+           "system_forcefield", "DEFAULT_PAIR_SEPARATION", "min_separations", "random_system_configuration"]

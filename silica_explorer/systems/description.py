@@ -33,16 +33,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..constants import AVOGADRO, MASS
+from ..constants import AVOGADRO, ELEMENT_MASS
 from ..parameters import VALID_RANGE, ParameterError, range_text
-
-#: Standard atomic weights (g/mol) of the elements a glass system may contain. Si and O are the
-#: project's (:data:`silica_explorer.constants.MASS`); the others are IUPAC standard atomic weights
-#: (conventional values for Li and Mg).
-ELEMENT_MASS: dict[str, float] = {
-    "Si": MASS["Si"], "O": MASS["O"],
-    "Li": 6.94, "B": 10.81, "Na": 22.98976928, "Mg": 24.305, "Al": 26.9815385, "K": 39.0983, "Ca": 40.078,
-}
 
 #: The charge rules a species may follow (besides a fixed number, in e).
 CHARGE_RULES = ("free", "neutralizing")
@@ -342,7 +334,6 @@ class System:
             missing = [n for n in self.pair_parameters(pair) if n not in values]
             if missing:
                 raise SystemDescriptionError(f"{self.name}: pair {pair} is missing its parameter(s) {missing}")
-        self.charges(values)
         out = {}
         for name, v in values.items():
             lo, hi, lo_incl = VALID_RANGE[silica_name(name)]
@@ -352,6 +343,7 @@ class System:
                 raise SystemDescriptionError(
                     f"{self.name}: {name} = {v!r} is outside its allowed range {range_text(silica_name(name))}")
             out[name] = float(v)
+        self.charges(out)  # every free charge is given (after the range checks: values are numbers by then)
         return out
 
     # ----------------------------------------------------------------------------- JSON
