@@ -257,7 +257,7 @@ def test_results_compute_table_angles(classical_reference):
     assert [t.name for t in view.shipped] == ["quick", "paper"]
     quick = view.shipped[0].table
     assert quick.set.iloc[0] == "CHGNet-fit10" and quick["R_x (%)"].iloc[0] == "6.99 ± 0.38"
-    assert "5 fresh MD seeds 100-104" in view.shipped[0].caption and "computed 2026-12-02" in view.shipped[0].caption
+    assert "5 fresh MD seeds 100-104" in view.shipped[0].caption and "computed 2026-12-08" in view.shipped[0].caption
     s = view.summaries()["ML"]
     assert s.angles is not None and {"OSiO", "SiOSi"} <= set(s.angles.data_vars)
     angle = float(s.angles.angle[int(s.angles.OSiO.argmax())])
