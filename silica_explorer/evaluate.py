@@ -46,7 +46,6 @@ from .fidelity import Fidelity, get_fidelity
 from .configurations import Configuration
 from .forcefield import ForceField
 from .parallel import TaskFailure
-from .parameters import PAIRS
 
 
 @dataclasses.dataclass
@@ -166,7 +165,8 @@ class Evaluator:
         """Raise :class:`~silica_explorer.cost.GridMismatchError` (before any MD) when the reference
         cannot be compared with the g(r) bins this fidelity produces (every melt would fail alike)."""
         r = (np.arange(self.fidelity.rdf_bins) + 0.5) * self.fidelity.rdf_dr  # LAMMPS compute rdf bin centres
-        md = xr.Dataset({"g": (("pair", "r"), np.ones((len(PAIRS), r.size)))}, coords={"pair": list(PAIRS), "r": r})
+        pairs = [str(p) for p in self.reference.pair.values]
+        md = xr.Dataset({"g": (("pair", "r"), np.ones((len(pairs), r.size)))}, coords={"pair": pairs, "r": r})
         aligned(self.reference, md, self.r_range, self.align)
 
     def __call__(self, forcefield: ForceField, seed: int = 0, warm_start: Configuration | None = None,
