@@ -89,3 +89,63 @@ def test_a_missing_pair_or_weight_is_one_error_naming_it(silica_reference):
         rx(ns3_pdf(), ns3_pdf(), weights={p: 1.0 for p in NS3.pairs if p != "NaO"})
     with pytest.raises(ValueError, match="weighting must be one of"):
         pair_weights(NS3, "faber")
+
+
+# ------------------------------------------------------------------------------ structure of any system
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from silica_explorer.configurations import Configuration  # noqa: E402
+from silica_explorer.systems import random_system_configuration  # noqa: E402
+from silica_explorer.systems.description import SystemDescriptionError  # noqa: E402
+
+from silica_structure_digests import shipped_frames, structure_digests  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_silica_structure_outputs_are_bit_identical_to_before_systems():
+    """Partial PDFs (g, g_err, attrs), coordination numbers (values and key order) and bond angles of four
+    shipped CHGNet frames equal the digests taken on the code before structure took systems."""
+    frames = shipped_frames()
+    expected = json.loads((DATA / "silica_structure_digests.json").read_text())
+    assert structure_digests(frames) == expected
+    # the built-in silica system passed explicitly gives the same PDFs
+    explicit = structure.partial_pdfs(frames, r_max=6.0, dr=0.02, system=SIO2)
+    assert np.array_equal(explicit.g.values, structure.partial_pdfs(frames, r_max=6.0, dr=0.02).g.values)
+
+
+def ns3_frames(n=2, n_units=25):
+    return [random_system_configuration(NS3, n_units, 2.45, seed) for seed in range(n)]
+
+
+def test_ns3_structure_from_frames_has_six_pairs_all_coordinations_and_angles_per_cation():
+    frames = ns3_frames()
+    pdf = structure.partial_pdfs(frames, r_max=6.0, dr=0.05)
+    assert list(pdf.pair.values) == list(NS3.pairs)
+    assert {k: pdf.attrs[k] for k in ("n_Si", "n_Na", "n_O")} == {"n_Si": 75, "n_Na": 50, "n_O": 175}
+    with pytest.raises(ValueError, match=r"no coordination cutoff for pair\(s\) \['SiNa', 'NaNa', 'NaO'\]"):
+        structure.coordination_numbers(pdf)
+    cn = structure.coordination_numbers(pdf, {"SiNa": 4.0, "NaNa": 4.0, "NaO": 3.1})
+    assert list(cn) == ["Si-Na", "Na-Si", "Si-O", "O-Si", "Na-O", "O-Na", "Si-Si", "Na-Na", "O-O"]
+    # each coordination number is the mean neighbour count, counted directly in the frames (like pairs:
+    # rho_b = N_b / V against g's N_b - 1, as silica's Si-Si and O-O always were: a factor N / (N - 1))
+    for key, (a, b, rc) in {"Na-O": ("Na", "O", 3.1), "Si-Na": ("Si", "Na", 4.0), "Na-Na": ("Na", "Na", 4.0)}.items():
+        bins = np.floor(rc / 0.05 - 0.5) + 1  # bins whose centre is below rc
+        counts = [structure.coordination_distribution([f], a, b, cutoff=bins * 0.05) for f in frames]
+        direct = np.mean([float((c.n * c).sum()) for c in counts]) * (50 / 49 if a == b else 1.0)
+        assert cn[key] == pytest.approx(direct, rel=1e-9), key
+    assert cn["Na-O"] * 50 == pytest.approx(cn["O-Na"] * 175)
+    angles = structure.bond_angle_distributions(frames, cutoff={"SiO": 2.3, "NaO": 3.1})
+    assert list(angles.data_vars) == ["OSiO", "SiOSi", "ONaO", "NaONa"]
+    assert angles.attrs["cutoff_NaO"] == 3.1 and angles.ONaO.attrs["n_angles"] > 0
+    assert float(angles.ONaO.sum() * angles.attrs["d_theta"]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match=r"bond cutoff missing for pair\(s\) \['NaO'\]"):
+        structure.bond_angle_distributions(frames, cutoff={"SiO": 2.3})
+
+
+def test_frames_of_an_unknown_species_set_need_their_system():
+    conf = Configuration(np.random.default_rng(0).uniform(0, 12, (30, 3)), np.array(["Si"] * 10 + ["Ca"] * 20),
+                         np.full(3, 12.0))
+    with pytest.raises(SystemDescriptionError, match=r"no built-in system has exactly the species \['Ca', 'Si'\]"):
+        structure.partial_pdfs([conf], r_max=5.0)

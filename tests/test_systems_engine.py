@@ -285,6 +285,7 @@ def test_single_point_refuses_species_outside_the_system(engine, ns3_start):
 # ------------------------------------------------------------------------------ step 5: a tiny NS3 melt
 from silica_explorer.engine.lammps_system import melt_system, write_system_melt_deck  # noqa: E402
 from silica_explorer.fidelity import FIDELITIES  # noqa: E402
+from silica_explorer.structure import partial_pdfs  # noqa: E402
 
 
 def numpy_partial_g(frames, system, r_max, dr):
@@ -341,6 +342,14 @@ def test_ns3_lammps_rdf_equals_numpy_histograms_of_the_same_frames(ns3_melt):
         # dumped coordinates carry 10 significant digits: a pair may rarely land in a neighbouring bin
         np.testing.assert_allclose(g[pair], lmp, atol=2e-3 * lmp.max(), err_msg=pair)
         assert np.abs(g[pair] - lmp).mean() < 1e-4, pair
+    # the structure module's partial PDFs of the same frames (species and pairs from the frames) agree too
+    pdf = partial_pdfs(frames, r_max=fid.rdf_r_max, dr=fid.rdf_dr)
+    assert list(pdf.pair.values) == list(NS3.pairs) and pdf.attrs["n_Na"] == 50
+    np.testing.assert_allclose(pdf.r.values, ns3_melt.pdf.r.values, atol=1e-9)
+    for pair in NS3.pairs:
+        lmp = ns3_melt.pdf.g.sel(pair=pair).values
+        np.testing.assert_allclose(pdf.g.sel(pair=pair).values, g[pair], rtol=1e-12, atol=1e-12, err_msg=pair)
+        np.testing.assert_allclose(pdf.g.sel(pair=pair).values, lmp, atol=2e-3 * lmp.max(), err_msg=pair)
 
 
 def test_system_melt_deck_lists_every_type_pair_and_checks_the_box(tmp_path):
