@@ -149,3 +149,60 @@ def test_frames_of_an_unknown_species_set_need_their_system():
                          np.full(3, 12.0))
     with pytest.raises(SystemDescriptionError, match=r"no built-in system has exactly the species \['Ca', 'Si'\]"):
         structure.partial_pdfs([conf], r_max=5.0)
+
+
+# ------------------------------------------------------------------------------ a fidelity of any system
+import dataclasses  # noqa: E402
+import hashlib  # noqa: E402
+
+from silica_explorer.engine.cache import melt_key  # noqa: E402
+from silica_explorer.fidelity import FIDELITIES, Fidelity, FidelityError  # noqa: E402
+from silica_explorer.forcefield import ForceField  # noqa: E402
+from silica_explorer.systems import SystemFidelity, silica_system_fidelity, system_fidelity  # noqa: E402
+
+
+def test_silica_fidelities_and_the_melt_cache_key_are_unchanged():
+    """as_dict digests and a melt key taken on main before SystemFidelity existed."""
+    before = {"tiny": "8e8d59d9a9cec170", "quick": "1863eddb7d10f816", "paper": "356c78ca2d9eb4b3"}
+    for name, fid in FIDELITIES.items():
+        assert hashlib.sha256(json.dumps(fid.as_dict()).encode()).hexdigest()[:16] == before[name], name
+        assert hash(fid) == hash(tuple(getattr(fid, f.name) for f in dataclasses.fields(Fidelity)))
+    assert [f.name for f in dataclasses.fields(Fidelity)][:2] == ["name", "n_SiO2"]
+    assert (melt_key(ForceField.preset("BKS"), FIDELITIES["quick"], 3, "lammps-x")
+            == "c4474b17c3d0c753b625cfbd4e5eb40b67af754a2ca22f2cd08588a7c02667a4")
+    with pytest.raises(FidelityError, match=r"fidelity 'x': rdf_r_max = 7.0 A exceeds half the box \(3.566 A for 8 SiO2\)"
+                                             r"; use a larger n_SiO2"):
+        Fidelity(name="x", n_SiO2=8, relax_ps=0.1, production_ps=0.1)
+
+
+def test_silica_fidelity_viewed_as_a_system_fidelity_has_the_same_size_box_and_protocol():
+    for fid in FIDELITIES.values():
+        sf = silica_system_fidelity(fid)
+        assert (sf.n_atoms, sf.box_length, sf.total_steps, sf.rdf_bins) == (fid.n_atoms, fid.box_length,
+                                                                           fid.total_steps, fid.rdf_bins)
+        assert tuple(sf.separations.values()) == fid.min_separation
+        assert system_fidelity(fid.name, SIO2, 3600.0, 2.2).replace(name=fid.name) == sf
+
+
+def test_ns3_fidelity_requires_its_state_point_and_checks_every_field():
+    with pytest.raises(TypeError, match="temperature"):
+        system_fidelity("tiny", NS3, density=2.45)  # no default state point
+    tiny = system_fidelity("tiny", NS3, temperature=3000.0, density=2.45)
+    assert (tiny.name, tiny.n_units, tiny.n_atoms, tiny.relax_steps, tiny.production_steps) == ("tiny-NS3", 25, 300,
+                                                                                                500, 500)
+    assert tiny.atom_counts == {"Si": 75, "Na": 50, "O": 175}
+    assert tiny.separations == {"SiSi": 2.5, "SiNa": 2.0, "SiO": 1.5, "NaNa": 2.0, "NaO": 1.6, "OO": 2.2}
+    quick = system_fidelity("quick", NS3, 3000.0, 2.45)
+    assert quick.n_atoms == 648 and quick.production_ps == 4.0
+    # JSON round trip, the built-in system by name
+    d = tiny.as_dict()
+    assert d["system"] == "NS3" and d["min_separation"]["NaO"] == 1.6
+    assert SystemFidelity.from_dict(json.loads(json.dumps(d))) == tiny
+    with pytest.raises(FidelityError, match=r"rdf_r_max = 7.0 A exceeds half the box .* for 16 NS3 units\); use a larger n_units"):
+        tiny.replace(n_units=16)
+    with pytest.raises(FidelityError, match=r"min_separation: NS3: min_separation for unknown pair 'NaNO'"):
+        tiny.replace(min_separation={"NaNO": 1.0})
+    with pytest.raises(FidelityError, match=r"temperature = -5.0 must be in \(0, 20000\] K"):
+        tiny.replace(temperature=-5.0)
+    with pytest.raises(FidelityError, match=r"unknown key 'n_SiO2'"):
+        SystemFidelity.from_dict({**d, "n_SiO2": 3})

@@ -402,6 +402,17 @@ NS3 = System(name="NS3", species=(Species("Si", charge="free"), Species("Na", ch
 SYSTEMS: dict[str, System] = {s.name: s for s in (SIO2, NS3)}
 
 
+def system_json(system: System) -> str | dict:
+    """How JSON forms refer to ``system``: a built-in system (:data:`SYSTEMS`) by its name, any other as
+    its full description (:meth:`System.as_dict`)."""
+    return system.name if SYSTEMS.get(system.name) == system else system.as_dict()
+
+
+def system_from_json(value: str | Mapping) -> System:
+    """The inverse of :func:`system_json`: a full description or a built-in name (or file)."""
+    return system_from_dict(value) if isinstance(value, Mapping) else get_system(value)
+
+
 def system_of_species(symbols: Iterable[str]) -> System:
     """The built-in system whose species are exactly ``symbols`` (any order; e.g. the species found in
     frames): {Si, O} -> :data:`SIO2`, {Si, Na, O} -> :data:`NS3`. SystemDescriptionError when none has
