@@ -86,9 +86,24 @@ def check_sampling(protocol, kind: str, size: str, size_field: str) -> None:
                             f"must be a multiple of rdf_every ({p.rdf_every})")
 
 
-def steps_of(ps: float, timestep: float) -> int:
-    """MD steps of ``ps`` picoseconds at ``timestep`` ps (rounded)."""
-    return int(round(ps / timestep))
+def relax_steps_of(protocol) -> int:
+    """MD steps of the protocol's relaxation (``relax_ps`` at ``timestep``, rounded)."""
+    return int(round(protocol.relax_ps / protocol.timestep))
+
+
+def production_steps_of(protocol) -> int:
+    """MD steps of the protocol's production (``production_ps`` at ``timestep``, rounded)."""
+    return int(round(protocol.production_ps / protocol.timestep))
+
+
+def total_steps_of(protocol) -> int:
+    """MD steps of relaxation and production together."""
+    return relax_steps_of(protocol) + production_steps_of(protocol)
+
+
+def rdf_bins_of(protocol) -> int:
+    """Bins of the protocol's g(r) grid (``rdf_r_max / rdf_dr``)."""
+    return int(round(protocol.rdf_r_max / protocol.rdf_dr))
 
 
 def protocol_from_dict(cls, data: Mapping, kind: str, error: type[FidelityError]):
@@ -149,21 +164,10 @@ class Fidelity:
         """Cubic box edge in A at ``density``."""
         return cubic_box_length(self.n_SiO2, self.density)
 
-    @property
-    def relax_steps(self) -> int:
-        return steps_of(self.relax_ps, self.timestep)
-
-    @property
-    def production_steps(self) -> int:
-        return steps_of(self.production_ps, self.timestep)
-
-    @property
-    def total_steps(self) -> int:
-        return self.relax_steps + self.production_steps
-
-    @property
-    def rdf_bins(self) -> int:
-        return int(round(self.rdf_r_max / self.rdf_dr))
+    relax_steps = property(relax_steps_of)
+    production_steps = property(production_steps_of)
+    total_steps = property(total_steps_of)
+    rdf_bins = property(rdf_bins_of)
 
     def replace(self, **changes) -> "Fidelity":
         return dataclasses.replace(self, **changes)

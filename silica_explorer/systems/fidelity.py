@@ -27,7 +27,7 @@ import dataclasses
 from typing import Mapping
 
 from ..fidelity import (FIDELITIES, Fidelity, FidelityError, check_fields, check_sampling, md_protocol_checks,
-                        steps_of)
+                        production_steps_of, rdf_bins_of, relax_steps_of, total_steps_of)
 from .configuration import min_separations
 from .description import SIO2, System, SystemDescriptionError, check_keys, system_from_json, system_json
 
@@ -101,21 +101,10 @@ class SystemFidelity:
         """Minimum separation (A) of every pair of the random start."""
         return dict(self.min_separation)
 
-    @property
-    def relax_steps(self) -> int:
-        return steps_of(self.relax_ps, self.timestep)
-
-    @property
-    def production_steps(self) -> int:
-        return steps_of(self.production_ps, self.timestep)
-
-    @property
-    def total_steps(self) -> int:
-        return self.relax_steps + self.production_steps
-
-    @property
-    def rdf_bins(self) -> int:
-        return int(round(self.rdf_r_max / self.rdf_dr))
+    relax_steps = property(relax_steps_of)
+    production_steps = property(production_steps_of)
+    total_steps = property(total_steps_of)
+    rdf_bins = property(rdf_bins_of)
 
     def replace(self, **changes) -> "SystemFidelity":
         """A validated copy with some fields changed."""
