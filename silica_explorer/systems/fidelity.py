@@ -106,16 +106,16 @@ class SystemFidelity:
     total_steps = property(total_steps_of)
     rdf_bins = property(rdf_bins_of)
 
-    def replace(self, **changes) -> "SystemFidelity":
-        """A validated copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
     def as_dict(self) -> dict:
         """The JSON form: every field, the system as :func:`system_json` (a built-in one by name) and
         ``min_separation`` as a mapping by pair."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out.update(system=system_json(self.system), min_separation=self.separations)
         return out
+
+    def replace(self, **changes) -> "SystemFidelity":
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "SystemFidelity":
