@@ -46,6 +46,7 @@ from .fidelity import Fidelity, get_fidelity
 from .configurations import Configuration
 from .forcefield import ForceField
 from .parallel import TaskFailure
+from .systems.fidelity import SystemFidelity
 
 
 @dataclasses.dataclass
@@ -123,7 +124,9 @@ class Evaluator:
 
     Parameters: ``reference`` a PDF Dataset or a path (netCDF or table, loaded with
     :func:`silica_explorer.reference.load_reference`); ``fidelity`` a preset name or
-    :class:`~silica_explorer.fidelity.Fidelity`; ``engine`` an :class:`~silica_explorer.engine.Engine`
+    :class:`~silica_explorer.fidelity.Fidelity`, or a :class:`~silica_explorer.systems.fidelity.SystemFidelity`
+    to score melts of any system (forcefields of its system; R_x over the reference's pairs, which must be the
+    system's); ``engine`` an :class:`~silica_explorer.engine.Engine`
     (default: LAMMPS with all cores); ``r_range`` and ``align`` as in :func:`silica_explorer.cost.rx`.
     """
 
@@ -138,7 +141,7 @@ class Evaluator:
             name = str(reference.attrs.get("name", reference.attrs.get("source", "in-memory reference")))
         self.reference = reference
         self.reference_name = name
-        self.fidelity = get_fidelity(fidelity)
+        self.fidelity = fidelity if isinstance(fidelity, SystemFidelity) else get_fidelity(fidelity)
         self.engine = engine if engine is not None else get_engine("lammps")
         self.r_range = r_range
         self.align = align

@@ -206,3 +206,47 @@ def test_ns3_fidelity_requires_its_state_point_and_checks_every_field():
         tiny.replace(temperature=-5.0)
     with pytest.raises(FidelityError, match=r"unknown key 'n_SiO2'"):
         SystemFidelity.from_dict({**d, "n_SiO2": 3})
+
+
+# ------------------------------------------------------------------------------ NS3 melts scored by the Evaluator
+from silica_explorer.engine.base import MeltResult  # noqa: E402
+from silica_explorer.evaluate import Evaluator  # noqa: E402
+from silica_explorer.systems import SystemForceField  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ns3_tiny():
+    return system_fidelity("tiny", NS3, temperature=3600.0, density=2.45)
+
+
+@pytest.fixture(scope="module")
+def ns3_reference(engine, ns3_tiny):
+    """A synthetic NS3 reference: one SHIK-NS3 tiny melt (seed 11)."""
+    melt = engine.melt(SystemForceField.preset("SHIK-NS3"), ns3_tiny, seed=11)
+    assert isinstance(melt, MeltResult) and melt.ok, melt.reason
+    ref = melt.pdf.copy()
+    ref.attrs["name"] = "synthetic SHIK-NS3 tiny seed 11"
+    return ref
+
+
+def test_evaluator_scores_ns3_melts_over_six_pairs(engine, ns3_tiny, ns3_reference):
+    ev = Evaluator(ns3_reference, ns3_tiny, engine=engine)
+    ev.check_grid()
+    same = ev(SystemForceField.preset("SHIK-NS3"), seed=12)
+    other = ev(SystemForceField.preset("Teter-NS3"), seed=12)
+    for res in (same, other):
+        assert res.ok, res.reason
+        assert list(res.chi) == list(NS3.pairs) and all(np.isfinite(list(res.chi.values())))
+        assert list(res.pdf.pair.values) == list(NS3.pairs) and res.melt.thermo.sizes["sample"] > 0
+    # another seed of the same forcefield is close; another forcefield is further
+    assert 0 < same.R_x < 0.15
+    assert other.R_x > 1.3 * same.R_x
+    rec = same.record()
+    assert rec["fidelity"]["system"] == "NS3" and rec["forcefield"]["system"] == "NS3" and set(rec["chi"]) == set(NS3.pairs)
+    ident = ev.identity()
+    assert ident["fidelity"]["n_units"] == 25 and ident["fidelity"]["temperature"] == 3600.0
+    # a silica forcefield does not go with an NS3 fidelity; a silica reference does not go with NS3 melts
+    with pytest.raises(TypeError, match="a SystemFidelity \\(NS3\\) needs a SystemForceField"):
+        ev(ForceField.preset("BKS"), seed=0)
+    with pytest.raises(PairMismatchError, match=r"the reference lacks pair\(s\) \['SiNa', 'NaNa', 'NaO'\]"):
+        rx(load_reference(REFERENCE), same.pdf)

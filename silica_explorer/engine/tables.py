@@ -234,3 +234,11 @@ def lammps_pair_lines(forcefield: ForceField | SystemForceField, table_path: str
         lines.append(f"pair_coeff {i} {j} {sub}{table_path} {pair} {ff.r_cut:.10g}")
     lines += [f"set type {types[s]} charge {q:.12g}" for s, q in ff.charges().items()]
     return lines
+
+
+def rdf_type_pairs(forcefield: ForceField | SystemForceField) -> str:
+    """The atom-type pairs of ``compute rdf``: every pair of the forcefield's system in its order
+    (silica ``1 1 1 2 2 2``: SiSi, SiO, OO); :func:`read_rdf` reads them back in that order."""
+    ff = as_system_forcefield(forcefield)
+    types = lammps_types(ff.system)
+    return " ".join(f"{min(types[a], types[b])} {max(types[a], types[b])}" for a, b in ff.system.pair_species.values())
