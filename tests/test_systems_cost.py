@@ -250,3 +250,35 @@ def test_evaluator_scores_ns3_melts_over_six_pairs(engine, ns3_tiny, ns3_referen
         ev(ForceField.preset("BKS"), seed=0)
     with pytest.raises(PairMismatchError, match=r"the reference lacks pair\(s\) \['SiNa', 'NaNa', 'NaO'\]"):
         rx(load_reference(REFERENCE), same.pdf)
+
+
+def test_the_melt_cache_serves_ns3_melts_and_keeps_silica_keys(engine, ns3_tiny, ns3_reference, tmp_path):
+    from silica_explorer.engine.cache import CachingEngine
+    cached = CachingEngine(engine, tmp_path / "cache")
+    ff = SystemForceField.preset("SHIK-NS3")
+    first = cached.melt(ff, ns3_tiny, seed=11)
+    again = cached.melt(ff, ns3_tiny, seed=11)
+    assert (cached.hits, cached.misses) == (1, 1) and again.ok
+    assert list(again.pdf.pair.values) == list(NS3.pairs)
+    np.testing.assert_array_equal(again.pdf.g.values, first.pdf.g.values)
+    np.testing.assert_array_equal(again.pdf.g.values, ns3_reference.g.values)  # same seed, same melt
+    keys = {melt_key(ff, ns3_tiny, 11, "v"), melt_key(ff.replace(A_NaO=ff.values["A_NaO"] * 1.01), ns3_tiny, 11, "v"),
+            melt_key(ff, ns3_tiny.replace(temperature=3000.0), 11, "v"), melt_key(ff, ns3_tiny, 12, "v")}
+    assert len(keys) == 4
+
+
+def test_the_store_caches_ns3_evaluations_and_keeps_silica_keys(engine, ns3_tiny, ns3_reference, tmp_path):
+    from silica_explorer.store import CachedCost
+    from silica_explorer.store.keys import request_key
+    silica_ident = {"fidelity": FIDELITIES["quick"].as_dict(), "reference_id": "abc", "r_range": None, "align": "exact"}
+    assert (request_key(ForceField.preset("SHIK"), 2, silica_ident)  # taken on main before systems
+            == "635c7ae13addbe042e19ffebc0ee59bf8b198554f2798f985737b6ef29838ccb")
+    cost = CachedCost(Evaluator(ns3_reference, ns3_tiny, engine=engine), tmp_path / "store")
+    ff = SystemForceField.preset("Teter-NS3")
+    first = cost(ff, seed=3, free=["q_Na", "A_NaO"])
+    again = cost(ff, seed=3)
+    assert (cost.n_evaluated, cost.n_cached) == (1, 1) and again.cached_from == first.id
+    assert first.ok and again.R_x == first.R_x and list(first.chi) == list(NS3.pairs)
+    assert first.free == {"q_Na": ff.values["q_Na"], "A_NaO": ff.values["A_NaO"]}
+    assert first.to_forcefield() == ff and first.fidelity["system"] == "NS3"
+    assert cost.key(ff, 3) != cost.key(SystemForceField.preset("SHIK-NS3"), 3)
