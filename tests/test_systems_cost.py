@@ -282,3 +282,10 @@ def test_the_store_caches_ns3_evaluations_and_keeps_silica_keys(engine, ns3_tiny
     assert first.free == {"q_Na": ff.values["q_Na"], "A_NaO": ff.values["A_NaO"]}
     assert first.to_forcefield() == ff and first.fidelity["system"] == "NS3"
     assert cost.key(ff, 3) != cost.key(SystemForceField.preset("SHIK-NS3"), 3)
+
+
+def test_hoomd_refuses_a_system_fidelity_before_any_md(ns3_tiny):
+    hoomd = pytest.importorskip("hoomd")  # noqa: F841
+    from silica_explorer.engine.hoomd import HoomdEngine
+    with pytest.raises(TypeError, match="HOOMD melts take a silica Fidelity, got SystemFidelity"):
+        HoomdEngine().melt(SystemForceField.preset("SHIK-NS3"), ns3_tiny, seed=0)

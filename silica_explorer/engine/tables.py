@@ -11,7 +11,8 @@ Any glass system: every function takes a silica :class:`~silica_explorer.forcefi
 :func:`~silica_explorer.systems.forcefield.as_system_forcefield`, with bit-identical numbers). Atom types
 follow the system's species order (:func:`lammps_types`: Si 1, O 2 for silica; Si 1, Na 2, O 3 for NS3),
 the table has one section per pair in :attr:`System.pairs <silica_explorer.systems.description.System.pairs>`
-order, and the deck sets one mass and one charge per type. Silica's files are byte-identical to those of the
+order, and the deck sets one mass and one charge per type; ``compute rdf`` lists every type pair in that
+order (:func:`rdf_type_pairs`). Silica's files are byte-identical to those of the
 silica-only writer this replaced (``tests/test_systems_engine.py``).
 
 The wall rule is the same for every pair of every system (:func:`wall_distance`): the wall starts at the
