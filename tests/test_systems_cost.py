@@ -289,3 +289,17 @@ def test_hoomd_refuses_a_system_fidelity_before_any_md(ns3_tiny):
     from silica_explorer.engine.hoomd import HoomdEngine
     with pytest.raises(TypeError, match="HOOMD melts take a silica Fidelity, got SystemFidelity"):
         HoomdEngine().melt(SystemForceField.preset("SHIK-NS3"), ns3_tiny, seed=0)
+
+
+def test_an_ns3_reference_file_round_trips_and_the_evaluator_loads_it(engine, ns3_tiny, ns3_reference, tmp_path):
+    from silica_explorer.reference import ReferenceError, save_reference, validate_pdf
+    path = save_reference(ns3_reference, tmp_path / "ns3_ref.nc")
+    loaded = load_reference(path)
+    assert list(loaded.pair.values) == list(NS3.pairs) and loaded.attrs["system"] == "NS3"
+    np.testing.assert_array_equal(loaded.g.values, ns3_reference.g.values)
+    ev = Evaluator(path, ns3_tiny, engine=engine)
+    assert ev.identity()["reference_id"] == Evaluator(ns3_reference, ns3_tiny, engine=engine).identity()["reference_id"]
+    with pytest.raises(ReferenceError, match=r"tables hold silica's pairs"):
+        save_reference(ns3_reference, tmp_path / "ns3_ref.csv")
+    with pytest.raises(ReferenceError, match=r"missing pair\(s\) \['NaNa'\]; need \['SiSi', 'SiNa', 'SiO', 'NaNa', 'NaO', 'OO'\]"):
+        validate_pdf(ns3_reference.drop_sel(pair="NaNa"))
