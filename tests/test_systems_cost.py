@@ -303,3 +303,13 @@ def test_an_ns3_reference_file_round_trips_and_the_evaluator_loads_it(engine, ns
         save_reference(ns3_reference, tmp_path / "ns3_ref.csv")
     with pytest.raises(ReferenceError, match=r"missing pair\(s\) \['NaNa'\]; need \['SiSi', 'SiNa', 'SiO', 'NaNa', 'NaO', 'OO'\]"):
         validate_pdf(ns3_reference.drop_sel(pair="NaNa"))
+
+
+def test_melt_inputs_must_go_together(tmp_path, ns3_tiny):
+    from silica_explorer.engine.lammps import write_melt_deck
+    from silica_explorer.engine.lammps_system import check_melt_inputs
+    check_melt_inputs(SystemForceField.preset("BKS-SiO2"), FIDELITIES["tiny"])  # silica, as always
+    with pytest.raises(TypeError, match="a silica Fidelity needs a silica forcefield, got NS3"):
+        write_melt_deck(tmp_path, SystemForceField.preset("SHIK-NS3"), FIDELITIES["tiny"], 0)
+    with pytest.raises(ValueError, match="forcefield 'BKS' is for SiO2, fidelity 'tiny-NS3' for NS3"):
+        check_melt_inputs(SystemForceField.preset("BKS-SiO2"), ns3_tiny)

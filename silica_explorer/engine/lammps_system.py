@@ -9,7 +9,7 @@ with every pair of the system and attrs ``n_<symbol>``, ``volume`` A^3 and ``sys
 final configuration). This module holds the parts that differ from silica's:
 
 - :func:`check_melt_inputs`: a silica :class:`~silica_explorer.fidelity.Fidelity` goes with a silica
-  ForceField, a SystemFidelity with a forcefield of its system (one error naming the mismatch);
+  forcefield, a SystemFidelity with a forcefield of its system (one error naming the mismatch);
 - :func:`write_system_start`: ``start.data`` from
   :func:`~silica_explorer.systems.configuration.random_system_configuration` (the fidelity's units, density
   and per-pair separations) or a warm start, with the system's charges and atom types;
@@ -32,6 +32,7 @@ from ..configurations import Configuration, Trajectory, read_lammps_data, read_l
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
 from ..systems.configuration import random_system_configuration
+from ..systems.description import SIO2
 from ..systems.fidelity import SystemFidelity
 from ..systems.forcefield import SystemForceField
 from .base import check_warm_start
@@ -40,8 +41,9 @@ from .tables import lammps_types
 
 
 def check_melt_inputs(forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity) -> None:
-    """TypeError unless ``fidelity`` is a silica Fidelity with a silica ForceField or a SystemFidelity with
-    a SystemForceField of the same system (ValueError naming both systems otherwise)."""
+    """TypeError unless ``fidelity`` is a silica Fidelity with a silica forcefield (a ForceField, or a
+    SystemForceField of SiO2, as the engine always took) or a SystemFidelity with a SystemForceField of the
+    same system (ValueError naming both systems otherwise)."""
     if isinstance(fidelity, SystemFidelity):
         if not isinstance(forcefield, SystemForceField):
             raise TypeError(f"a SystemFidelity ({fidelity.system.name}) needs a SystemForceField, got "
@@ -50,8 +52,12 @@ def check_melt_inputs(forcefield: ForceField | SystemForceField, fidelity: Fidel
             raise ValueError(f"forcefield {forcefield.name!r} is for {forcefield.system.name}, fidelity "
                              f"{fidelity.name!r} for {fidelity.system.name}")
     elif isinstance(fidelity, Fidelity):
-        if not isinstance(forcefield, ForceField):
-            raise TypeError(f"a silica Fidelity needs a silica ForceField, got {type(forcefield).__name__}")
+        silica = isinstance(forcefield, ForceField) or (isinstance(forcefield, SystemForceField)
+                                                        and forcefield.system == SIO2)
+        if not silica:
+            what = forcefield.system.name if isinstance(forcefield, SystemForceField) else type(forcefield).__name__
+            raise TypeError(f"a silica Fidelity needs a silica forcefield, got {what}; melts of other systems "
+                            "take a SystemFidelity")
     else:
         raise TypeError(f"fidelity must be a Fidelity or a SystemFidelity, got {type(fidelity).__name__}")
 
