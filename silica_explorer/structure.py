@@ -184,11 +184,13 @@ def first_peak(pdf: xr.Dataset, pair: str, r_range: tuple[float, float] | None =
     """Position (A) and height of the first peak of g_pair.
 
     The maximum of g smoothed by a 5-bin running mean inside ``r_range`` (defaults: Si-O 1.3-2.0,
-    O-O 2.2-3.0, Si-Si 2.7-3.6 A), moved to the highest raw bin within 2 bins, locates the peak; a least-squares parabola through the raw g
+    O-O 2.2-3.0, Si-Si 2.7-3.6 A; other pairs need ``r_range``), moved to the highest raw bin within 2 bins, locates the peak; a least-squares parabola through the raw g
     within ``half_width`` of it (default 0.08 A for Si-O, 0.2 A otherwise) gives position and height.
     Returns (nan, nan) if g is zero in the window.
     """
     windows = {"SiO": (1.3, 2.0), "OO": (2.2, 3.0), "SiSi": (2.7, 3.6)}
+    if r_range is None and pair not in windows:
+        raise ValueError(f"no default first-peak window for pair {pair!r} (defaults: {list(windows)}); pass r_range")
     lo, hi = r_range or windows[pair]
     hw = half_width if half_width is not None else (0.08 if pair == "SiO" else 0.2)
     r = pdf.r.values

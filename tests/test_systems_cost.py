@@ -313,3 +313,12 @@ def test_melt_inputs_must_go_together(tmp_path, ns3_tiny):
         write_melt_deck(tmp_path, SystemForceField.preset("SHIK-NS3"), FIDELITIES["tiny"], 0)
     with pytest.raises(ValueError, match="forcefield 'BKS' is for SiO2, fidelity 'tiny-NS3' for NS3"):
         check_melt_inputs(SystemForceField.preset("BKS-SiO2"), ns3_tiny)
+
+
+def test_ns3_melt_structure_first_peaks_and_na_o_coordination(ns3_reference):
+    with pytest.raises(ValueError, match="no default first-peak window for pair 'NaO'"):
+        structure.first_peak(ns3_reference, "NaO")
+    r_nao, _ = structure.first_peak(ns3_reference, "NaO", r_range=(2.0, 2.8))
+    assert 2.15 < r_nao < 2.5
+    cn = structure.coordination_numbers(ns3_reference, {"NaO": 3.0, "SiNa": 4.0, "NaNa": 4.0})
+    assert 3.6 < cn["Si-O"] < 4.4 and 3.0 < cn["Na-O"] < 7.5
