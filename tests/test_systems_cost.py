@@ -322,3 +322,18 @@ def test_ns3_melt_structure_first_peaks_and_na_o_coordination(ns3_reference):
     assert 2.15 < r_nao < 2.5
     cn = structure.coordination_numbers(ns3_reference, {"NaO": 3.0, "SiNa": 4.0, "NaNa": 4.0})
     assert 3.6 < cn["Si-O"] < 4.4 and 3.0 < cn["Na-O"] < 7.5
+
+
+def test_evaluator_weights_enter_the_identity_only_when_given(engine, ns3_tiny, ns3_reference):
+    from silica_explorer.store.keys import key_identity
+    silica = Evaluator(REFERENCE, "quick", engine=engine).identity()
+    assert sorted(silica) == ["align", "engine", "engine_checks", "engine_version", "fidelity", "kind", "r_range",
+                              "reference", "reference_id"]  # as on main before systems
+    assert silica["reference_id"] == "12876699206046f7"
+    w = pair_weights(NS3, "concentration")
+    ev = Evaluator(ns3_reference, ns3_tiny, engine=engine, weights=w)
+    assert ev.identity()["pair_weights"] == w and "pair_weights" in key_identity(ev.identity())
+    res = ev(SystemForceField.preset("SHIK-NS3"), seed=12)
+    assert res.R_x == pytest.approx(np.sqrt(sum(w[p] * res.cost.chi2[p] for p in NS3.pairs)), rel=1e-12)
+    with pytest.raises(ValueError, match=r"without a weight \['SiSi'\]"):
+        Evaluator(ns3_reference, ns3_tiny, engine=engine, weights={p: 1.0 for p in NS3.pairs if p != "SiSi"})
