@@ -40,13 +40,13 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .cost import CostResult, aligned, reference_fingerprint, rx
+from .cost import CostResult, aligned, check_weights, reference_fingerprint, rx
 from .engine import Engine, MeltResult, ProgressCallback, get_engine
 from .fidelity import Fidelity, get_fidelity
 from .configurations import Configuration
 from .forcefield import ForceField
 from .parallel import TaskFailure
-from .parameters import PAIRS
+from .systems.fidelity import SystemFidelity
 
 
 @dataclasses.dataclass
@@ -124,13 +124,17 @@ class Evaluator:
 
     Parameters: ``reference`` a PDF Dataset or a path (netCDF or table, loaded with
     :func:`silica_explorer.reference.load_reference`); ``fidelity`` a preset name or
-    :class:`~silica_explorer.fidelity.Fidelity`; ``engine`` an :class:`~silica_explorer.engine.Engine`
+    :class:`~silica_explorer.fidelity.Fidelity`, or a :class:`~silica_explorer.systems.fidelity.SystemFidelity`
+    to score melts of any system (forcefields of its system; R_x over the reference's pairs, which must be the
+    system's); ``weights`` the Eq. (3) pair weights of :func:`silica_explorer.cost.rx` (None: the paper's
+    equal weights; e.g. :func:`silica_explorer.cost.pair_weights` ``(system, "concentration")``), part of
+    :meth:`identity` only when given; ``engine`` an :class:`~silica_explorer.engine.Engine`
     (default: LAMMPS with all cores); ``r_range`` and ``align`` as in :func:`silica_explorer.cost.rx`.
     """
 
     def __init__(self, reference: xr.Dataset | str | Path, fidelity: str | Fidelity = "quick",
                  engine: Engine | None = None, r_range: tuple[float, float] | None = None,
-                 align: str = "exact"):
+                 align: str = "exact", weights: Mapping[str, float] | None = None):
         if isinstance(reference, (str, Path)):
             from .reference import load_reference
             name = str(reference)
@@ -139,17 +143,20 @@ class Evaluator:
             name = str(reference.attrs.get("name", reference.attrs.get("source", "in-memory reference")))
         self.reference = reference
         self.reference_name = name
-        self.fidelity = get_fidelity(fidelity)
+        self.fidelity = fidelity if isinstance(fidelity, SystemFidelity) else get_fidelity(fidelity)
         self.engine = engine if engine is not None else get_engine("lammps")
         self.r_range = r_range
         self.align = align
+        self.weights = None if weights is None else {str(p): float(w) for p, w in weights.items()}
+        if self.weights is not None:  # a bad weighting is the caller's error, found before any MD
+            check_weights(self.weights, tuple(str(p) for p in reference.pair.values))
 
     def identity(self) -> dict:
         """What this cost is (JSON-able): ``kind``; ``reference`` (name) and ``reference_id`` (content
         hash, :func:`~silica_explorer.cost.reference_fingerprint`); ``fidelity`` (all fields);
         ``r_range`` (A, or None) and ``align``; ``engine`` (name) and ``engine_version``; and
         ``engine_checks`` (deck and collapse policy: settings that change a melt's status or R_x) when
-        the engine has them."""
+        the engine has them; ``pair_weights`` when the Eq. (3) weights are not the paper's equal ones."""
         ident = {"kind": f"{type(self).__module__}.{type(self).__qualname__}",
                  "reference": self.reference_name, "reference_id": reference_fingerprint(self.reference),
                  "fidelity": self.fidelity.as_dict(),
@@ -160,13 +167,16 @@ class Evaluator:
         checks = {k: opts[k] for k in ("deck", "collapse") if k in opts}
         if checks:
             ident["engine_checks"] = {"version": 2, **checks}
+        if self.weights is not None:  # only then: the paper's equal weights keep every existing identity
+            ident["pair_weights"] = dict(self.weights)
         return ident
 
     def check_grid(self) -> None:
         """Raise :class:`~silica_explorer.cost.GridMismatchError` (before any MD) when the reference
         cannot be compared with the g(r) bins this fidelity produces (every melt would fail alike)."""
         r = (np.arange(self.fidelity.rdf_bins) + 0.5) * self.fidelity.rdf_dr  # LAMMPS compute rdf bin centres
-        md = xr.Dataset({"g": (("pair", "r"), np.ones((len(PAIRS), r.size)))}, coords={"pair": list(PAIRS), "r": r})
+        pairs = [str(p) for p in self.reference.pair.values]
+        md = xr.Dataset({"g": (("pair", "r"), np.ones((len(pairs), r.size)))}, coords={"pair": pairs, "r": r})
         aligned(self.reference, md, self.r_range, self.align)
 
     def __call__(self, forcefield: ForceField, seed: int = 0, warm_start: Configuration | None = None,
@@ -176,7 +186,7 @@ class Evaluator:
         cost, status, reason = None, melt.status, melt.reason
         if melt.ok:
             try:
-                cost = rx(self.reference, melt.pdf, self.r_range, self.align)
+                cost = rx(self.reference, melt.pdf, self.r_range, self.align, self.weights)
             except ValueError as exc:
                 if "non-finite" not in str(exc):
                     raise  # a grid or reference problem is the user's error, not a failed melt

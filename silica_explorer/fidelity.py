@@ -51,6 +51,61 @@ def check_fields(protocol, kind: str, error: type[FidelityError], checks: Mappin
             raise error(f"{kind} {protocol.name!r}: {field} = {value!r} must be {allowed}")
 
 
+def md_protocol_checks(protocol) -> dict[str, tuple[bool, str]]:
+    """The :func:`check_fields` entries of the MD protocol fields every melt fidelity has (silica's
+    :class:`Fidelity` and :class:`~silica_explorer.systems.fidelity.SystemFidelity`): ``relax_ps`` through
+    ``rdf_dr``, in that order."""
+    p = protocol
+    return {
+        "relax_ps": (p.relax_ps >= 0, ">= 0 ps"),
+        "production_ps": (p.production_ps > 0, "> 0 ps"),
+        "density": (0.5 <= p.density <= 5.0, "in [0.5, 5] g/cm3"),
+        "temperature": (0 < p.temperature <= 20000, "in (0, 20000] K"),
+        "timestep": (0 < p.timestep <= 0.005, "in (0, 0.005] ps"),
+        "t_damp": (p.t_damp > 0, "> 0 ps"),
+        "rdf_every": (p.rdf_every >= 1, "an integer >= 1"),
+        "frame_every": (p.frame_every >= 1, "an integer >= 1"),
+        "rdf_r_max": (0 < p.rdf_r_max, "> 0 A"),
+        "rdf_dr": (0 < p.rdf_dr < p.rdf_r_max, "in (0, rdf_r_max) A"),
+    }
+
+
+def check_sampling(protocol, kind: str, size: str, size_field: str) -> None:
+    """FidelityError unless the g(r) grid fits half the box (``size`` says what fills it, ``size_field``
+    which field makes it larger), is a whole number of bins, and the production steps are a multiple of
+    ``rdf_every``."""
+    p = protocol
+    if p.rdf_r_max > 0.5 * p.box_length + 1e-9:
+        raise FidelityError(
+            f"{kind} {p.name!r}: rdf_r_max = {p.rdf_r_max} A exceeds half the box "
+            f"({0.5 * p.box_length:.3f} A for {size}); use a larger {size_field} or smaller rdf_r_max")
+    if abs(p.rdf_r_max / p.rdf_dr - round(p.rdf_r_max / p.rdf_dr)) > 1e-6:
+        raise FidelityError(f"{kind} {p.name!r}: rdf_r_max must be a whole number of rdf_dr bins")
+    if p.production_steps % p.rdf_every:
+        raise FidelityError(f"{kind} {p.name!r}: production steps ({p.production_steps}) "
+                            f"must be a multiple of rdf_every ({p.rdf_every})")
+
+
+def relax_steps_of(protocol) -> int:
+    """MD steps of the protocol's relaxation (``relax_ps`` at ``timestep``, rounded)."""
+    return int(round(protocol.relax_ps / protocol.timestep))
+
+
+def production_steps_of(protocol) -> int:
+    """MD steps of the protocol's production (``production_ps`` at ``timestep``, rounded)."""
+    return int(round(protocol.production_ps / protocol.timestep))
+
+
+def total_steps_of(protocol) -> int:
+    """MD steps of relaxation and production together."""
+    return relax_steps_of(protocol) + production_steps_of(protocol)
+
+
+def rdf_bins_of(protocol) -> int:
+    """Bins of the protocol's g(r) grid (``rdf_r_max / rdf_dr``)."""
+    return int(round(protocol.rdf_r_max / protocol.rdf_dr))
+
+
 def protocol_from_dict(cls, data: Mapping, kind: str, error: type[FidelityError]):
     """``cls(**data)`` for a protocol dataclass; ``error`` naming ``kind`` for unknown fields."""
     known = {f.name for f in dataclasses.fields(cls)}
@@ -93,28 +148,11 @@ class Fidelity:
         coerce_min_separation(self, "fidelity", FidelityError)
         check_fields(self, "fidelity", FidelityError, {
             "n_SiO2": (self.n_SiO2 >= 8, "an integer >= 8"),
-            "relax_ps": (self.relax_ps >= 0, ">= 0 ps"),
-            "production_ps": (self.production_ps > 0, "> 0 ps"),
-            "density": (0.5 <= self.density <= 5.0, "in [0.5, 5] g/cm3"),
-            "temperature": (0 < self.temperature <= 20000, "in (0, 20000] K"),
-            "timestep": (0 < self.timestep <= 0.005, "in (0, 0.005] ps"),
-            "t_damp": (self.t_damp > 0, "> 0 ps"),
-            "rdf_every": (self.rdf_every >= 1, "an integer >= 1"),
-            "frame_every": (self.frame_every >= 1, "an integer >= 1"),
-            "rdf_r_max": (0 < self.rdf_r_max, "> 0 A"),
-            "rdf_dr": (0 < self.rdf_dr < self.rdf_r_max, "in (0, rdf_r_max) A"),
+            **md_protocol_checks(self),
             "min_separation": min_separation_check(self.min_separation),
             "table_points": (self.table_points >= 1000, "an integer >= 1000"),
         })
-        if self.rdf_r_max > 0.5 * self.box_length + 1e-9:
-            raise FidelityError(
-                f"fidelity {self.name!r}: rdf_r_max = {self.rdf_r_max} A exceeds half the box "
-                f"({0.5 * self.box_length:.3f} A for {self.n_SiO2} SiO2); use a larger n_SiO2 or smaller rdf_r_max")
-        if abs(self.rdf_r_max / self.rdf_dr - round(self.rdf_r_max / self.rdf_dr)) > 1e-6:
-            raise FidelityError(f"fidelity {self.name!r}: rdf_r_max must be a whole number of rdf_dr bins")
-        if self.production_steps % self.rdf_every:
-            raise FidelityError(f"fidelity {self.name!r}: production steps ({self.production_steps}) "
-                                f"must be a multiple of rdf_every ({self.rdf_every})")
+        check_sampling(self, "fidelity", f"{self.n_SiO2} SiO2", "n_SiO2")
 
     # ----------------------------------------------------------------------------- derived
     @property
@@ -126,21 +164,10 @@ class Fidelity:
         """Cubic box edge in A at ``density``."""
         return cubic_box_length(self.n_SiO2, self.density)
 
-    @property
-    def relax_steps(self) -> int:
-        return int(round(self.relax_ps / self.timestep))
-
-    @property
-    def production_steps(self) -> int:
-        return int(round(self.production_ps / self.timestep))
-
-    @property
-    def total_steps(self) -> int:
-        return self.relax_steps + self.production_steps
-
-    @property
-    def rdf_bins(self) -> int:
-        return int(round(self.rdf_r_max / self.rdf_dr))
+    relax_steps = property(relax_steps_of)
+    production_steps = property(production_steps_of)
+    total_steps = property(total_steps_of)
+    rdf_bins = property(rdf_bins_of)
 
     def replace(self, **changes) -> "Fidelity":
         return dataclasses.replace(self, **changes)

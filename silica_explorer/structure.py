@@ -1,10 +1,16 @@
-"""Structure of an SiO2 liquid or glass: partial PDFs, coordination numbers, bond-angle distributions.
+"""Structure of a glass or liquid of any system: partial PDFs, coordination numbers, bond-angle distributions.
 
 Partial pair distribution functions are ``xarray.Dataset`` objects with
 
-- dims ``pair`` (``"SiSi"``, ``"SiO"``, ``"OO"``) and ``r`` (A, bin centres);
+- dims ``pair`` (the system's pairs in canonical order: silica ``"SiSi"``, ``"SiO"``, ``"OO"``; NS3
+  ``"SiSi", "SiNa", "SiO", "NaNa", "NaO", "OO"``) and ``r`` (A, bin centres);
 - data variable ``g`` (dimensionless) and, when known, ``g_err`` (standard error);
-- attrs ``dr`` (A, bin width; bins are [r - dr/2, r + dr/2)), ``n_Si``, ``n_O``, ``volume`` (A^3), ``source``.
+- attrs ``dr`` (A, bin width; bins are [r - dr/2, r + dr/2)), ``n_<symbol>`` for every species (silica
+  ``n_Si``, ``n_O``), ``volume`` (A^3), ``source``.
+
+The system of frames is the built-in one with the frames' species
+(:func:`~silica_explorer.systems.description.system_of_species`) unless one is passed. Bond angles are
+those around the anion (``"O"``) and each cation X: O-X-O and X-O-X (silica: ``OSiO``, ``SiOSi``).
 
 Normalisation (the same as LAMMPS ``compute rdf``):
 ``g_ab(r) = V / (N_a N_b') * <n_ab(r)> / (4/3 pi (r_hi^3 - r_lo^3))`` with ``N_b' = N_b - delta_ab``,
@@ -20,8 +26,13 @@ import numpy as np
 import xarray as xr
 from scipy.spatial import cKDTree
 
-from .parameters import PAIRS, PAIR_SPECIES
+from .parameters import PAIRS
 from .configurations import Configuration, Trajectory
+from .systems.description import System, pair_symbols, system_of_species
+
+#: Default coordination cutoffs (A) by pair: silica's, near the first minima of the 3600 K liquid.
+#: Other pairs (e.g. NaO) have none: their cutoff is the caller's (their first minimum in its liquid).
+DEFAULT_COORDINATION_CUTOFF = {"SiO": 2.3, "SiSi": 3.5, "OO": 3.0}
 
 
 def pdf_dataset(r, g: Mapping[str, np.ndarray], dr: float, n_species: Mapping[str, int] | None = None,
@@ -56,9 +67,8 @@ def pdf_dataset(r, g: Mapping[str, np.ndarray], dr: float, n_species: Mapping[st
     return ds
 
 
-def _pair_histogram(conf: Configuration, pair: str, edges: np.ndarray) -> np.ndarray:
-    """Ordered-pair counts of ``pair`` in the shells given by ``edges`` for one frame."""
-    a, b = PAIR_SPECIES[pair]
+def _pair_histogram(conf: Configuration, a: str, b: str, edges: np.ndarray) -> np.ndarray:
+    """Ordered-pair counts of species ``a`` with ``b`` in the shells given by ``edges`` for one frame."""
     pos = conf.wrapped()
     # cKDTree's periodic box needs coordinates in [0, L)
     pos = np.where(pos >= conf.box, pos - conf.box, pos)
@@ -80,9 +90,16 @@ def _min_image_distance(x, y, box) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", d, d))
 
 
+def frames_system(frames: list, system: System | None = None) -> System:
+    """``system``, or the built-in system with exactly the species of the first frame."""
+    return system if system is not None else system_of_species(np.unique(frames[0].species))
+
+
 def partial_pdfs(frames: Trajectory | Iterable[Configuration], r_max: float = 7.0, dr: float = 0.02,
-                 n_blocks: int | None = None, source: str = "silica_explorer.structure") -> xr.Dataset:
-    """Partial PDFs averaged over ``frames`` on bins ``[k dr, (k+1) dr)`` up to ``r_max`` (A).
+                 n_blocks: int | None = None, source: str = "silica_explorer.structure",
+                 system: System | None = None) -> xr.Dataset:
+    """Partial PDFs of every pair of ``system`` (default: the built-in system of the frames' species)
+    averaged over ``frames`` on bins ``[k dr, (k+1) dr)`` up to ``r_max`` (A).
 
     ``r_max`` must not exceed half the shortest box edge. With ``n_blocks`` >= 2 the frames are split
     into that many contiguous blocks and ``g_err`` holds the standard error of the block means.
@@ -98,52 +115,68 @@ def partial_pdfs(frames: Trajectory | Iterable[Configuration], r_max: float = 7.
     if r_max > 0.5 * first.box.min() + 1e-9:
         raise ValueError(f"r_max = {r_max} A exceeds half the box ({0.5 * first.box.min():.3f} A)")
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    per_frame = {p: [] for p in PAIRS}
+    system = frames_system(frames, system)
+    pairs = system.pair_species
+    per_frame = {p: [] for p in pairs}
     for conf in frames:
-        for p in PAIRS:
-            a, b = PAIR_SPECIES[p]
+        for p, (a, b) in pairs.items():
             na, nb = conf.count(a), conf.count(b) - (1 if a == b else 0)
-            hist = _pair_histogram(conf, p, edges)
+            hist = _pair_histogram(conf, a, b, edges)
             per_frame[p].append(hist * conf.volume / (na * nb) / shell)
     r = 0.5 * (edges[1:] + edges[:-1])
-    g = {p: np.mean(per_frame[p], axis=0) for p in PAIRS}
+    g = {p: np.mean(per_frame[p], axis=0) for p in pairs}
     g_err = None
     if n_blocks is not None and n_blocks >= 2:
         if len(frames) < n_blocks:
             raise ValueError(f"n_blocks = {n_blocks} exceeds the number of frames ({len(frames)})")
         g_err = {}
-        for p in PAIRS:
+        for p in pairs:
             blocks = np.array([b.mean(axis=0) for b in np.array_split(np.array(per_frame[p]), n_blocks)])
             g_err[p] = blocks.std(axis=0, ddof=1) / np.sqrt(n_blocks)
-    counts = {"Si": first.count("Si"), "O": first.count("O")}
+    counts = {s: first.count(s) for s in system.symbols}
     return pdf_dataset(r, g, dr, counts, first.volume, g_err=g_err, n_frames=len(frames),
-                       n_blocks=n_blocks, source=source)
+                       n_blocks=n_blocks, source=source, pairs=system.pairs)
 
 
 def coordination_numbers(pdf: xr.Dataset, cutoffs: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Mean coordination numbers from PDFs: ``n_ab = 4 pi rho_b int_0^rc g_ab(r) r^2 dr``, summed over
-    bins (centres below the cutoff) with their exact shell volumes, so it equals the mean neighbour count.
+    """Mean coordination numbers from PDFs of any system: ``n_ab = 4 pi rho_b int_0^rc g_ab(r) r^2 dr``,
+    summed over bins (centres below the cutoff) with their exact shell volumes, so it equals the mean
+    neighbour count.
 
-    Keys: ``"Si-O"`` (O around Si), ``"O-Si"`` (Si around O), ``"Si-Si"``, ``"O-O"``.
-    Default cutoffs (A): Si-O 2.3, Si-Si 3.5, O-O 3.0 (near the first minima of the 3600 K liquid).
+    Keys ``"a-b"`` (b around a): for every unlike pair of ``pdf.pair`` (in order) both ``"a-b"`` and
+    ``"b-a"``, then every like pair (silica: ``"Si-O"``, ``"O-Si"``, ``"Si-Si"``, ``"O-O"``). Cutoffs (A)
+    by pair name: :data:`DEFAULT_COORDINATION_CUTOFF` (silica's Si-O 2.3, Si-Si 3.5, O-O 3.0) updated by
+    ``cutoffs``; a pair without one is a ValueError naming it. Needs attrs ``n_<symbol>`` and ``volume``.
     """
-    cutoffs = {"SiO": 2.3, "SiSi": 3.5, "OO": 3.0, **(cutoffs or {})}
-    for key in ("n_Si", "n_O", "volume"):
+    pairs = [str(p) for p in pdf.pair.values]
+    cutoffs = {**DEFAULT_COORDINATION_CUTOFF, **(cutoffs or {})}
+    missing = [p for p in pairs if p not in cutoffs]
+    if missing:
+        raise ValueError(f"no coordination cutoff for pair(s) {missing}; pass cutoffs={{pair: A}}")
+    species = {p: pair_symbols(p) for p in pairs}
+    for key in sorted({f"n_{s}" for ab in species.values() for s in ab}) + ["volume"]:
         if key not in pdf.attrs:
             raise ValueError(f"PDF dataset lacks attrs[{key!r}], needed for coordination numbers")
-    rho = {"Si": pdf.attrs["n_Si"] / pdf.attrs["volume"], "O": pdf.attrs["n_O"] / pdf.attrs["volume"]}
     dr = pdf.attrs["dr"]
 
     r = pdf.r.values
     shell = 4.0 / 3.0 * np.pi * ((r + dr / 2) ** 3 - (r - dr / 2) ** 3)  # exact bin volumes
 
-    def integral(pair):
-        g = pdf.g.sel(pair=pair).values
-        return float(np.sum(np.where(r < cutoffs[pair], g, 0.0) * shell))
+    def rho(symbol):
+        return pdf.attrs[f"n_{symbol}"] / pdf.attrs["volume"]
 
-    I_sio, I_sisi, I_oo = integral("SiO"), integral("SiSi"), integral("OO")
-    return {"Si-O": rho["O"] * I_sio, "O-Si": rho["Si"] * I_sio,
-            "Si-Si": rho["Si"] * I_sisi, "O-O": rho["O"] * I_oo}
+    out = {}
+    for like in (False, True):
+        for p in pairs:
+            a, b = species[p]
+            if (a == b) != like:
+                continue
+            g = pdf.g.sel(pair=p).values
+            integral = float(np.sum(np.where(r < cutoffs[p], g, 0.0) * shell))
+            out[f"{a}-{b}"] = rho(b) * integral
+            if not like:
+                out[f"{b}-{a}"] = rho(a) * integral
+    return out
 
 
 def first_peak(pdf: xr.Dataset, pair: str, r_range: tuple[float, float] | None = None,
@@ -151,11 +184,13 @@ def first_peak(pdf: xr.Dataset, pair: str, r_range: tuple[float, float] | None =
     """Position (A) and height of the first peak of g_pair.
 
     The maximum of g smoothed by a 5-bin running mean inside ``r_range`` (defaults: Si-O 1.3-2.0,
-    O-O 2.2-3.0, Si-Si 2.7-3.6 A), moved to the highest raw bin within 2 bins, locates the peak; a least-squares parabola through the raw g
+    O-O 2.2-3.0, Si-Si 2.7-3.6 A; other pairs need ``r_range``), moved to the highest raw bin within 2 bins, locates the peak; a least-squares parabola through the raw g
     within ``half_width`` of it (default 0.08 A for Si-O, 0.2 A otherwise) gives position and height.
     Returns (nan, nan) if g is zero in the window.
     """
     windows = {"SiO": (1.3, 2.0), "OO": (2.2, 3.0), "SiSi": (2.7, 3.6)}
+    if r_range is None and pair not in windows:
+        raise ValueError(f"no default first-peak window for pair {pair!r} (defaults: {list(windows)}); pass r_range")
     lo, hi = r_range or windows[pair]
     hw = half_width if half_width is not None else (0.08 if pair == "SiO" else 0.2)
     r = pdf.r.values
@@ -199,38 +234,65 @@ def coordination_distribution(frames: Trajectory | Iterable[Configuration], cent
                         attrs={"cutoff": cutoff, "units": "1", "long_name": f"fraction of {center} with n {neighbor}"})
 
 
-def bond_angle_distributions(frames: Trajectory | Iterable[Configuration], cutoff: float = 2.3,
-                             d_theta: float = 2.0) -> xr.Dataset:
-    """O-Si-O and Si-O-Si bond-angle distributions (degrees) over ``frames``.
+def bond_angle_distributions(frames: Trajectory | Iterable[Configuration], cutoff: float | Mapping[str, float] = 2.3,
+                             d_theta: float = 2.0, system: System | None = None, anion: str = "O") -> xr.Dataset:
+    """O-X-O and X-O-X bond-angle distributions (degrees) over ``frames`` for every cation X of
+    ``system`` (default: the built-in system of the frames' species; the cations are its species other
+    than ``anion``).
 
-    Bonds are Si-O pairs closer than ``cutoff`` A. Returns a Dataset with dim ``angle`` (bin centres,
-    degrees) and variables ``OSiO`` and ``SiOSi``, each normalised to unit area (1/degree), with
-    attrs ``cutoff`` and the number of angles counted.
+    Bonds are X-O pairs closer than the cutoff (A): ``cutoff`` one number for every cation, or a mapping
+    by pair name (``{"SiO": 2.3, "NaO": 3.1}``) with one for every cation-anion pair (a missing one is a
+    ValueError naming it). Returns a Dataset with dim ``angle`` (bin centres, degrees) and variables
+    ``O<X>O`` and ``<X>O<X>`` per cation in species order (silica: ``OSiO``, ``SiOSi``), each normalised
+    to unit area (1/degree), with attrs ``n_angles``; Dataset attrs ``d_theta`` and ``cutoff`` (A; a
+    mapping gives ``cutoff_<pair>`` per bond pair instead).
     """
+    frames = list(frames)
+    if not frames:
+        raise ValueError("bond_angle_distributions needs at least one frame")
+    system = frames_system(frames, system)
+    cations = [s for s in system.symbols if s != anion]
+    if anion not in system.symbols:
+        raise ValueError(f"anion {anion!r} is not a species of {system.name} {list(system.symbols)}")
+    bond_pairs = {x: system.pair_name(x, anion) for x in cations}
+    if isinstance(cutoff, Mapping):
+        missing = [p for p in bond_pairs.values() if p not in cutoff]
+        if missing:
+            raise ValueError(f"bond cutoff missing for pair(s) {missing}; given {dict(cutoff)}")
+        cut = {x: float(cutoff[p]) for x, p in bond_pairs.items()}
+    else:
+        cut = {x: cutoff for x in cations}
     edges = np.arange(0.0, 180.0 + d_theta / 2, d_theta)
-    hists = {"OSiO": np.zeros(len(edges) - 1), "SiOSi": np.zeros(len(edges) - 1)}
+    names = {x: (f"{anion}{x}{anion}", f"{x}{anion}{x}") for x in cations}
+    hists = {name: np.zeros(len(edges) - 1) for x in cations for name in names[x]}
     for conf in frames:
         pos = np.mod(conf.positions, conf.box)
         pos = np.where(pos >= conf.box, pos - conf.box, pos)
-        i_si = np.flatnonzero(conf.species == "Si")
-        i_o = np.flatnonzero(conf.species == "O")
-        t_si = cKDTree(pos[i_si], boxsize=conf.box)
+        i_o = np.flatnonzero(conf.species == anion)
         t_o = cKDTree(pos[i_o], boxsize=conf.box)
-        for name, centers, others, tc, to in (("OSiO", i_si, i_o, t_si, t_o), ("SiOSi", i_o, i_si, t_o, t_si)):
-            for c, nbrs in zip(centers, tc.query_ball_tree(to, cutoff)):
-                if len(nbrs) < 2:
-                    continue
-                v = pos[others[nbrs]] - pos[c]
-                v -= conf.box * np.round(v / conf.box)
-                v /= np.linalg.norm(v, axis=1)[:, None]
-                cosines = (v @ v.T)[np.triu_indices(len(nbrs), 1)]
-                angles = np.degrees(np.arccos(np.clip(cosines, -1, 1)))
-                hists[name] += np.histogram(angles, bins=edges)[0]
+        for x in cations:
+            i_x = np.flatnonzero(conf.species == x)
+            t_x = cKDTree(pos[i_x], boxsize=conf.box)
+            for name, centers, others, tc, to in ((names[x][0], i_x, i_o, t_x, t_o), (names[x][1], i_o, i_x, t_o, t_x)):
+                for c, nbrs in zip(centers, tc.query_ball_tree(to, cut[x])):
+                    if len(nbrs) < 2:
+                        continue
+                    v = pos[others[nbrs]] - pos[c]
+                    v -= conf.box * np.round(v / conf.box)
+                    v /= np.linalg.norm(v, axis=1)[:, None]
+                    cosines = (v @ v.T)[np.triu_indices(len(nbrs), 1)]
+                    angles = np.degrees(np.arccos(np.clip(cosines, -1, 1)))
+                    hists[name] += np.histogram(angles, bins=edges)[0]
     centers = 0.5 * (edges[1:] + edges[:-1])
     out = xr.Dataset(coords={"angle": ("angle", centers, {"units": "degree"})})
-    for name, h in hists.items():
-        total = h.sum()
-        out[name] = ("angle", h / (total * d_theta) if total else h,
-                     {"units": "1/degree", "n_angles": int(total)})
-    out.attrs.update(cutoff=cutoff, d_theta=d_theta)
+    for x in cations:
+        for name in names[x]:
+            h = hists[name]
+            total = h.sum()
+            out[name] = ("angle", h / (total * d_theta) if total else h,
+                         {"units": "1/degree", "n_angles": int(total)})
+    if isinstance(cutoff, Mapping):
+        out.attrs.update({f"cutoff_{p}": cut[x] for x, p in bond_pairs.items()}, d_theta=d_theta)
+    else:
+        out.attrs.update(cutoff=cutoff, d_theta=d_theta)
     return out

@@ -283,8 +283,10 @@ def test_single_point_refuses_species_outside_the_system(engine, ns3_start):
 
 
 # ------------------------------------------------------------------------------ step 5: a tiny NS3 melt
-from silica_explorer.engine.lammps_system import melt_system, write_system_melt_deck  # noqa: E402
-from silica_explorer.fidelity import FIDELITIES  # noqa: E402
+from silica_explorer.engine.lammps import write_melt_deck  # noqa: E402
+from silica_explorer.fidelity import FidelityError  # noqa: E402
+from silica_explorer.systems import system_fidelity  # noqa: E402
+from silica_explorer.structure import partial_pdfs  # noqa: E402
 
 
 def numpy_partial_g(frames, system, r_max, dr):
@@ -308,9 +310,10 @@ def numpy_partial_g(frames, system, r_max, dr):
 
 @pytest.fixture(scope="module")
 def ns3_melt(engine):
-    fid = FIDELITIES["tiny"].replace(frame_every=FIDELITIES["tiny"].rdf_every)
-    res = melt_system(engine, SystemForceField.preset("SHIK-NS3"), fid, seed=1, n_units=25, density=2.45)
+    fid = system_fidelity("tiny", NS3, temperature=3600.0, density=2.45, frame_every=10)
+    res = engine.melt(SystemForceField.preset("SHIK-NS3"), fid, seed=1)
     assert res.ok, res.reason
+    assert res.engine == "lammps" and res.record()["fidelity"]["system"] == "NS3"
     return res
 
 
@@ -341,15 +344,23 @@ def test_ns3_lammps_rdf_equals_numpy_histograms_of_the_same_frames(ns3_melt):
         # dumped coordinates carry 10 significant digits: a pair may rarely land in a neighbouring bin
         np.testing.assert_allclose(g[pair], lmp, atol=2e-3 * lmp.max(), err_msg=pair)
         assert np.abs(g[pair] - lmp).mean() < 1e-4, pair
+    # the structure module's partial PDFs of the same frames (species and pairs from the frames) agree too
+    pdf = partial_pdfs(frames, r_max=fid.rdf_r_max, dr=fid.rdf_dr)
+    assert list(pdf.pair.values) == list(NS3.pairs) and pdf.attrs["n_Na"] == 50
+    np.testing.assert_allclose(pdf.r.values, ns3_melt.pdf.r.values, atol=1e-9)
+    for pair in NS3.pairs:
+        lmp = ns3_melt.pdf.g.sel(pair=pair).values
+        np.testing.assert_allclose(pdf.g.sel(pair=pair).values, g[pair], rtol=1e-12, atol=1e-12, err_msg=pair)
+        np.testing.assert_allclose(pdf.g.sel(pair=pair).values, lmp, atol=2e-3 * lmp.max(), err_msg=pair)
 
 
 def test_system_melt_deck_lists_every_type_pair_and_checks_the_box(tmp_path):
     ff = SystemForceField.preset("Teter-NS3")
-    script = write_system_melt_deck(tmp_path / "d", ff, FIDELITIES["tiny"], 0, 25, 2.45).read_text()
+    script = write_melt_deck(tmp_path / "d", ff, system_fidelity("tiny", NS3, 3600.0, 2.45), 0).read_text()
     assert "compute rdf all rdf 350 1 1 1 2 1 3 2 2 2 3 3 3 cutoff 7" in script
     assert "mass 2 22.98976928" in script and "3 atom types" in (tmp_path / "d" / "start.data").read_text()
-    with pytest.raises(ValueError, match=r"rdf_r_max = 7.0 A exceeds half the box"):
-        write_system_melt_deck(tmp_path / "e", ff, FIDELITIES["tiny"], 0, 10, 2.45)
+    with pytest.raises(FidelityError, match=r"rdf_r_max = 7.0 A exceeds half the box"):
+        system_fidelity("tiny", NS3, 3600.0, 2.45, n_units=10)
 
 
 def test_a_system_forcefield_file_with_a_bad_value_names_the_file_and_the_field(tmp_path):

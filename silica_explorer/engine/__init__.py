@@ -21,8 +21,9 @@ the HOOMD set-up both HOOMD runs share.
 
 Other glass systems (:mod:`silica_explorer.systems`): the tables and LAMMPS decks take a
 :class:`~silica_explorer.systems.forcefield.SystemForceField` of any system (atom types per species, one table
-section per pair); :mod:`.lammps_system` runs an NVT melt of any system with the LAMMPS engine and returns the
-partial g(r) of all its pairs.
+section per pair); the LAMMPS engine's ``melt`` runs a SystemForceField under a
+:class:`~silica_explorer.systems.fidelity.SystemFidelity` (what differs from silica: :mod:`.lammps_system`)
+and returns the ordinary :class:`MeltResult` with the partial g(r) of all its pairs; the melt cache takes it too.
 
 Units: lengths in A, temperature K, energies eV, pressure bar, wall times s.
 """

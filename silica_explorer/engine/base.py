@@ -22,6 +22,8 @@ from ..configurations import Configuration, Trajectory
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
 from ..quench import QuenchProtocol
+from ..systems.fidelity import SystemFidelity
+from ..systems.forcefield import SystemForceField
 
 #: ``progress(done_steps, total_steps, phase)`` called from the engine while it runs.
 ProgressCallback = Callable[[int, int, str], None]
@@ -45,7 +47,9 @@ def run_provenance(result: "MeltResult | QuenchResult") -> dict:
 class MeltResult:
     """Outcome of one melt.
 
-    ``status`` is ``"ok"`` or ``"failed"`` (then ``reason`` says why). ``pdf``: partial g(r) as an
+    ``status`` is ``"ok"`` or ``"failed"`` (then ``reason`` says why). ``forcefield`` and ``fidelity``: a
+    silica ForceField and Fidelity, or a melt of any system's SystemForceField and SystemFidelity
+    (:mod:`silica_explorer.engine.lammps_system`). ``pdf``: partial g(r) of every pair as an
     xarray Dataset (see :mod:`silica_explorer.structure`); ``trajectory``: stored production frames;
     ``final``: last configuration with velocities (for warm starts); ``thermo``: Dataset over ``sample`` (coords ``step``, ``phase``)
     with temperature (K), potential energy (eV), pressure (bar); ``wall_time_s``: seconds of the whole
@@ -56,8 +60,8 @@ class MeltResult:
 
     status: str
     reason: str | None
-    forcefield: ForceField
-    fidelity: Fidelity
+    forcefield: ForceField | SystemForceField
+    fidelity: Fidelity | SystemFidelity
     seed: int
     engine: str
     engine_version: str

@@ -9,7 +9,8 @@ the run record as JSON in ``attrs["melt_record"]`` and the thermo summary), one 
 failed melt (its record, with ``status`` and ``reason``). Files are written to a temporary name and
 renamed, so a killed process never leaves a half-written entry. ``key`` is the SHA-256 of the
 canonical JSON of all numeric forcefield parameters, the full fidelity (except its name), the seed
-and the engine version. Warm-started melts depend on their start configuration and are never cached.
+and the engine version; melts of any system (a SystemForceField under a SystemFidelity) are cached alike,
+under keys that also hold the system (:func:`melt_key`). Warm-started melts depend on their start configuration and are never cached.
 Frames and final configurations are not stored: a cache hit has ``trajectory = final = None``.
 """
 
@@ -27,11 +28,21 @@ import xarray as xr
 from ..fidelity import Fidelity, get_fidelity
 from ..forcefield import ForceField
 from ..configurations import Configuration
+from ..systems.description import system_json
+from ..systems.fidelity import SystemFidelity
+from ..systems.forcefield import SystemForceField
 from .base import Engine, MeltResult, ProgressCallback
 
 
-def melt_key(forcefield: ForceField, fidelity: Fidelity, seed: int, engine_version: str) -> str:
-    params = {k: float(v) for k, v in forcefield.as_dict().items() if k != "name"}
+def melt_key(forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity, seed: int,
+             engine_version: str) -> str:
+    """The cache key of one cold-start melt (see the module docstring). A silica ForceField's parameters
+    enter as they always did; a SystemForceField's as ``{"system": <its system_json>, "parameters": {...}}``
+    (so no system melt shares a key with a silica one), and a SystemFidelity by its :meth:`as_dict`."""
+    if isinstance(forcefield, SystemForceField):
+        params = {"system": system_json(forcefield.system), "parameters": forcefield.values}
+    else:
+        params = {k: float(v) for k, v in forcefield.as_dict().items() if k != "name"}
     fid = {k: v for k, v in fidelity.as_dict().items() if k != "name"}
     blob = json.dumps({"forcefield": params, "fidelity": fid, "seed": int(seed), "engine": engine_version},
                       sort_keys=True, separators=(",", ":"), default=list)
@@ -69,9 +80,9 @@ class CachingEngine:
             raise AttributeError(item)
         return getattr(self.engine, item)
 
-    def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
+    def melt(self, forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity, seed: int,
              warm_start: Configuration | None = None, progress: ProgressCallback | None = None) -> MeltResult:
-        fidelity = get_fidelity(fidelity)
+        fidelity = fidelity if isinstance(fidelity, SystemFidelity) else get_fidelity(fidelity)
         if warm_start is not None:
             return self.engine.melt(forcefield, fidelity, seed, warm_start=warm_start, progress=progress)
         key = melt_key(forcefield, fidelity, seed, self.version())

@@ -155,6 +155,9 @@ class HoomdEngine:
     def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
              warm_start: Configuration | None = None,
              progress: ProgressCallback | None = None) -> MeltResult:
+        if not isinstance(fidelity, Fidelity):  # e.g. a SystemFidelity: melts of other systems run on LAMMPS
+            raise TypeError(f"HOOMD melts take a silica Fidelity, got {type(fidelity).__name__}; melts of other "
+                            "systems run on the LAMMPS engine")
         t0 = time.perf_counter()
         base = dict(forcefield=forcefield, fidelity=fidelity, seed=int(seed), engine=self.name,
                     engine_version=self.version(), warm_start=warm_start is not None,

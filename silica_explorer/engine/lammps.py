@@ -38,23 +38,23 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
 from ..configurations import (RANDOM_START_VERSION, Configuration, random_configuration, read_lammps_data,
                               read_lammps_dump, write_lammps_data)
 from ..fidelity import Fidelity
 from ..forcefield import ForceField
-from ..parameters import PAIRS
 from ..quench import QuenchProtocol
 from .acceptance import (CLOSE_CONTACT_DISTANCE, COLLAPSE_CONTACTS_PER_SI, check_collapse_policy, structure_check,
                          thermo_failure)
 from .acceptance import thermo_dataset as _thermo_dataset
 from .base import MeltResult, ProgressCallback, QuenchResult, check_warm_start
-from .lammps_process import lammps_error_reason, parse_log, run_lammps
+from .lammps_process import lammps_error_reason, parse_log, read_rdf, run_lammps
 from .lammps_quench import run_quench
+from .lammps_system import check_melt_inputs, read_system_outputs, system_structure_check, write_system_start
+from ..systems.fidelity import SystemFidelity
 from ..systems.forcefield import SystemForceField, as_system_forcefield
 from .tables import (LAMMPS_MINIMIZE_LINES, TABLE_R_INNER, check_deck, lammps_pair_lines, lammps_read_lines,
-                     lammps_setup_lines, lammps_types, table_r_inner, write_lammps_table)
+                     lammps_setup_lines, lammps_types, rdf_type_pairs, table_r_inner, write_lammps_table)
 
 #: Version of the deck layout and of the failure checks (part of every engine version string).
 DECK_VERSION = 2
@@ -116,7 +116,7 @@ def mpirun_path() -> Path:
     return Path(found)
 
 
-def melt_input(forcefield: ForceField | SystemForceField, fidelity: Fidelity, seed: int, *, warm: bool,
+def melt_input(forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity, seed: int, *, warm: bool,
                neighbor_skin: float = 1.0, thermo_every: int = 100, deck: str = "one-table",
                frame_every: int | None = None) -> str:
     """The LAMMPS input script of one melt (reads ``start.data`` and ``ff.table`` from its directory).
@@ -159,48 +159,31 @@ def melt_input(forcefield: ForceField | SystemForceField, fidelity: Fidelity, se
     return "\n".join(lines) + "\n"
 
 
-def rdf_type_pairs(forcefield: ForceField | SystemForceField) -> str:
-    """The atom-type pairs of ``compute rdf``: every pair of the forcefield's system in its order
-    (silica ``1 1 1 2 2 2``: SiSi, SiO, OO); :func:`read_rdf` reads them back in that order."""
-    ff = as_system_forcefield(forcefield)
-    types = lammps_types(ff.system)
-    return " ".join(f"{min(types[a], types[b])} {max(types[a], types[b])}" for a, b in ff.system.pair_species.values())
-
-
-def write_melt_deck(directory: Path, forcefield: ForceField, fidelity: Fidelity, seed: int,
-                    warm_start: Configuration | None = None, neighbor_skin: float = 1.0,
+def write_melt_deck(directory: Path, forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity,
+                    seed: int, warm_start: Configuration | None = None, neighbor_skin: float = 1.0,
                     deck: str = "one-table", frame_every: int | None = None) -> Path:
     """Write the complete input deck of one melt into ``directory``; returns the input script path.
-    ``frame_every``: production steps between stored frames (default the fidelity's)."""
+    ``frame_every``: production steps between stored frames (default the fidelity's). A silica Fidelity
+    with a silica ForceField, or a SystemFidelity with a forcefield of its system
+    (:func:`~silica_explorer.engine.lammps_system.check_melt_inputs`; its start:
+    :func:`~silica_explorer.engine.lammps_system.write_system_start`)."""
+    check_melt_inputs(forcefield, fidelity)
     directory.mkdir(parents=True, exist_ok=True)
-    if warm_start is not None:
-        check_warm_start(warm_start, fidelity)
-        start = warm_start
+    if isinstance(fidelity, SystemFidelity):
+        write_system_start(directory, forcefield, fidelity, seed, warm_start)
     else:
-        start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
-    charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
-    write_lammps_data(start, directory / "start.data", charges)
+        if warm_start is not None:
+            check_warm_start(warm_start, fidelity)
+            start = warm_start
+        else:
+            start = random_configuration(fidelity.n_SiO2, fidelity.box_length, seed, fidelity.min_separation)
+        charges = {"Si": forcefield.charge("Si"), "O": forcefield.charge("O")}
+        write_lammps_data(start, directory / "start.data", charges)
     write_lammps_table(forcefield, directory / "ff.table", fidelity.table_points, deck=deck)
     script = directory / "in.melt"
     script.write_text(melt_input(forcefield, fidelity, seed, warm=warm_start is not None,
                                  neighbor_skin=neighbor_skin, deck=deck, frame_every=frame_every))
     return script
-
-
-def read_rdf(path: Path, fidelity: Fidelity, n_species: dict[str, int], volume: float,
-             pairs: tuple[str, ...] = PAIRS) -> xr.Dataset:
-    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset of ``pairs`` (the
-    order of :func:`rdf_type_pairs`; silica's by default)."""
-    from ..structure import pdf_dataset
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    n = fidelity.rdf_bins
-    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3 ...
-    block = np.array([[float(w) for w in ln.split()] for ln in lines[-n:]])
-    r = block[:, 1]
-    g = {pair: block[:, 2 + 2 * k] for k, pair in enumerate(pairs)}
-    return pdf_dataset(r, g, dr=fidelity.rdf_dr, n_species=n_species, volume=volume,
-                       n_samples=fidelity.production_steps // fidelity.rdf_every,
-                       source="LAMMPS compute rdf", pairs=pairs)
 
 
 class LammpsEngine:
@@ -272,9 +255,13 @@ class LammpsEngine:
         env["OMP_NUM_THREADS"] = str(self.threads)
         return env
 
-    def melt(self, forcefield: ForceField, fidelity: Fidelity, seed: int,
+    def melt(self, forcefield: ForceField | SystemForceField, fidelity: Fidelity | SystemFidelity, seed: int,
              warm_start: Configuration | None = None,
              progress: ProgressCallback | None = None) -> MeltResult:
+        """One NVT melt: of silica (a ForceField under a Fidelity) or of any system (a SystemForceField under
+        a SystemFidelity of its system, :mod:`.lammps_system`); a physically failed run is a failed result.
+        TypeError or ValueError (before any MD) for a forcefield that does not go with the fidelity."""
+        check_melt_inputs(forcefield, fidelity)
         t0 = time.perf_counter()
         parent = self.workdir
         if parent is not None:
@@ -302,11 +289,15 @@ class LammpsEngine:
                                      table_r_inner(self.deck))
             if reason is not None:
                 return MeltResult(status="failed", reason=reason, thermo=thermo, wall_time_s=wall, **base)
-            counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
-            pdf = read_rdf(rundir / "rdf.dat", fidelity, counts, fidelity.box_length**3)
-            traj = read_lammps_dump(rundir / "frames.dump")
-            final = read_lammps_data(rundir / "final.data")
-            status, reason = structure_check(pdf, self.collapse)
+            if isinstance(fidelity, SystemFidelity):
+                pdf, traj, final = read_system_outputs(rundir, fidelity)
+                status, reason = system_structure_check(pdf)
+            else:
+                counts = {"Si": fidelity.n_SiO2, "O": 2 * fidelity.n_SiO2}
+                pdf = read_rdf(rundir / "rdf.dat", fidelity, counts, fidelity.box_length**3)
+                traj = read_lammps_dump(rundir / "frames.dump")
+                final = read_lammps_data(rundir / "final.data")
+                status, reason = structure_check(pdf, self.collapse)
             steps_per_s = _steps_per_s(log)
             return MeltResult(status=status, reason=reason, pdf=pdf,
                               trajectory=traj, final=final, thermo=thermo, wall_time_s=wall,

@@ -3,8 +3,8 @@
 Shared by the melt (:mod:`.lammps`) and quench (:mod:`.lammps_quench`) runs: :func:`die_with_parent`
 (Linux: the kernel kills ``lmp`` when its parent dies), :func:`kill_process_group`, :func:`run_lammps`
 (a wall-clock limit and a progress poll while it runs), :func:`parse_log` (thermo rows and the first ERROR
-line of a log) and :func:`lammps_error_reason` (the failure reason of a run from its exit code and first
-ERROR line).
+line of a log), :func:`lammps_error_reason` (the failure reason of a run from its exit code and first
+ERROR line) and :func:`read_rdf` (the g(r) a melt wrote, as a PDF Dataset).
 
 Units: wall times in s, distances in A.
 """
@@ -18,6 +18,14 @@ import sys
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from ..fidelity import Fidelity
+from ..parameters import PAIRS
+from ..structure import pdf_dataset
+from ..systems.fidelity import SystemFidelity
 
 
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|-?inf)"
@@ -105,3 +113,18 @@ def lammps_error_reason(rc: int, timed_out: bool, error: str | None, timeout_s: 
     if rc != 0:
         return f"lammps exited with code {rc}{': ' + stderr_tail if stderr_tail else ''}"
     return None
+
+
+def read_rdf(path: Path, fidelity: Fidelity | SystemFidelity, n_species: dict[str, int], volume: float,
+             pairs: tuple[str, ...] = PAIRS) -> xr.Dataset:
+    """The g(r) block LAMMPS's ``fix ave/time ... mode vector`` wrote, as a PDF Dataset of ``pairs`` (the
+    order of :func:`~silica_explorer.engine.tables.rdf_type_pairs`; silica's by default)."""
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    n = fidelity.rdf_bins
+    # the last block: header line "step nrows" then nrows rows: index r g1 c1 g2 c2 g3 c3 ...
+    block = np.array([[float(w) for w in ln.split()] for ln in lines[-n:]])
+    r = block[:, 1]
+    g = {pair: block[:, 2 + 2 * k] for k, pair in enumerate(pairs)}
+    return pdf_dataset(r, g, dr=fidelity.rdf_dr, n_species=n_species, volume=volume,
+                       n_samples=fidelity.production_steps // fidelity.rdf_every,
+                       source="LAMMPS compute rdf", pairs=pairs)

@@ -11,7 +11,8 @@ Any glass system: every function takes a silica :class:`~silica_explorer.forcefi
 :func:`~silica_explorer.systems.forcefield.as_system_forcefield`, with bit-identical numbers). Atom types
 follow the system's species order (:func:`lammps_types`: Si 1, O 2 for silica; Si 1, Na 2, O 3 for NS3),
 the table has one section per pair in :attr:`System.pairs <silica_explorer.systems.description.System.pairs>`
-order, and the deck sets one mass and one charge per type. Silica's files are byte-identical to those of the
+order, and the deck sets one mass and one charge per type; ``compute rdf`` lists every type pair in that
+order (:func:`rdf_type_pairs`). Silica's files are byte-identical to those of the
 silica-only writer this replaced (``tests/test_systems_engine.py``).
 
 The wall rule is the same for every pair of every system (:func:`wall_distance`): the wall starts at the
@@ -234,3 +235,11 @@ def lammps_pair_lines(forcefield: ForceField | SystemForceField, table_path: str
         lines.append(f"pair_coeff {i} {j} {sub}{table_path} {pair} {ff.r_cut:.10g}")
     lines += [f"set type {types[s]} charge {q:.12g}" for s, q in ff.charges().items()]
     return lines
+
+
+def rdf_type_pairs(forcefield: ForceField | SystemForceField) -> str:
+    """The atom-type pairs of ``compute rdf``: every pair of the forcefield's system in its order
+    (silica ``1 1 1 2 2 2``: SiSi, SiO, OO); :func:`read_rdf` reads them back in that order."""
+    ff = as_system_forcefield(forcefield)
+    types = lammps_types(ff.system)
+    return " ".join(f"{min(types[a], types[b])} {max(types[a], types[b])}" for a, b in ff.system.pair_species.values())

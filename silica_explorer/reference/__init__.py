@@ -27,10 +27,10 @@ machine-learned-potential liquid; the only place torch is imported). The command
 from .generate import CALCULATORS, analyze_run, generate, run_md
 from .load import (DEFAULT_REFERENCE, LABEL, NETCDF_SUFFIXES, PROJECT_DENSITY, R_MAX_MAX,
                    R_MAX_MIN, TABLE_SUFFIXES, ReferenceError, default_reference, density_of, load_reference,
-                   save_reference, summary, validate_pdf)
+                   pdf_pairs, save_reference, summary, validate_pdf)
 from .trajectory import default_r_max, from_trajectory, read_frames
 
-__all__ = ["ReferenceError", "load_reference", "save_reference", "validate_pdf", "from_trajectory",
+__all__ = ["ReferenceError", "load_reference", "save_reference", "validate_pdf", "pdf_pairs", "from_trajectory",
            "read_frames", "generate", "run_md", "analyze_run", "summary", "density_of",
            "default_r_max", "CALCULATORS", "LABEL", "PROJECT_DENSITY", "R_MAX_MIN",
            "R_MAX_MAX", "TABLE_SUFFIXES", "NETCDF_SUFFIXES", "DEFAULT_REFERENCE", "default_reference"]

@@ -6,6 +6,10 @@ peaks, coordination numbers) and the box/density helpers the other reference mod
 Every loader validates what it reads and raises :class:`ReferenceError` (a ``ValueError``) naming the
 file and the problem.
 
+Other systems: a PDF Dataset whose attrs name a built-in ``system`` (e.g. ``"NS3"``, as a melt of any
+system and :func:`~silica_explorer.structure.partial_pdfs` of its frames write) must hold that system's
+pairs (:func:`pdf_pairs`) and loads from netCDF like silica's; the tables hold silica's three pairs only.
+
 Units: r in A, density g/cm3, volume A^3.
 """
 
@@ -19,6 +23,7 @@ import numpy as np
 
 from ..constants import AVOGADRO, MASS
 from ..parameters import PAIRS
+from ..systems.description import SYSTEMS
 
 #: Density (g/cm3) of the project's liquid; trajectories far from it are flagged.
 PROJECT_DENSITY = 2.2
@@ -76,8 +81,21 @@ def reference_error(path, problem: str) -> ReferenceError:
 
 # ------------------------------------------------------------------------------------ validation
 
+def pdf_pairs(ds, name: str = "reference") -> tuple[str, ...]:
+    """The pairs a PDF Dataset must hold: those of the built-in system its ``system`` attr names (NS3: six),
+    else silica's :data:`~silica_explorer.parameters.PAIRS`. ReferenceError naming an unknown system."""
+    system = ds.attrs.get("system")
+    if system is None:
+        return PAIRS
+    try:
+        return SYSTEMS[str(system)].pairs
+    except KeyError:
+        raise reference_error(name, f"unknown system {system!r} in attrs; built-in: {list(SYSTEMS)}") from None
+
+
 def validate_pdf(ds, name: str = "reference"):
-    """Check a PDF Dataset: all three pairs, finite g >= 0, r strictly increasing and plausible.
+    """Check a PDF Dataset: all pairs of its system (:func:`pdf_pairs`; silica's three by default), finite
+    g >= 0, r strictly increasing and plausible.
 
     Returns ``ds``; raises :class:`ReferenceError` naming ``name`` and the problem.
     """
@@ -85,13 +103,14 @@ def validate_pdf(ds, name: str = "reference"):
         raise reference_error(name, "no variable 'g' (not a partial-PDF Dataset)")
     if "pair" not in ds.g.dims or "r" not in ds.g.dims:
         raise reference_error(name, f"variable g has dims {ds.g.dims}, expected ('pair', 'r')")
+    need = pdf_pairs(ds, name)
     pairs = [str(p) for p in ds.pair.values]
-    missing = [p for p in PAIRS if p not in pairs]
+    missing = [p for p in need if p not in pairs]
     if missing:
-        raise reference_error(name, f"missing pair(s) {missing}; need {list(PAIRS)}")
+        raise reference_error(name, f"missing pair(s) {missing}; need {list(need)}")
     r = np.asarray(ds.r.values, dtype=float)
-    g = {p: np.asarray(ds.g.sel(pair=p).values, dtype=float) for p in PAIRS}
-    err = ({p: np.asarray(ds.g_err.sel(pair=p).values, dtype=float) for p in PAIRS}
+    g = {p: np.asarray(ds.g.sel(pair=p).values, dtype=float) for p in need}
+    err = ({p: np.asarray(ds.g_err.sel(pair=p).values, dtype=float) for p in need}
            if "g_err" in ds.data_vars else None)
     _validate_arrays(name, r, g, err)
     return ds
@@ -113,7 +132,7 @@ def _validate_arrays(name, r: np.ndarray, g: Mapping[str, np.ndarray],
     if not R_MAX_MIN <= r[-1] <= R_MAX_MAX:
         raise reference_error(name, f"implausible r range: r_max = {r[-1]!r} A not in [{R_MAX_MIN}, {R_MAX_MAX}] A "
                           "(is r in A, not nm or bohr?)")
-    for p in PAIRS:
+    for p in g:
         v = g[p]
         if v.shape != r.shape:
             raise reference_error(name, f"g_{p} has {v.size} values for {r.size} r points")
@@ -329,7 +348,7 @@ def load_reference(path: str | Path, n_species: Mapping[str, int] | None = None,
             ds.attrs["n_Si"], ds.attrs["n_O"] = int(n_species["Si"]), int(n_species["O"])
         if volume is not None:
             ds.attrs["volume"] = float(volume)
-        ds = ds.transpose("pair", "r", ...).sel(pair=list(PAIRS))
+        ds = ds.transpose("pair", "r", ...).sel(pair=list(pdf_pairs(ds, str(path))))
         return ds
     return _read_table(path, n_species, volume, dr)
 
@@ -348,6 +367,9 @@ def save_reference(ds, path: str | Path) -> Path:
             v.attrs = clean_attrs(v.attrs)
         out.to_netcdf(path)
     elif suffix in TABLE_SUFFIXES:
+        if pdf_pairs(ds, str(path)) != PAIRS:
+            raise ReferenceError(f"cannot save {path}: tables hold silica's pairs {list(PAIRS)}; save a "
+                                 f"{ds.attrs['system']} reference as .nc")
         _write_table(ds, path)
     else:
         raise ReferenceError(f"cannot save {path}: unknown suffix {path.suffix!r}; use .nc, .csv, .tsv, .txt or .dat")

@@ -33,6 +33,10 @@ Tables
       Dataset as netCDF-3 classic bytes, ``xarray.open_dataset(io.BytesIO(blob), engine="scipy")``;
       NULL for failed runs, and for cached rows, whose PDF is that of ``cached_from``).
 
+  A row of another system (a SystemForceField, e.g. NS3) has ``forcefield_json`` = its ``as_dict`` (name,
+  system, parameters), NULL silica parameter columns, the ``chi_`` columns of the pairs it shares with
+  silica, and every pair's chi in ``record_json`` (what :class:`Record` reads back); its key holds the system.
+
 Cache: :class:`CachedCost` looks a request up by ``key`` = SHA-256 of the canonical JSON of (all
 numeric forcefield parameters, the fidelity's fields except its name, the MD seed, the reference's
 content hash, the cost's r range and alignment) and, when found, serves the stored result instead of

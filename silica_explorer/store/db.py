@@ -19,6 +19,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from ..forcefield import ForceField
+from ..systems.forcefield import SystemForceField
 from ..parameters import FREE_PARAMETERS, PAIRS
 from .keys import canonical_json
 
@@ -123,7 +124,10 @@ class Record:
     def cached(self) -> bool:
         return self.cached_from is not None
 
-    def to_forcefield(self) -> ForceField:
+    def to_forcefield(self) -> ForceField | SystemForceField:
+        """The stored forcefield: a silica ForceField, or a SystemForceField (a dict with ``system``)."""
+        if "system" in self.forcefield:
+            return SystemForceField.from_dict(self.forcefield)
         return ForceField.from_dict(self.forcefield)
 
     def as_dict(self) -> dict:
@@ -136,19 +140,23 @@ class Record:
         forcefield = json.loads(row["forcefield_json"])
         free_names = json.loads(row["free_json"]) if row["free_json"] else []
         chi = {p: row[f"chi_{p}"] for p in PAIRS if row[f"chi_{p}"] is not None}
+        record = json.loads(row["record_json"]) if row["record_json"] else None
+        stored = (record or {}).get("chi") or {}
+        if any(p not in PAIRS for p in stored):  # another system's pairs: its record holds every chi
+            chi = dict(stored)
         return cls(
             id=int(row["id"]), key=row["key"], run_id=row["run_id"], optimizer=row["optimizer"],
             iteration=row["iteration"], timestamp=row["timestamp"], seed=int(row["seed"]),
             reference=row["reference"], reference_id=row["reference_id"],
             fidelity=json.loads(row["fidelity_json"]) if row["fidelity_json"] else {},
-            forcefield=forcefield, free={n: forcefield[n] for n in free_names},
+            forcefield=forcefield, free={n: forcefield.get("parameters", forcefield)[n] for n in free_names},
             u=json.loads(row["u_json"]) if row["u_json"] else None,
             status=row["status"], reason=row["reason"],
             R_x=float(row["R_x"]) if row["R_x"] is not None else float("nan"),
             chi=chi, wall_time_s=row["wall_time_s"], engine=row["engine"], engine_version=row["engine_version"],
             cached_from=row["cached_from"],
             proposal=json.loads(row["proposal_json"]) if row["proposal_json"] else None,
-            record=json.loads(row["record_json"]) if row["record_json"] else None,
+            record=record,
         )
 
 
@@ -296,7 +304,7 @@ class Store(StoreFile):
         ``pdf`` may be an xarray Dataset (stored as netCDF bytes) or raw bytes."""
         if status not in ("ok", "failed"):
             raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
-        ff = forcefield.as_dict() if isinstance(forcefield, ForceField) else dict(forcefield)
+        ff = forcefield.as_dict() if isinstance(forcefield, (ForceField, SystemForceField)) else dict(forcefield)
         rx = None if R_x is None or not math.isfinite(float(R_x)) else float(R_x)
         chi = dict(chi or {})
         blob = None

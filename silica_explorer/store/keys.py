@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..forcefield import ForceField
+from ..systems.forcefield import SystemForceField
 
 
 def _canonical(obj: Any) -> Any:
@@ -55,11 +56,12 @@ def key_identity(identity: Mapping) -> dict:
     return ident
 
 
-def request_key(forcefield: ForceField | Mapping, seed: int, identity: Mapping) -> str:
+def request_key(forcefield: ForceField | SystemForceField | Mapping, seed: int, identity: Mapping) -> str:
     """Cache key of one evaluation request: SHA-256 (hex) of the canonical JSON of the forcefield's
-    numeric parameters (its ``name`` is ignored), the MD seed, and ``identity`` (fidelity fields without
-    the name, reference content hash, cost options; see :func:`key_identity`)."""
-    params = forcefield.as_dict() if isinstance(forcefield, ForceField) else dict(forcefield)
+    numeric parameters (its ``name`` is ignored; a SystemForceField's ``as_dict`` holds its system and
+    parameters, so no system's key equals a silica one), the MD seed, and ``identity`` (fidelity fields
+    without the name, reference content hash, cost options; see :func:`key_identity`)."""
+    params = forcefield.as_dict() if isinstance(forcefield, (ForceField, SystemForceField)) else dict(forcefield)
     params.pop("name", None)
     payload = {"forcefield": params, "seed": int(seed), **dict(identity)}
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

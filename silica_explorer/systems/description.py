@@ -402,6 +402,38 @@ NS3 = System(name="NS3", species=(Species("Si", charge="free"), Species("Na", ch
 SYSTEMS: dict[str, System] = {s.name: s for s in (SIO2, NS3)}
 
 
+def system_json(system: System) -> str | dict:
+    """How JSON forms refer to ``system``: a built-in system (:data:`SYSTEMS`) by its name, any other as
+    its full description (:meth:`System.as_dict`)."""
+    return system.name if SYSTEMS.get(system.name) == system else system.as_dict()
+
+
+def system_from_json(value: str | Mapping) -> System:
+    """The inverse of :func:`system_json`: a full description or a built-in name (or file)."""
+    return system_from_dict(value) if isinstance(value, Mapping) else get_system(value)
+
+
+def system_of_species(symbols: Iterable[str]) -> System:
+    """The built-in system whose species are exactly ``symbols`` (any order; e.g. the species found in
+    frames): {Si, O} -> :data:`SIO2`, {Si, Na, O} -> :data:`NS3`. SystemDescriptionError when none has
+    them (then the caller passes its System)."""
+    found = set(str(s) for s in symbols)
+    for system in SYSTEMS.values():
+        if set(system.symbols) == found:
+            return system
+    raise SystemDescriptionError(f"no built-in system has exactly the species {sorted(found)} (built-in: "
+                                 f"{ {k: list(v.symbols) for k, v in SYSTEMS.items()} }); pass the System")
+
+
+def pair_symbols(pair: str) -> tuple[str, str]:
+    """The two element symbols of a pair name (``"NaO"`` -> ``("Na", "O")``); SystemDescriptionError when
+    the name is not two element symbols."""
+    parts = re.findall(r"[A-Z][a-z]?", str(pair))
+    if len(parts) != 2 or "".join(parts) != pair or any(p not in ELEMENT_MASS for p in parts):
+        raise SystemDescriptionError(f"{pair!r} is not a pair of two element symbols such as 'SiO' or 'NaNa'")
+    return parts[0], parts[1]
+
+
 def get_system(name_or_path: str | Path) -> System:
     """A built-in system by name (case-insensitive: ``SiO2``, ``NS3``) or a system JSON file."""
     lookup = {k.lower(): v for k, v in SYSTEMS.items()}

@@ -32,8 +32,8 @@ import numpy as np
 
 from ..forcefield import (PRESETS, ForceField, dsf_energy, dsf_force, read_json_file, short_range_energy,
                           short_range_force, write_json_file)
-from .description import (NS3, SIO2, SYSTEMS, System, SystemDescriptionError, check_keys, close_match_hint,
-                          get_system, system_from_dict)
+from .description import (NS3, SIO2, System, SystemDescriptionError, check_keys, close_match_hint,
+                          system_from_json, system_json)
 from .presets_ns3 import NS3_PRESETS
 
 #: ``alpha`` (1/A) and ``r_cut`` (A) when a parameter set does not give them (the silica defaults).
@@ -117,9 +117,7 @@ class SystemForceField:
     def as_dict(self) -> dict:
         """The JSON form without the marker: name, the system (a built-in one by name, any other as its full
         description) and every parameter."""
-        builtin = SYSTEMS.get(self._system.name)
-        system = self._system.name if builtin == self._system else self._system.as_dict()
-        return {"name": self._name, "system": system, "parameters": self.values}
+        return {"name": self._name, "system": system_json(self._system), "parameters": self.values}
 
     def to_json(self) -> str:
         """:meth:`as_dict` with the marker ``"silica_explorer_system_forcefield": 1``, as indented JSON."""
@@ -138,9 +136,7 @@ class SystemForceField:
         if marker != 1:
             raise SystemDescriptionError(
                 f"system forcefield: silica_explorer_system_forcefield must be 1 (the format version), got {marker!r}")
-        system = data["system"]
-        system = system_from_dict(system) if isinstance(system, Mapping) else get_system(system)
-        return cls(system, data["parameters"], data.get("name", "custom"))
+        return cls(system_from_json(data["system"]), data["parameters"], data.get("name", "custom"))
 
     @classmethod
     def from_json(cls, text: str) -> "SystemForceField":
