@@ -411,10 +411,9 @@ def format_summary(table: pd.DataFrame) -> str:
     """Plain-text Table II of :func:`summary` (mean +- std in %): :func:`format_table` in the ``"text"``
     style with :data:`TABLE_II_COLUMNS`, or for another system's table chi of each of its pairs, R_x and
     the pressure."""
-    columns = TABLE_II_COLUMNS
-    if not all(c in table.columns for c in columns):
-        columns = tuple(c for c in table.columns if c.startswith("chi_") and not c.endswith("_std")) + ("R_x", "pressure")
-    return format_table(table, columns=columns, style="text")
+    chi = tuple(c for c in table.columns if c.startswith("chi_") and not c.endswith("_std"))
+    silica = sorted(chi) == sorted(c for c in TABLE_II_COLUMNS if c.startswith("chi_"))
+    return format_table(table, columns=TABLE_II_COLUMNS if silica else (*chi, "R_x", "pressure"), style="text")
 
 
 def load_sets(specs: Iterable[str]) -> list[ForceField]:

@@ -118,6 +118,8 @@ def fidelity_from_args(args):
             raise ValueError(f"{', '.join(given)}: only for a non-silica --system; silica's fidelity "
                              f"{args.fidelity!r} fixes its state point and size")
         return args.fidelity
+    if args.engine != "lammps":
+        raise ValueError(f"--engine {args.engine}: melts of --system {args.system.name} run on the LAMMPS engine only")
     missing = [o for o in ("--temperature", "--density") if o not in given]
     if missing:
         raise ValueError(f"--system {args.system.name} needs {' and '.join(missing)}: it has no default state "
