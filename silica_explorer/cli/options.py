@@ -148,7 +148,7 @@ def system_forcefield_from(spec: str | Path, system: System, option: str) -> Sys
     except SystemDescriptionError as exc:
         raise ValueError(f"{option}: {exc}") from None
     if ff.system != system:
-        raise ValueError(f"{option} {spec}: a {ff.system.name} forcefield, but --system is {system.name}")
+        raise ValueError(f"{option} {spec}: a forcefield of {ff.system.name}, but --system is {system.name}")
     return ff
 
 
