@@ -24,7 +24,7 @@ the doubled g(r) pairs add to the sampling steps (every 10th step). NS3 melts ru
 
     python benchmarks/engine_speed.py                          # quick and paper, 3 repeats, 1 thread
     python benchmarks/engine_speed.py --sizes quick --repeats 5 --threads 2
-    python benchmarks/engine_speed.py --quick                  # a smoke run: quick size, one-table deck and NS3, 1 repeat, short
+    python benchmarks/engine_speed.py --quick                  # smoke run: quick, one-table and NS3, 1 short repeat
 """
 
 from __future__ import annotations

@@ -147,3 +147,44 @@ def test_silica_only_commands_do_not_take_system(capsys):
             main([*command, "--system", "NS3"])
         err = capsys.readouterr().err
         assert exc.value.code == 2 and "unrecognized arguments: --system NS3" in err, (command, err)
+
+
+def test_silica_reference_synthetic_is_the_library_synthetic_reference(engine, tmp_path, capsys):
+    """Without --system, ``reference synthetic`` makes silica's synthetic reference (default CHIK), the same
+    numbers as :func:`silica_explorer.synthetic.synthetic_reference` with the same melt."""
+    from silica_explorer.forcefield import ForceField
+    from silica_explorer.parameters import PAIRS
+    from silica_explorer.synthetic import synthetic_reference
+    path = tmp_path / "chik.nc"
+    rc = main(["reference", "synthetic", "--fidelity", "tiny", "--seeds", "3", "--threads", "1", "-o", str(path)])
+    assert rc == 0
+    assert "SYNTHETIC (not ab initio): classical CHIK liquid, tiny fidelity, 1 MD seeds" in capsys.readouterr().out
+    ds = load_reference(path)
+    lib = synthetic_reference("CHIK", "tiny", [3], engine)
+    assert list(ds.pair.values) == list(PAIRS) and "system" not in ds.attrs
+    np.testing.assert_array_equal(ds.g.values, lib.g.values)
+    assert generating_forcefield(ds) == ForceField.preset("CHIK")
+
+
+def test_table_columns_silica_as_before_other_systems_every_pair():
+    from silica_explorer.scoring import TABLE_II_STATISTICS, column_format, format_summary, table_ii_statistics
+    from silica_explorer.parameters import PAIRS
+    assert table_ii_statistics(PAIRS) == TABLE_II_STATISTICS
+    assert [p for _, p, _ in table_ii_statistics(NS3.pairs)] == [*NS3.pairs, None, None]
+    assert column_format("chi_NaO") == ("Na-O", "chi Na-O %", 2) and column_format("chi_SiO")[0] == "Si-O"
+    import pandas as pd
+    row = {"set": "BKS", "n_ok": 1, "n_seeds": 1}
+    for key in ("chi_SiO", "chi_OO", "chi_SiSi", "R_x", "pressure"):
+        row.update({key: 1.0, f"{key}_std": 0.0})
+    header = format_summary(pd.DataFrame([row]).set_index("set")).splitlines()[0]
+    assert header.split() == ["set", "Si-O", "O-O", "Si-Si", "global", "R_x", "P", "liquid", "ok"]
+
+
+def test_system_presets_by_short_or_registry_name():
+    from silica_explorer.systems import SIO2, SystemDescriptionError, system_preset, system_presets
+    assert list(system_presets(NS3)) == ["SHIK-NS3", "Teter-NS3"]
+    assert system_preset("shik", NS3) is system_preset("SHIK-NS3", NS3) is SystemForceField.preset("SHIK-NS3")
+    assert system_preset("BKS", SIO2).name == "BKS"
+    with pytest.raises(SystemDescriptionError,
+                       match=r"unknown NS3 preset 'BKS-SiO2'.*NS3 presets: \['SHIK-NS3', 'Teter-NS3'\]"):
+        system_preset("BKS-SiO2", NS3)
