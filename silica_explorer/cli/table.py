@@ -38,7 +38,8 @@ def sets_from_args(args) -> dict:
     ``--system`` its presets (default all) and system forcefield JSONs of that system."""
     system = args.system
     if system == SIO2:
-        sets = {n: ForceField.preset(n) for n in (args.sets if args.sets is not None else "ML,BKS,CHIK").split(",") if n}
+        names = (args.sets if args.sets is not None else "ML,BKS,CHIK").split(",")
+        sets = {n: ForceField.preset(n) for n in names if n}
         extra = [ForceField.load(path) for path in args.params]
     else:
         names = args.sets.split(",") if args.sets is not None else list(system_presets(system))
