@@ -46,6 +46,7 @@ from .fidelity import Fidelity, get_fidelity
 from .configurations import Configuration
 from .forcefield import ForceField
 from .parallel import TaskFailure
+from .systems.description import SIO2, System
 from .systems.fidelity import SystemFidelity
 
 
@@ -150,6 +151,12 @@ class Evaluator:
         self.weights = None if weights is None else {str(p): float(w) for p, w in weights.items()}
         if self.weights is not None:  # a bad weighting is the caller's error, found before any MD
             check_weights(self.weights, tuple(str(p) for p in reference.pair.values))
+
+    @property
+    def system(self) -> System:
+        """The glass system this cost scores: its SystemFidelity's, or
+        :data:`~silica_explorer.systems.description.SIO2` for a silica Fidelity."""
+        return self.fidelity.system if isinstance(self.fidelity, SystemFidelity) else SIO2
 
     def identity(self) -> dict:
         """What this cost is (JSON-able): ``kind``; ``reference`` (name) and ``reference_id`` (content

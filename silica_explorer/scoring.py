@@ -51,6 +51,7 @@ from .forcefield import ForceField
 from .inputs import forcefield_from
 from .parameters import PAIRS
 from .structure import bond_angle_distributions, coordination_numbers, first_peak
+from .systems.description import pair_symbols
 
 #: Scalar structure numbers per melt (name -> (units, long name)); ``r_peak`` is per pair.
 NUMBERS = {
@@ -72,11 +73,13 @@ PAPER_TABLE_II = {
 
 def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evaluator, seeds: Sequence[int] = (0, 1, 2),
                progress: Callable[[int, int, str], None] | None = None) -> xr.Dataset:
-    """Evaluate every set at every seed; failed runs are kept with their reason and NaN costs."""
+    """Evaluate every set at every seed; failed runs are kept with their reason and NaN costs. The ``pair``
+    dim holds the pairs of the evaluator's system (:attr:`Evaluator.system`; silica's :data:`PAIRS`)."""
     if not isinstance(sets, Mapping):
         sets = {name: ForceField.preset(name) for name in sets}
     names, seeds = list(sets), [int(s) for s in seeds]
-    chi = np.full((len(names), len(seeds), len(PAIRS)), np.nan)
+    pairs = evaluator.system.pairs  # silica: PAIRS
+    chi = np.full((len(names), len(seeds), len(pairs)), np.nan)
     rx = np.full((len(names), len(seeds)), np.nan)
     pressure = np.full((len(names), len(seeds)), np.nan)
     wall = np.full((len(names), len(seeds)), np.nan)
@@ -97,7 +100,7 @@ def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evalua
             if ev.ok:
                 rx[i, j] = ev.R_x
                 pressure[i, j] = ev.melt.mean_pressure_GPa()
-                chi[i, j] = [ev.chi[p] for p in PAIRS]
+                chi[i, j] = [ev.chi[p] for p in pairs]
                 gs.append(ev.pdf)
             done += 1
         if gs:
@@ -114,7 +117,7 @@ def score_sets(sets: Mapping[str, ForceField] | Sequence[str], evaluator: Evalua
             "status": (("set", "seed"), status.astype(str)),
             "reason": (("set", "seed"), reason.astype(str)),
         },
-        coords={"set": names, "seed": seeds, "pair": list(PAIRS)},
+        coords={"set": names, "seed": seeds, "pair": list(pairs)},
         attrs={"fidelity": json.dumps(evaluator.fidelity.as_dict()), "reference": evaluator.reference_name,
                "engine_version": engine_version or "", "r_range": str(evaluator.r_range),
                "forcefields": json.dumps({n: sets[n].as_dict() for n in names})},
@@ -297,6 +300,25 @@ RESCORE_COLUMNS = ("R_x", "chi_SiO", "chi_OO", "chi_SiSi", "r_peak_SiO", "r_peak
                    "theta_OSiO", "theta_SiOSi", "pressure")
 
 
+def table_ii_statistics(pairs: Sequence[str]) -> list[tuple]:
+    """The :func:`summary` columns for ``pairs``: silica's :data:`TABLE_II_STATISTICS` (the paper's order)
+    for silica's pairs, else chi of every pair in the given order, then R_x and the pressure."""
+    if sorted(pairs) == sorted(PAIRS):
+        return list(TABLE_II_STATISTICS)
+    return [*[("chi", p, 100.0) for p in pairs], ("R_x", None, 100.0), ("pressure", None, 1.0)]
+
+
+def column_format(key: str) -> tuple[str, str, int]:
+    """``(plain-text heading, markdown heading, digits)`` of a table column: :data:`COLUMN_FORMATS`, or for
+    the chi of any other pair (``chi_NaO``) ``("Na-O", "chi Na-O %", 2)``."""
+    if key in COLUMN_FORMATS:
+        return COLUMN_FORMATS[key]
+    if key.startswith("chi_"):
+        label = "-".join(pair_symbols(key[4:]))
+        return (label, f"chi {label} %", 2)
+    raise KeyError(f"no table column {key!r}; columns: {list(COLUMN_FORMATS)} or chi_<pair>")
+
+
 def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = False) -> pd.DataFrame:
     """One row per set: ``set``, ``n_ok`` (seeds with status ``"ok"``), ``n_seeds``, and for each
     ``(variable, pair, scale)`` of ``statistics`` the mean ``<variable>[_<pair>]`` and the standard
@@ -336,8 +358,10 @@ def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = Fa
 
 def summary(scores: xr.Dataset) -> pd.DataFrame:
     """Table II of :func:`score_sets`: mean +- std over successful seeds, in %, indexed by set: columns
-    n_ok, n_seeds, chi_SiO, chi_OO, chi_SiSi, R_x (each with ``_std``)."""
-    return seed_table(scores, TABLE_II_STATISTICS).set_index("set")
+    n_ok, n_seeds, chi_SiO, chi_OO, chi_SiSi, R_x, pressure (each with ``_std``); another system's scores have
+    chi of each of its pairs (:func:`table_ii_statistics`)."""
+    pairs = tuple(str(p) for p in scores.pair.values)
+    return seed_table(scores, table_ii_statistics(pairs)).set_index("set")
 
 
 def table(ds: xr.Dataset) -> pd.DataFrame:
@@ -360,18 +384,18 @@ def format_table(df: pd.DataFrame, title: str = "", columns: Sequence[str] = RES
     if "set" not in df.columns:
         df = df.reset_index()
     if style == "text":
-        lines = [f"{'set':16s} " + " ".join(f"{COLUMN_FORMATS[c][0]:>14s}" for c in columns) + "  ok"]
+        lines = [f"{'set':16s} " + " ".join(f"{column_format(c)[0]:>14s}" for c in columns) + "  ok"]
         for _, row in df.iterrows():
             cells = [f"{row[c]:6.2f} +- {row[c + '_std']:4.2f}" for c in columns]
             lines.append(f"{row['set']:16s} " + " ".join(f"{c:>14s}" for c in cells)
                          + f"  {int(row['n_ok'])}/{int(row['n_seeds'])}")
         return "\n".join(lines)
-    lines = ([f"**{title}**", ""] if title else []) + ["| set | ok/seeds | " + " | ".join(COLUMN_FORMATS[c][1] for c in columns) + " |",
+    lines = ([f"**{title}**", ""] if title else []) + ["| set | ok/seeds | " + " | ".join(column_format(c)[1] for c in columns) + " |",
                                                       "|---" * (len(columns) + 2) + "|"]
     for _, row in df.iterrows():
         cells = []
         for key in columns:
-            m, s, d = row[key], row[f"{key}_std"], COLUMN_FORMATS[key][2]
+            m, s, d = row[key], row[f"{key}_std"], column_format(key)[2]
             if not np.isfinite(m):
                 cells.append("-")
             elif np.isfinite(s):
@@ -384,9 +408,12 @@ def format_table(df: pd.DataFrame, title: str = "", columns: Sequence[str] = RES
 
 
 def format_summary(table: pd.DataFrame) -> str:
-    """Plain-text Table II of :func:`summary` (mean +- std in %): :func:`format_table` with
-    :data:`TABLE_II_COLUMNS` in the ``"text"`` style."""
-    return format_table(table, columns=TABLE_II_COLUMNS, style="text")
+    """Plain-text Table II of :func:`summary` (mean +- std in %): :func:`format_table` in the ``"text"``
+    style with :data:`TABLE_II_COLUMNS`, or for another system's table chi of each of its pairs, R_x and
+    the pressure."""
+    chi = tuple(c for c in table.columns if c.startswith("chi_") and not c.endswith("_std"))
+    silica = sorted(chi) == sorted(c for c in TABLE_II_COLUMNS if c.startswith("chi_"))
+    return format_table(table, columns=TABLE_II_COLUMNS if silica else (*chi, "R_x", "pressure"), style="text")
 
 
 def load_sets(specs: Iterable[str]) -> list[ForceField]:

@@ -5,18 +5,30 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, engine_from_args, existing_path,
-                      reference_from_args, seed_type, tqdm_progress)
+from ..systems import SIO2
+from .options import (add_engine_args, add_fidelity_arg, add_reference_arg, add_system_args, check_reference_system,
+                      engine_from_args, existing_path, fidelity_from_args, reference_from_args, seed_type,
+                      state_point_text, system_forcefield_from, tqdm_progress)
 
 
 def add_forcefield_args(p: argparse.ArgumentParser) -> None:
     from ..forcefield import PRESETS
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--preset", default=None, help=f"published parameter set: {', '.join(PRESETS)} (default ML)")
-    g.add_argument("--params", type=existing_path, default=None, help="forcefield JSON file")
+    g.add_argument("--preset", default=None, help=f"published parameter set: {', '.join(PRESETS)} (default ML); "
+                                                  "for --system NS3: SHIK-NS3, Teter-NS3 (required)")
+    g.add_argument("--params", type=existing_path, default=None,
+                   help="forcefield JSON file (a system forcefield JSON for a non-silica --system)")
 
 
 def forcefield_from_args(args):
+    """Silica: ``--params`` or ``--preset`` (default ML) as a ForceField, as always. Any other ``--system``:
+    a SystemForceField of that system from ``--params`` or ``--preset`` (one of them required)."""
+    if args.system != SIO2:
+        if args.params is None and args.preset is None:
+            raise ValueError(f"--system {args.system.name} needs --preset (a {args.system.name} preset) or --params "
+                             f"(a system forcefield JSON file)")
+        return system_forcefield_from(args.params if args.params is not None else args.preset, args.system,
+                                      "--params" if args.params is not None else "--preset")
     from ..inputs import forcefield_from
     return forcefield_from(args.params if args.params is not None else (args.preset or "ML"), "--preset")
 
@@ -27,6 +39,7 @@ def register_cli(sub) -> None:
                                    "against the reference; writes pdf.nc and record.json to --out.")
     add_forcefield_args(p)
     add_fidelity_arg(p)
+    add_system_args(p)
     p.add_argument("--seed", type=seed_type, default=0, help="random seed of the start and velocities (>= 0, default 0)")
     add_reference_arg(p)
     p.add_argument("--r-range", type=float, nargs=2, metavar=("RMIN", "RMAX"), default=None,
@@ -39,9 +52,11 @@ def register_cli(sub) -> None:
 def run_evaluate(args) -> int:
     from ..evaluate import Evaluator
     ff = forcefield_from_args(args)
-    reference = reference_from_args(args)
-    evaluator = Evaluator(reference, args.fidelity, engine=engine_from_args(args),
+    fidelity = fidelity_from_args(args)
+    reference = reference_from_args(args, args.system)
+    evaluator = Evaluator(reference, fidelity, engine=engine_from_args(args),
                           r_range=tuple(args.r_range) if args.r_range else None)
+    check_reference_system(evaluator, reference)
     progress, bar = tqdm_progress(f"{ff.name} @ {args.fidelity}")
     try:
         result = evaluator(ff, seed=args.seed, progress=progress)
@@ -49,7 +64,8 @@ def run_evaluate(args) -> int:
         bar.close()
     out = args.out or Path("runs") / "evaluate" / f"{ff.name.replace(' ', '_')}-{args.fidelity}-{args.seed}"
     paths = result.save(out)
-    print(f"forcefield: {ff.name}   fidelity: {args.fidelity}   seed: {args.seed}   reference: {reference}")
+    print(f"forcefield: {ff.name}   fidelity: {args.fidelity}   seed: {args.seed}   reference: {reference}"
+          f"{state_point_text(fidelity)}")
     if result.ok:
         if result.reason:
             print(f"  {result.reason}")

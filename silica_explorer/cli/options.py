@@ -1,6 +1,6 @@
 """Options shared by the subcommands: engine (with the melt cache), reference, fidelity, seeds, paths,
-plus the progress bar and JSON printing. Bad values are argparse errors naming the option and what it
-allows."""
+the glass system (``--system SiO2|NS3|FILE`` with its state point), plus the progress bar and JSON
+printing. Bad values are argparse errors naming the option and what it allows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..reference import default_reference
+from ..systems import SIO2, System, SystemDescriptionError, SystemForceField, get_system, system_preset
 
 
 def add_command(sub, name: str, *, help: str, description: str,
@@ -68,9 +69,97 @@ def add_reference_arg(p: argparse.ArgumentParser,
     p.add_argument("--reference", type=existing_path, default=None, help=help)
 
 
-def reference_from_args(args) -> Path:
-    """``--reference``, or the shipped default reference."""
-    return args.reference if args.reference is not None else default_reference()
+def reference_from_args(args, system: System = SIO2) -> Path:
+    """``--reference``, or the shipped default reference (silica's); a ValueError naming the option for any
+    other ``system``, which has no shipped reference yet."""
+    if args.reference is not None:
+        return args.reference
+    if system != SIO2:
+        raise ValueError(f"--reference is required for --system {system.name}: no {system.name} reference is "
+                         f"shipped yet (a synthetic one: silica-explorer reference synthetic --system {system.name})")
+    return default_reference()
+
+
+# ----------------------------------------------------------------------------------------- systems
+def system_type(text: str) -> System:
+    """``--system``: a built-in system by name (``SiO2``, ``NS3``; any case) or a system JSON file
+    (:func:`silica_explorer.systems.get_system`); an argparse error naming the allowed values or the
+    file's bad field."""
+    try:
+        return get_system(text)
+    except SystemDescriptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_system_args(p: argparse.ArgumentParser) -> None:
+    """``--system`` (default SiO2) and the state point of a non-silica melt: ``--temperature`` (K),
+    ``--density`` (g/cm3), ``--n-units`` (composition units)."""
+    p.add_argument("--system", type=system_type, default=SIO2, metavar="SiO2|NS3|FILE",
+                   help="glass system: SiO2 (default), NS3 (Na2O-3SiO2) or a system JSON file")
+    g = p.add_argument_group("state point of a non-silica --system (silica's fidelities fix theirs)")
+    g.add_argument("--temperature", type=float, default=None, metavar="K",
+                   help="melt temperature in K (required for a non-silica system)")
+    g.add_argument("--density", type=float, default=None, metavar="G_CM3",
+                   help="density in g/cm3 (required for a non-silica system)")
+    g.add_argument("--n-units", type=int, default=None, metavar="N",
+                   help="composition units in the box (default: the fidelity's size for NS3; required for a "
+                        "system file)")
+
+
+def fidelity_from_args(args):
+    """The melt protocol of ``--fidelity`` for ``--system``: silica's fidelity name as before (a state
+    point option is then a ValueError), or a :class:`~silica_explorer.systems.SystemFidelity` at
+    ``--temperature`` and ``--density``, both required (one ValueError naming the missing ones)."""
+    from ..systems import system_fidelity
+    given = [o for o, v in (("--temperature", args.temperature), ("--density", args.density),
+                            ("--n-units", args.n_units)) if v is not None]
+    if args.system == SIO2:
+        if given:
+            raise ValueError(f"{', '.join(given)}: only for a non-silica --system; silica's fidelity "
+                             f"{args.fidelity!r} fixes its state point and size")
+        return args.fidelity
+    if args.engine != "lammps":
+        raise ValueError(f"--engine {args.engine}: melts of --system {args.system.name} run on the LAMMPS engine only")
+    missing = [o for o in ("--temperature", "--density") if o not in given]
+    if missing:
+        raise ValueError(f"--system {args.system.name} needs {' and '.join(missing)}: it has no default state "
+                         f"point (the reference's temperature in K and density in g/cm3, e.g. --temperature "
+                         f"3600 --density 2.45)")
+    return system_fidelity(args.fidelity, args.system, args.temperature, args.density, args.n_units)
+
+
+def state_point_text(fidelity) -> str:
+    """``""`` for a silica fidelity name; for a SystemFidelity its system, state point and size."""
+    if isinstance(fidelity, str):
+        return ""
+    return (f"   system: {fidelity.system.name} at {fidelity.temperature:g} K, {fidelity.density:g} g/cm3, "
+            f"{fidelity.n_units} units ({fidelity.n_atoms} atoms)")
+
+
+def system_forcefield_from(spec: str | Path, system: System, option: str) -> SystemForceField:
+    """A forcefield of ``system`` from ``option``'s value: a preset of that system (``SHIK`` or
+    ``SHIK-NS3``) or a system forcefield JSON file (``.json``) of that system; one ValueError naming the
+    option otherwise."""
+    try:
+        if str(spec).lower().endswith(".json"):
+            ff = SystemForceField.load(spec)
+        else:
+            ff = system_preset(str(spec), system)
+    except SystemDescriptionError as exc:
+        raise ValueError(f"{option}: {exc}") from None
+    if ff.system != system:
+        raise ValueError(f"{option} {spec}: a forcefield of {ff.system.name}, but --system is {system.name}")
+    return ff
+
+
+def check_reference_system(evaluator, reference: Path) -> None:
+    """ValueError naming ``--reference`` when the evaluator's reference does not hold exactly the pairs of
+    the evaluator's system (before any MD)."""
+    held = sorted(str(p) for p in evaluator.reference.pair.values)
+    need = evaluator.system.pairs
+    if held != sorted(need):
+        raise ValueError(f"--reference {reference}: holds pairs {held}, --system {evaluator.system.name} has "
+                         f"{list(need)} (pass the --system of the reference)")
 
 
 def tqdm_progress(desc: str):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import sys
 
 from ..reference import CALCULATORS, from_trajectory, generate, load_reference, save_reference, summary
 from ..reference.load import netcdf_attr
-from .options import seed_type
+from .options import (add_engine_args, add_fidelity_arg, add_system_args, engine_from_args, fidelity_from_args,
+                      seed_type, state_point_text, system_forcefield_from)
 
 
 def _cmd_show(args) -> int:
@@ -86,6 +88,27 @@ def _cmd_generate(args) -> int:
     return 0
 
 
+def _cmd_synthetic(args) -> int:
+    from ..inputs import forcefield_from
+    from ..systems import SIO2
+    from ..synthetic import synthetic_reference
+    fidelity = fidelity_from_args(args)
+    if args.system == SIO2:
+        ff = forcefield_from(args.preset or "CHIK", "--preset")
+    elif args.preset is None:
+        raise ValueError(f"--system {args.system.name} needs --preset: a {args.system.name} preset or a system "
+                         f"forcefield JSON file (the generating set)")
+    else:
+        ff = system_forcefield_from(args.preset, args.system, "--preset")
+    ds = synthetic_reference(ff, fidelity, args.seeds, engine_from_args(args),
+                             command=" ".join(["silica-explorer", *sys.argv[1:]]))
+    path = save_reference(ds, args.output)
+    print(f"wrote {path}: {ds.attrs['name']}{state_point_text(fidelity)}")
+    for p, d in summary(ds)["first_peaks"].items():
+        print(f"  first peak {p:5s} r = {d['r']:.3f} A  g = {d['g']:.3f}")
+    return 0
+
+
 def register_cli(subparsers) -> None:
     """Add ``reference generate|from-trajectory|show`` to an argparse ``subparsers``."""
     p = subparsers.add_parser("reference", help="reference partial PDFs: generate, import, inspect",
@@ -130,6 +153,20 @@ def register_cli(subparsers) -> None:
     t.add_argument("--phase", default=None, help="use only frames whose info['phase'] is this")
     t.add_argument("--type-map", default=None, help="LAMMPS types, e.g. '1=Si,2=O' (default)")
     t.set_defaults(func=_cmd_from_trajectory)
+
+    y = sub.add_parser("synthetic", help="a SYNTHETIC reference: the classical liquid of a known set (any system)",
+                       description="The seed-averaged partial PDFs of a known parameter set's classical liquid, run "
+                                   "with this project's engine and protocol and labelled SYNTHETIC (not ab initio): "
+                                   "a fit against it has a known answer (identifiability tests), also for a system "
+                                   "without an ab initio reference yet (--system NS3).")
+    y.add_argument("--preset", default=None, help="the generating set: a preset or a forcefield JSON file (default "
+                                                  "CHIK; required for a non-silica --system, e.g. SHIK-NS3)")
+    add_fidelity_arg(y)
+    add_system_args(y)
+    y.add_argument("--seeds", default="0,1,2,3,4", help="MD seeds, e.g. 0,1,2,3,4 or 10-14 (default 0,1,2,3,4)")
+    y.add_argument("-o", "--output", required=True, help="output .nc (or .csv/.tsv for silica)")
+    add_engine_args(y)
+    y.set_defaults(func=_cmd_synthetic)
 
     s = sub.add_parser("show", help="provenance, first peaks and coordination numbers of a reference")
     s.add_argument("path")

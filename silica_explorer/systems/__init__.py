@@ -20,12 +20,13 @@ from .description import (ELEMENT_MASS, NS3, SIO2, SYSTEMS, Species, System, Sys
                           system_from_dict, system_from_file)
 from .configuration import DEFAULT_PAIR_SEPARATION, min_separations, random_system_configuration
 from .forcefield import (SYSTEM_PRESETS, SystemForceField, as_system_forcefield, silica_forcefield,
-                         system_forcefield)
+                         system_forcefield, system_preset, system_presets)
 from .fidelity import PRESET_UNITS, SystemFidelity, silica_system_fidelity, system_fidelity
 from .presets_ns3 import NS3_PRESET_SOURCES, NS3_PRESETS, SHIK_NS3, TETER_NS3, from_lammps_lj
 
 __all__ = ["ELEMENT_MASS", "NS3", "SIO2", "SYSTEMS", "Species", "System", "SystemDescriptionError", "get_system",
            "system_from_dict", "system_from_file", "NS3_PRESETS", "NS3_PRESET_SOURCES", "SHIK_NS3", "TETER_NS3",
            "from_lammps_lj", "SYSTEM_PRESETS", "SystemForceField", "as_system_forcefield", "silica_forcefield",
-           "system_forcefield", "DEFAULT_PAIR_SEPARATION", "min_separations", "random_system_configuration",
+           "system_forcefield", "system_preset", "system_presets",
+           "DEFAULT_PAIR_SEPARATION", "min_separations", "random_system_configuration",
            "PRESET_UNITS", "SystemFidelity", "silica_system_fidelity", "system_fidelity"]

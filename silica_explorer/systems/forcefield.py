@@ -242,3 +242,22 @@ SYSTEM_PRESETS: dict[str, SystemForceField] = {
     **{preset_name(k, SIO2): system_forcefield(ff) for k, ff in PRESETS.items()},
     **{preset_name(k, NS3): SystemForceField(NS3, v, preset_name(k, NS3)) for k, v in NS3_PRESETS.items()},
 }
+
+
+def system_presets(system: System) -> dict[str, SystemForceField]:
+    """The published sets of ``system`` in :data:`SYSTEM_PRESETS`, by registry name (NS3: ``"SHIK-NS3"``,
+    ``"Teter-NS3"``; none for a system that has no published set here)."""
+    return {k: ff for k, ff in SYSTEM_PRESETS.items() if ff.system == system}
+
+
+def system_preset(name: str, system: System) -> SystemForceField:
+    """A published set of ``system`` by its short name (``"SHIK"``) or registry name (``"SHIK-NS3"``),
+    case-insensitive; one SystemDescriptionError naming the system and listing its presets otherwise."""
+    available = system_presets(system)
+    lookup = {k.lower(): ff for k, ff in available.items()}
+    for key in (str(name).lower(), preset_name(str(name), system).lower()):
+        if key in lookup:
+            return lookup[key]
+    raise SystemDescriptionError(
+        f"unknown {system.name} preset {name!r}{close_match_hint(preset_name(str(name), system), available)}; "
+        f"{system.name} presets: {list(available) or 'none (give a system forcefield JSON file)'}")
