@@ -59,6 +59,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cost-ratio", type=float, default=0.111,
                     help="one screen melt in quick melts (benchmarks/fidelity_ranking.py measured 0.111)")
     ap.add_argument("--n-candidates", type=int, default=4)
+    ap.add_argument("--screen-n-initial", type=int, default=None,
+                    help="space-filling design of the screen before any EI (default: the optimizer's)")
+    ap.add_argument("--bounds", default=None, help="search bounds as the CLI's --bounds, e.g. q_Si=1.1:2.6,C_OO=0:400")
     ap.add_argument("--fidelity", default="quick")
     ap.add_argument("--seed", type=int, default=0, help="optimizer seed")
     ap.add_argument("--md-seed", type=int, default=7, help="MD seed of every melt of the fit")
@@ -79,13 +82,15 @@ def main(argv=None) -> int:
     rows = []
     for name in [s.strip() for s in args.starts.split(",") if s.strip()]:
         base = start_set(name)
-        space = SearchSpace(args.free, base=base, coords=args.space)
-        run_id = f"si-{args.method}-{name}-s{args.seed}-md{args.md_seed}-b{args.budget:g}"
+        space = SearchSpace(args.free, args.bounds, base=base, coords=args.space)
+        run_id = (f"si-{args.method}-{name}-s{args.seed}-md{args.md_seed}-b{args.budget:g}"
+                  + (f"-n{args.screen_n_initial}" if args.screen_n_initial else "") + ("-wide" if args.bounds else ""))
         t0 = time.perf_counter()
         bar = tqdm(desc=f"{args.method} from {name}", unit="melt", file=sys.stderr)
         if args.method == "screen":
+            screen_options = {} if args.screen_n_initial is None else {"n_initial": args.screen_n_initial}
             search = ScreenThenRefine(space, screen_budget=args.screen_budget, n_candidates=args.n_candidates,
-                                      random_state=args.seed)
+                                      screen_options=screen_options, random_state=args.seed)
             res = search.fit(screen_cost, cost, args.budget, args.cost_ratio, md_seed=args.md_seed, run_id=run_id,
                              callback=lambda stage, e: bar.update(1))
             final, spent = res.refine, res.spent
