@@ -330,15 +330,14 @@ def seed_table(ds: xr.Dataset, statistics: Sequence[tuple], reference: bool = Fa
     for s in ds.set.values:
         row = {"set": str(s), "n_ok": int((ds.status.sel(set=s).values == "ok").sum()), "n_seeds": int(ds.sizes["seed"])}
         for var, pair, f in statistics:
+            label = f"{var}_{pair}" if pair else var
             if var not in ds:
-                label = f"{var}_{pair}" if pair else var
                 row[label], row[f"{label}_std"] = math.nan, math.nan
                 continue
             x = ds[var].sel(set=s)
             if pair is not None:
                 x = x.sel(pair=pair)
             x = f * x.values[np.isfinite(x.values)]
-            label = f"{var}_{pair}" if pair else var
             row[label] = float(x.mean()) if x.size else math.nan
             row[f"{label}_std"] = float(x.std(ddof=1)) if x.size > 1 else math.nan
         rows.append(row)

@@ -42,11 +42,13 @@ def run_screen_fit(args, space, store, build_evaluator) -> int:
     search = ScreenThenRefine(space, screen_budget=args.screen_budget, n_candidates=args.n_candidates,
                               random_state=args.seed)
     n_refine = search.refine_budget(args.budget, args.cost_ratio)  # bad budgets fail before any melt
-    cost = CachedCost(build_evaluator(args, space), store)
+    from ..evaluate import Evaluator
+    evaluator = build_evaluator(args, space)
+    cost = CachedCost(evaluator, store)
+    # the screen scores the same reference on the same engine, at the cheap fidelity
+    screen_cost = CachedCost(Evaluator(evaluator.reference, args.screen_fidelity, engine=evaluator.engine,
+                                       r_range=evaluator.r_range, align=evaluator.align), store, keep_pdf=False)
     fidelity = args.fidelity
-    args.fidelity = args.screen_fidelity
-    screen_cost = CachedCost(build_evaluator(args, space), store, keep_pdf=False)
-    args.fidelity = fidelity
     run_id = args.run_name or f"screen-refine_{'-'.join(space.names)}_{space.base.name.replace(' ', '_')}_{fidelity}_s{args.seed}"
     print(f"screen+refine {run_id!r} in {store.path}: screen {args.screen_budget} {args.screen_fidelity} melts "
           f"(x {args.cost_ratio:g}), refine {n_refine} {fidelity} melts from the {args.n_candidates} best distinct "
